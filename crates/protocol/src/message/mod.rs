@@ -1,0 +1,9 @@
+//! Message encodings: property strings, sysflags, message ids, and the stored
+//! (CommitLog) and batch record formats.
+
+pub mod batch;
+pub mod properties;
+pub mod record;
+pub mod sysflag;
+
+pub use properties::{keys, Properties};

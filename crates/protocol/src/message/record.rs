@@ -1,0 +1,1 @@
+//! CommitLog records (Java layout): owned by the storage work, filled in there.
