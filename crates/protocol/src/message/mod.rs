@@ -2,6 +2,7 @@
 //! (CommitLog) and batch record formats.
 
 pub mod batch;
+pub mod id;
 pub mod properties;
 pub mod record;
 pub mod sysflag;

@@ -171,7 +171,10 @@ impl Properties {
     }
 
     fn encoded_len_hint(&self) -> usize {
-        self.entries.iter().map(|(k, v)| k.len() + v.len() + 2).sum()
+        self.entries
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum()
     }
 
     /// The message tag (`TAGS`).

@@ -69,7 +69,12 @@ pub mod pull {
     pub const CLASS_FILTER: i32 = 0x1 << 3;
     pub const LITE_PULL: i32 = 0x1 << 4;
 
-    pub fn build(commit_offset: bool, suspend: bool, subscription: bool, class_filter: bool) -> i32 {
+    pub fn build(
+        commit_offset: bool,
+        suspend: bool,
+        subscription: bool,
+        class_filter: bool,
+    ) -> i32 {
         let mut flag = 0;
         if commit_offset {
             flag |= COMMIT_OFFSET;
@@ -109,7 +114,10 @@ mod tests {
     #[test]
     fn transaction_bits() {
         let f = message::COMPRESSED | message::TRANSACTION_PREPARED_TYPE;
-        assert_eq!(message::transaction_value(f), message::TRANSACTION_PREPARED_TYPE);
+        assert_eq!(
+            message::transaction_value(f),
+            message::TRANSACTION_PREPARED_TYPE
+        );
         let c = message::reset_transaction_value(f, message::TRANSACTION_COMMIT_TYPE);
         assert_eq!(c, message::COMPRESSED | message::TRANSACTION_COMMIT_TYPE);
     }
