@@ -1,0 +1,192 @@
+//! The client side: a pool of channels by address, and sync / async / one-way calls.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferromq_protocol::RemotingCommand;
+use parking_lot::Mutex;
+use tokio::net::TcpStream;
+
+use crate::channel::{Channel, ChannelConfig};
+use crate::error::RemotingError;
+use crate::handler::{not_supported, RequestHandler, ResponseFuture};
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Per-channel settings.
+    pub channel: ChannelConfig,
+    /// Connect timeout (Java: 3 s).
+    pub connect_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            channel: ChannelConfig {
+                idle_timeout: None,
+                ..ChannelConfig::default()
+            },
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Answers every server-initiated request with REQUEST_CODE_NOT_SUPPORTED.
+struct RejectAll;
+
+impl RequestHandler for RejectAll {
+    fn handle(&self, _channel: Channel, request: RemotingCommand) -> ResponseFuture {
+        let code = request.code;
+        Box::pin(async move { Some(not_supported(code)) })
+    }
+}
+
+/// A pool of channels keyed by `host:port`, reconnecting on demand.
+#[derive(Clone)]
+pub struct RemotingClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    handler: Arc<dyn RequestHandler>,
+    channels: Mutex<HashMap<String, Channel>>,
+    connecting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl RemotingClient {
+    /// A client whose channels answer server-initiated requests with `handler`.
+    pub fn new(config: ClientConfig, handler: Arc<dyn RequestHandler>) -> Self {
+        RemotingClient {
+            inner: Arc::new(Inner {
+                config,
+                handler,
+                channels: Mutex::new(HashMap::new()),
+                connecting: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// A client that serves no requests from the other side.
+    pub fn with_defaults() -> Self {
+        Self::new(ClientConfig::default(), Arc::new(RejectAll))
+    }
+
+    /// The open channel to `addr`, connecting if needed.
+    pub async fn channel(&self, addr: &str) -> Result<Channel, RemotingError> {
+        if let Some(c) = self.open_channel(addr) {
+            return Ok(c);
+        }
+        let lock = self
+            .inner
+            .connecting
+            .lock()
+            .entry(addr.to_string())
+            .or_default()
+            .clone();
+        let _guard = lock.lock().await;
+        if let Some(c) = self.open_channel(addr) {
+            return Ok(c);
+        }
+        let timeout = self.inner.config.connect_timeout;
+        let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Err(_) => {
+                return Err(RemotingError::ConnectTimeout {
+                    addr: addr.to_string(),
+                    timeout,
+                })
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                return Err(RemotingError::InvalidAddress(addr.to_string()))
+            }
+            Ok(Err(source)) => {
+                return Err(RemotingError::Connect {
+                    addr: addr.to_string(),
+                    source,
+                })
+            }
+            Ok(Ok(s)) => s,
+        };
+        let (channel, _task) = Channel::spawn(
+            stream,
+            self.inner.handler.clone(),
+            self.inner.config.channel.clone(),
+        )
+        .map_err(|source| RemotingError::Connect {
+            addr: addr.to_string(),
+            source,
+        })?;
+        self.inner
+            .channels
+            .lock()
+            .insert(addr.to_string(), channel.clone());
+        Ok(channel)
+    }
+
+    fn open_channel(&self, addr: &str) -> Option<Channel> {
+        let mut map = self.inner.channels.lock();
+        match map.get(addr) {
+            Some(c) if !c.is_closed() => Some(c.clone()),
+            Some(_) => {
+                map.remove(addr);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Sends `request` to `addr` and waits for the response.
+    pub async fn invoke_sync(
+        &self,
+        addr: &str,
+        request: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<RemotingCommand, RemotingError> {
+        let channel = self.channel(addr).await?;
+        channel.request(request, timeout).await
+    }
+
+    /// Sends `request` to `addr` and calls `callback` with the outcome, without waiting.
+    pub fn invoke_async<F>(
+        &self,
+        addr: &str,
+        request: RemotingCommand,
+        timeout: Duration,
+        callback: F,
+    ) where
+        F: FnOnce(Result<RemotingCommand, RemotingError>) + Send + 'static,
+    {
+        let this = self.clone();
+        let addr = addr.to_string();
+        tokio::spawn(async move {
+            callback(this.invoke_sync(&addr, request, timeout).await);
+        });
+    }
+
+    /// Sends a one-way `request` to `addr`.
+    pub async fn invoke_oneway(
+        &self,
+        addr: &str,
+        request: RemotingCommand,
+    ) -> Result<(), RemotingError> {
+        let channel = self.channel(addr).await?;
+        channel.oneway(request).await
+    }
+
+    /// Closes the channel to `addr`, if any.
+    pub fn close_channel(&self, addr: &str) {
+        if let Some(c) = self.inner.channels.lock().remove(addr) {
+            c.close();
+        }
+    }
+
+    /// Closes every channel.
+    pub fn shutdown(&self) {
+        let channels: Vec<Channel> = self.inner.channels.lock().drain().map(|(_, c)| c).collect();
+        for c in channels {
+            c.close();
+        }
+    }
+}

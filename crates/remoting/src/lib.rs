@@ -1,0 +1,20 @@
+//! FerroMQ remoting: the RocketMQ protocol over tokio TCP.
+//!
+//! - [`codec`]: a `tokio_util` codec over `ferromq_protocol::frame`.
+//! - [`channel`]: one connection, usable in both directions (requests matched by opaque).
+//! - [`handler`]: what a channel does with requests; [`handler::Dispatcher`] routes by code.
+//! - [`server`]: `run(listener, handler, config, shutdown)`.
+//! - [`client`]: a channel pool with `invoke_sync` / `invoke_async` / `invoke_oneway`.
+
+pub mod channel;
+pub mod client;
+pub mod codec;
+pub mod error;
+pub mod handler;
+pub mod server;
+
+pub use channel::{Channel, ChannelConfig};
+pub use client::{ClientConfig, RemotingClient};
+pub use error::RemotingError;
+pub use handler::{not_supported, Dispatcher, Processor, RequestHandler, ResponseFuture};
+pub use server::{run, ServerConfig};
