@@ -1,0 +1,99 @@
+//! `ferromq namesrv`: a standalone NameServer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use ferromq_config::namesrv::NamesrvConfig;
+use ferromq_config::ConfigTable;
+use ferromq_namesrv::{ConfigAccess, NameServer, NameServerOptions};
+use parking_lot::Mutex;
+
+/// Options of `ferromq namesrv`, named as `mqnamesrv`'s.
+#[derive(Debug, Args)]
+pub struct NamesrvArgs {
+    /// A namesrv.conf properties file (RocketMQ key names).
+    #[arg(short = 'c', long = "configFile")]
+    pub config_file: Option<PathBuf>,
+    /// Print every config key with its value and exit.
+    #[arg(short = 'p', long = "printConfigItem")]
+    pub print: bool,
+    /// Override `listenPort`.
+    #[arg(long = "listen-port")]
+    pub listen_port: Option<u16>,
+}
+
+/// Loads the config file (warning about unknown keys) and applies the environment.
+pub fn load_config(path: Option<&PathBuf>) -> anyhow::Result<NamesrvConfig> {
+    let mut config = match path {
+        Some(p) => {
+            let loaded =
+                NamesrvConfig::load(p).with_context(|| format!("reading {}", p.display()))?;
+            for w in &loaded.warnings {
+                tracing::warn!("{}: {w}", p.display());
+            }
+            loaded.config
+        }
+        None => NamesrvConfig::default(),
+    };
+    config.apply_env();
+    Ok(config)
+}
+
+/// Lets GET/UPDATE_NAMESRV_CONFIG read and change the live config.
+pub struct LiveNamesrvConfig(pub Mutex<NamesrvConfig>);
+
+impl ConfigAccess for LiveNamesrvConfig {
+    fn properties(&self) -> String {
+        self.0.lock().to_properties()
+    }
+    fn update(&self, text: &str) -> Result<(), String> {
+        let changed = self
+            .0
+            .lock()
+            .update_from_properties(text)
+            .map_err(|e| e.to_string())?;
+        tracing::info!(?changed, "namesrv config updated");
+        Ok(())
+    }
+}
+
+/// Maps the config onto the NameServer's options.
+pub fn options(config: &NamesrvConfig) -> NameServerOptions {
+    NameServerOptions {
+        kv_config_path: Some(PathBuf::from(&config.namesrv.kv_config_path)),
+        order_message_enable: config.namesrv.order_message_enable,
+        scan_interval: std::time::Duration::from_millis(
+            config.namesrv.scan_not_active_broker_interval.max(100) as u64,
+        ),
+    }
+}
+
+/// Runs the NameServer until SIGINT/SIGTERM.
+pub async fn run(args: NamesrvArgs) -> anyhow::Result<()> {
+    let mut config = load_config(args.config_file.as_ref())?;
+    if let Some(p) = args.listen_port {
+        config.netty.listen_port = p;
+    }
+    if args.print {
+        print!("{}", config.to_properties());
+        return Ok(());
+    }
+    let addr = format!("{}:{}", config.netty.bind_address, config.listen_port());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding the name server to {addr}"))?;
+    let ns = NameServer::new(
+        options(&config),
+        Arc::new(LiveNamesrvConfig(Mutex::new(config))),
+    );
+    println!("The Name Server boot success. serializeType=JSON, address {addr}");
+    ns.run(
+        listener,
+        ferromq_remoting::ServerConfig::default(),
+        crate::shutdown::signal(),
+    )
+    .await;
+    Ok(())
+}
