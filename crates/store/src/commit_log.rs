@@ -1,0 +1,384 @@
+//! [`CommitLog`]: the append-only log of every message, on fixed-size mapped files.
+//!
+//! A single writer (behind a short mutex) encodes each record straight into the mapped page
+//! at the write position — no intermediate buffer — and publishes the new end; readers and the
+//! dispatcher only look below the published end and never take the mutex. A record never
+//! spans files: when it does not fit (with 8 spare bytes), the file is closed with Java's blank
+//! marker (`totalSize = remaining`, `magic = BLANK`) and the record goes to the next file.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferromq_protocol::message::record::{RecordView, BLANK_MAGIC_CODE, END_FILE_MIN_BLANK_LENGTH};
+use parking_lot::{Mutex, MutexGuard};
+
+use crate::error::StoreError;
+use crate::io::FileSystem;
+use crate::mapped_file::MappedFile;
+use crate::mapped_file_queue::MappedFileQueue;
+use crate::queue_offsets::QueueOffsetTable;
+
+/// Where one record went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// Physical offset of the record.
+    pub phys_offset: u64,
+    /// Record size.
+    pub size: u32,
+}
+
+/// State owned by the single writer.
+#[derive(Debug)]
+pub struct Writer {
+    current: Option<Arc<MappedFile>>,
+    /// Next queue offset of every topic-queue.
+    pub queue_offsets: QueueOffsetTable,
+}
+
+/// The CommitLog.
+#[derive(Debug)]
+pub struct CommitLog {
+    files: MappedFileQueue,
+    writer: Mutex<Writer>,
+    /// Prepared next file (created, preallocated, pre-faulted) for the writer to take.
+    next_file: Mutex<Option<Arc<MappedFile>>>,
+    max_offset: AtomicU64,
+    last_store_timestamp: AtomicI64,
+    /// Physical offset where the oldest file's first record starts (for `min_offset`).
+    min_offset: AtomicU64,
+}
+
+/// Result of scanning one position of the log.
+#[derive(Debug)]
+pub enum Scanned<'a> {
+    /// A well-formed record.
+    Record(RecordView<'a>),
+    /// End-of-file blank: continue at the next file.
+    Blank,
+    /// No (valid) record here: end of data, torn write or corruption.
+    End,
+}
+
+/// Reads the record at `pos` of `buf` (a whole file), checking the body CRC if asked.
+pub fn scan_record(buf: &[u8], pos: usize, check_crc: bool) -> Scanned<'_> {
+    let rest = &buf[pos.min(buf.len())..];
+    let Some((total, magic)) = ferromq_protocol::message::record::peek_header(rest) else {
+        return Scanned::End;
+    };
+    if magic == BLANK_MAGIC_CODE {
+        // Java writes `remaining` as the size; accept it only if it reaches the end.
+        return if total > 0 && total as usize == rest.len() {
+            Scanned::Blank
+        } else {
+            Scanned::End
+        };
+    }
+    match RecordView::parse(rest) {
+        Ok(v) => {
+            if check_crc && v.verify_body_crc().is_err() {
+                return Scanned::End;
+            }
+            Scanned::Record(v)
+        }
+        Err(_) => Scanned::End,
+    }
+}
+
+impl CommitLog {
+    /// Loads the files in `dir`; [`crate::recovery`] then finds the real end.
+    pub fn load(
+        fs: Arc<dyn FileSystem>,
+        dir: &std::path::Path,
+        file_size: u64,
+    ) -> Result<Self, StoreError> {
+        let files = MappedFileQueue::load(fs, dir, file_size)?;
+        let min = files.min_offset();
+        Ok(CommitLog {
+            files,
+            writer: Mutex::new(Writer {
+                current: None,
+                queue_offsets: QueueOffsetTable::default(),
+            }),
+            next_file: Mutex::new(None),
+            max_offset: AtomicU64::new(0),
+            last_store_timestamp: AtomicI64::new(0),
+            min_offset: AtomicU64::new(min),
+        })
+    }
+
+    /// The underlying files.
+    pub fn files(&self) -> &MappedFileQueue {
+        &self.files
+    }
+
+    /// Size of each file.
+    pub fn file_size(&self) -> u64 {
+        self.files.file_size()
+    }
+
+    /// Offset just past the last published record.
+    pub fn max_offset(&self) -> u64 {
+        self.max_offset.load(Ordering::Acquire)
+    }
+
+    /// Offset of the oldest stored byte.
+    pub fn min_offset(&self) -> u64 {
+        self.min_offset.load(Ordering::Acquire)
+    }
+
+    /// Store timestamp of the last appended record.
+    pub fn last_store_timestamp(&self) -> i64 {
+        self.last_store_timestamp.load(Ordering::Acquire)
+    }
+
+    /// Sets the end after recovery: truncates past `offset` and positions the writer.
+    pub fn set_end(&self, offset: u64) -> Result<(), StoreError> {
+        self.files.truncate(offset)?;
+        self.files.set_flushed_where(offset);
+        let mut w = self.writer.lock();
+        w.current = self.files.last();
+        self.max_offset.store(offset, Ordering::Release);
+        self.min_offset
+            .store(self.files.min_offset().min(offset), Ordering::Release);
+        Ok(())
+    }
+
+    /// Sets the last store timestamp (recovery).
+    pub fn set_last_store_timestamp(&self, ts: i64) {
+        self.last_store_timestamp.store(ts, Ordering::Release);
+    }
+
+    /// Takes the writer role. Hold it only for the copy of one append.
+    pub fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.writer.lock()
+    }
+
+    /// The file to append `len` bytes into, rolling (with a blank) when needed.
+    fn file_for(&self, w: &mut Writer, len: u64) -> Result<(Arc<MappedFile>, u64), StoreError> {
+        if len + END_FILE_MIN_BLANK_LENGTH as u64 > self.file_size() {
+            return Err(StoreError::InvalidArgument(format!(
+                "record of {len} bytes does not fit a {} byte file",
+                self.file_size()
+            )));
+        }
+        if let Some(f) = &w.current {
+            let pos = f.wrote_position();
+            let remaining = f.size() - pos;
+            if len + END_FILE_MIN_BLANK_LENGTH as u64 <= remaining {
+                return Ok((f.clone(), pos));
+            }
+            if remaining > 0 {
+                write_blank(f, pos, remaining);
+                self.max_offset.store(f.end_offset(), Ordering::Release);
+            }
+        }
+        let next_start = match &w.current {
+            Some(f) => f.start_offset() + f.size(),
+            None => self.max_offset().div_ceil(self.file_size()) * self.file_size(),
+        };
+        let f = self.take_or_create(next_start)?;
+        w.current = Some(f.clone());
+        Ok((f, 0))
+    }
+
+    fn take_or_create(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
+        let prepared = self.next_file.lock().take();
+        let f = match prepared {
+            Some(f) if f.start_offset() == start => f,
+            _ => self.files.prepare(start)?,
+        };
+        self.files.push(f.clone());
+        tracing::debug!(file = %f.path().display(), "commitlog rolled");
+        Ok(f)
+    }
+
+    /// Prepares the file after the current one, off the append path. Returns whether one was
+    /// made.
+    pub fn prepare_next(&self) -> Result<bool, StoreError> {
+        let Some(cur) = self.files.last() else {
+            return Ok(false);
+        };
+        let start = cur.start_offset() + cur.size();
+        if self
+            .next_file
+            .lock()
+            .as_ref()
+            .is_some_and(|f| f.start_offset() == start)
+        {
+            return Ok(false);
+        }
+        let f = self.files.prepare(start)?;
+        *self.next_file.lock() = Some(f);
+        Ok(true)
+    }
+
+    /// Pre-faults the current file up to `window` bytes ahead of the writer, and the start of
+    /// the prepared next file when the writer is close to the end.
+    /// With `sync`, the pre-faulted zeros are written out too (SYNC_FLUSH: makes fsyncs of
+    /// real data cheaper).
+    pub fn prefault(&self, window: u64, sync: bool) -> Result<(), StoreError> {
+        if let Some(cur) = self.files.last() {
+            let target = cur.wrote_position() + window;
+            // In steps, so the writer's fsyncs interleave with ours.
+            let step = 4 << 20;
+            let mut at = cur.populated_position();
+            while at < target.min(cur.size()) {
+                at = (at + step).min(target);
+                cur.populate_to(at, sync)?;
+            }
+            if target > cur.size() {
+                if let Some(next) = self.next_file.lock().clone() {
+                    next.populate_to(target - cur.size(), sync)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends one record of `len` bytes, encoded by `encode(phys_offset, out)` directly into
+    /// the mapping, under the writer role `w`.
+    pub fn append_locked<E>(
+        &self,
+        w: &mut Writer,
+        len: usize,
+        store_timestamp: i64,
+        encode: impl FnOnce(&mut Writer, u64, &mut [u8]) -> Result<(), E>,
+    ) -> Result<Result<Placement, E>, StoreError> {
+        let (file, pos) = self.file_for(w, len as u64)?;
+        let phys = file.start_offset() + pos;
+        // SAFETY: we hold the writer role and `pos` is the file's write position.
+        let out = unsafe { file.region_mut(pos, len) };
+        if let Err(e) = encode(w, phys, out) {
+            return Ok(Err(e));
+        }
+        file.publish(pos + len as u64);
+        self.last_store_timestamp
+            .store(store_timestamp, Ordering::Release);
+        self.max_offset.store(phys + len as u64, Ordering::Release);
+        Ok(Ok(Placement {
+            phys_offset: phys,
+            size: len as u32,
+        }))
+    }
+
+    /// Appends raw bytes (a slave replicating the master) at `phys`, which must equal the
+    /// current end. The bytes must be whole records and blanks in file order.
+    pub fn append_raw(&self, phys: u64, data: &[u8]) -> Result<(), StoreError> {
+        let mut w = self.writer.lock();
+        if phys != self.max_offset() {
+            return Err(StoreError::InvalidArgument(format!(
+                "raw append at {phys}, log ends at {}",
+                self.max_offset()
+            )));
+        }
+        let mut off = 0usize;
+        while off < data.len() {
+            let cur_end = self.max_offset();
+            let file = match &w.current {
+                Some(f) if !f.is_full() => f.clone(),
+                _ => {
+                    let start = cur_end.div_ceil(self.file_size()) * self.file_size();
+                    let f = self.take_or_create(start)?;
+                    w.current = Some(f.clone());
+                    f
+                }
+            };
+            let room = (file.size() - file.wrote_position()) as usize;
+            let n = room.min(data.len() - off);
+            if !file.append(&data[off..off + n]) {
+                return Err(StoreError::InvalidArgument("raw append overflow".into()));
+            }
+            off += n;
+            self.max_offset.store(file.end_offset(), Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Whole record bytes at `phys` of `size` (zero copy).
+    pub fn read(&self, phys: u64, size: usize) -> Option<Bytes> {
+        let f = self.files.find(phys)?;
+        f.read(phys - f.start_offset(), size)
+    }
+
+    /// Raw bytes from `phys` to the end of its file's written data, at most `max` (for
+    /// replication).
+    pub fn read_raw(&self, phys: u64, max: usize) -> Option<Bytes> {
+        let f = self.files.find(phys)?;
+        let pos = phys - f.start_offset();
+        let avail = f.wrote_position().checked_sub(pos)? as usize;
+        if avail == 0 {
+            return None;
+        }
+        f.read(pos, avail.min(max))
+    }
+
+    /// The record at `phys`, size read from its header.
+    pub fn read_record(&self, phys: u64) -> Option<Bytes> {
+        let f = self.files.find(phys)?;
+        let pos = phys - f.start_offset();
+        let head = f.slice(pos, 8)?;
+        let total = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        if total <= 0
+            || i32::from_be_bytes([head[4], head[5], head[6], head[7]]) == BLANK_MAGIC_CODE
+        {
+            return None;
+        }
+        f.read(pos, total as usize)
+    }
+
+    /// Store timestamp of the record at `phys` (for offset-by-time searches), or -1.
+    pub fn store_timestamp_at(&self, phys: u64, size: usize) -> i64 {
+        let Some(f) = self.files.find(phys) else {
+            return -1;
+        };
+        let pos = phys - f.start_offset();
+        let Some(rec) = f.slice(pos, size.max(64)) else {
+            return -1;
+        };
+        let sys_flag = i32::from_be_bytes([rec[36], rec[37], rec[38], rec[39]]);
+        let at = ferromq_protocol::message::record::store_timestamp_position(sys_flag);
+        match rec.get(at..at + 8) {
+            Some(b) => i64::from_be_bytes(b.try_into().unwrap_or([0; 8])),
+            None => -1,
+        }
+    }
+
+    /// Next file boundary after `phys` (skip a removed file).
+    pub fn roll_next_file(&self, phys: u64) -> u64 {
+        let fs = self.file_size();
+        phys + fs - phys % fs
+    }
+
+    /// Deletes the oldest `n` files; returns them.
+    pub fn remove_oldest(&self, n: usize) -> Vec<Arc<MappedFile>> {
+        let gone = self.files.remove_first(n);
+        let min = self.files.min_offset().max(
+            gone.last()
+                .map(|f| f.start_offset() + f.size())
+                .unwrap_or(0),
+        );
+        self.min_offset.fetch_max(min, Ordering::AcqRel);
+        gone
+    }
+
+    /// Flushes what is written (least pages 0 = all). Returns the durable offset.
+    pub fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
+        self.files.flush(least_pages)
+    }
+
+    /// The durable offset.
+    pub fn flushed_offset(&self) -> u64 {
+        self.files.flushed_where()
+    }
+}
+
+fn write_blank(f: &MappedFile, pos: u64, remaining: u64) {
+    let n = (END_FILE_MIN_BLANK_LENGTH as u64).min(remaining) as usize;
+    let mut head = [0u8; END_FILE_MIN_BLANK_LENGTH];
+    head[..4].copy_from_slice(&(remaining as i32).to_be_bytes());
+    head[4..].copy_from_slice(&BLANK_MAGIC_CODE.to_be_bytes());
+    // SAFETY: called with the writer role at the write position.
+    unsafe { f.region_mut(pos, n) }.copy_from_slice(&head[..n]);
+    f.publish(f.size());
+}

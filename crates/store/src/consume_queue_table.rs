@@ -1,0 +1,145 @@
+//! [`ConsumeQueueTable`]: every topic's ConsumeQueues, found by `(topic, queue_id)`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::consume_queue::ConsumeQueue;
+use crate::error::StoreError;
+use crate::io::FileSystem;
+
+type Queues = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
+
+/// All ConsumeQueues under `{root}/consumequeue`.
+#[derive(Debug)]
+pub struct ConsumeQueueTable {
+    root: PathBuf,
+    fs: Arc<dyn FileSystem>,
+    file_size: u64,
+    queues: RwLock<Queues>,
+}
+
+impl ConsumeQueueTable {
+    /// Opens every `consumequeue/{topic}/{queueId}` directory.
+    pub fn load(fs: Arc<dyn FileSystem>, root: &Path, file_size: u64) -> Result<Self, StoreError> {
+        fs.create_dir_all(root)
+            .map_err(|e| StoreError::io(root, e))?;
+        let mut queues: Queues = HashMap::new();
+        for topic_dir in fs.list_dir(root).map_err(|e| StoreError::io(root, e))? {
+            let Some(topic) = topic_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            for qdir in fs
+                .list_dir(&topic_dir)
+                .map_err(|e| StoreError::io(&topic_dir, e))?
+            {
+                let Some(qid) = qdir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.parse::<i32>().ok())
+                else {
+                    continue;
+                };
+                let cq = ConsumeQueue::load(fs.clone(), root, &topic, qid, file_size)?;
+                queues
+                    .entry(topic.clone())
+                    .or_default()
+                    .insert(qid, Arc::new(cq));
+            }
+        }
+        Ok(ConsumeQueueTable {
+            root: root.to_path_buf(),
+            fs,
+            file_size,
+            queues: RwLock::new(queues),
+        })
+    }
+
+    /// The queue, if it exists.
+    pub fn find(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
+        self.queues.read().get(topic)?.get(&queue_id).cloned()
+    }
+
+    /// The queue, created empty if missing.
+    pub fn find_or_create(
+        &self,
+        topic: &str,
+        queue_id: i32,
+    ) -> Result<Arc<ConsumeQueue>, StoreError> {
+        if let Some(q) = self.find(topic, queue_id) {
+            return Ok(q);
+        }
+        let mut w = self.queues.write();
+        if let Some(q) = w.get(topic).and_then(|m| m.get(&queue_id)) {
+            return Ok(q.clone());
+        }
+        let q = Arc::new(ConsumeQueue::load(
+            self.fs.clone(),
+            &self.root,
+            topic,
+            queue_id,
+            self.file_size,
+        )?);
+        w.entry(topic.to_string())
+            .or_default()
+            .insert(queue_id, q.clone());
+        Ok(q)
+    }
+
+    /// Every queue.
+    pub fn all(&self) -> Vec<Arc<ConsumeQueue>> {
+        self.queues
+            .read()
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect()
+    }
+
+    /// Queue ids of a topic, sorted.
+    pub fn queue_ids(&self, topic: &str) -> Vec<i32> {
+        let mut v: Vec<i32> = self
+            .queues
+            .read()
+            .get(topic)
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
+    /// Topic names.
+    pub fn topics(&self) -> Vec<String> {
+        self.queues.read().keys().cloned().collect()
+    }
+
+    /// Deletes a topic's queues and their files.
+    pub fn remove_topic(&self, topic: &str) -> Result<bool, StoreError> {
+        let removed = self.queues.write().remove(topic);
+        let Some(m) = removed else {
+            return Ok(false);
+        };
+        for q in m.values() {
+            q.destroy()?;
+        }
+        let dir = self.root.join(topic);
+        self.fs
+            .remove_dir_all(&dir)
+            .map_err(|e| StoreError::io(&dir, e))?;
+        Ok(true)
+    }
+
+    /// Deletes all queues (the CommitLog is gone).
+    pub fn destroy_all(&self) -> Result<(), StoreError> {
+        let topics = self.topics();
+        for t in topics {
+            self.remove_topic(&t)?;
+        }
+        Ok(())
+    }
+}

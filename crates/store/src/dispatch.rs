@@ -1,0 +1,333 @@
+//! The dispatcher ("reput"): reads records from the CommitLog right after they are published
+//! and writes their ConsumeQueue entry and index keys, then tells the broker a message
+//! arrived (to wake long-polling pulls). Recovery replays records through the same code, so
+//! ConsumeQueues and the index can always be rebuilt from the CommitLog.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferromq_protocol::hash::tag_code;
+use ferromq_protocol::message::properties::keys;
+use ferromq_protocol::message::record::RecordView;
+use ferromq_protocol::message::sysflag::message as sysflag;
+use parking_lot::RwLock;
+
+use crate::commit_log::{scan_record, CommitLog, Scanned};
+use crate::consume_queue::CqEntry;
+use crate::consume_queue_table::ConsumeQueueTable;
+use crate::error::StoreError;
+use crate::index::{IndexRequest, IndexStore};
+
+/// The delay-level topic whose tag code is the delivery time.
+pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+
+/// A message became visible in a ConsumeQueue.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    pub topic: &'a str,
+    pub queue_id: i32,
+    /// Queue offset of this message.
+    pub queue_offset: i64,
+    /// Queue max offset now (next offset to be written).
+    pub max_offset: i64,
+    pub tag_code: i64,
+    pub store_timestamp: i64,
+    /// Encoded property string (for SQL92 filtering of held pulls).
+    pub properties: &'a [u8],
+}
+
+/// Callback invoked after each ConsumeQueue dispatch. Keep it short: it runs on the
+/// dispatcher thread.
+pub type ArrivalListener = Arc<dyn Fn(&Arrival<'_>) + Send + Sync>;
+
+/// The CQ tag code of a record: Java hash of `TAGS`, or for `SCHEDULE_TOPIC_XXXX` with a
+/// `DELAY` level, the delivery time `store_timestamp + delay(level)`.
+pub fn compute_tag_code(
+    topic: &str,
+    properties: &str,
+    store_timestamp: i64,
+    delay_levels_ms: &[u64],
+) -> i64 {
+    let p = DispatchProps::scan(properties);
+    tag_code_of(topic, &p, store_timestamp, delay_levels_ms)
+}
+
+fn tag_code_of(
+    topic: &str,
+    p: &DispatchProps<'_>,
+    store_timestamp: i64,
+    delay_levels_ms: &[u64],
+) -> i64 {
+    if topic == SCHEDULE_TOPIC {
+        if let Some(level) = p.delay.and_then(|l| l.trim().parse::<i32>().ok()) {
+            let level = level.min(delay_levels_ms.len() as i32);
+            if level > 0 {
+                return store_timestamp + delay_levels_ms[(level - 1) as usize] as i64;
+            }
+        }
+    }
+    tag_code(p.tags)
+}
+
+/// The properties the dispatcher needs, found in one pass.
+#[derive(Debug, Default, Clone, Copy)]
+struct DispatchProps<'a> {
+    tags: Option<&'a str>,
+    keys: Option<&'a str>,
+    uniq: Option<&'a str>,
+    delay: Option<&'a str>,
+}
+
+impl<'a> DispatchProps<'a> {
+    fn scan(props: &'a str) -> Self {
+        let mut p = DispatchProps::default();
+        for pair in props.split('\u{2}') {
+            if let Some((k, v)) = pair.split_once('\u{1}') {
+                let slot = match k {
+                    keys::TAGS => &mut p.tags,
+                    keys::KEYS => &mut p.keys,
+                    keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX => &mut p.uniq,
+                    keys::DELAY_TIME_LEVEL => &mut p.delay,
+                    _ => continue,
+                };
+                if slot.is_none() {
+                    *slot = Some(v);
+                }
+            }
+        }
+        p
+    }
+}
+
+fn text(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// Whether a record goes to its ConsumeQueue (not PREPARED/ROLLBACK transaction halves).
+pub fn is_dispatched_to_queue(sys_flag: i32) -> bool {
+    matches!(
+        sysflag::transaction_value(sys_flag),
+        sysflag::TRANSACTION_NOT_TYPE | sysflag::TRANSACTION_COMMIT_TYPE
+    )
+}
+
+/// Writes CQ entries and index keys for records.
+pub struct Dispatcher {
+    cqs: Arc<ConsumeQueueTable>,
+    index: Option<Arc<IndexStore>>,
+    delay_levels_ms: Vec<u64>,
+    listener: RwLock<Option<ArrivalListener>>,
+    reput_offset: AtomicU64,
+    last_store_timestamp: AtomicI64,
+    dispatched: AtomicU64,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("reput_offset", &self.reput_offset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher writing into `cqs` and, if given, the index.
+    pub fn new(
+        cqs: Arc<ConsumeQueueTable>,
+        index: Option<Arc<IndexStore>>,
+        delay_levels_ms: Vec<u64>,
+    ) -> Self {
+        Dispatcher {
+            cqs,
+            index,
+            delay_levels_ms,
+            listener: RwLock::new(None),
+            reput_offset: AtomicU64::new(0),
+            last_store_timestamp: AtomicI64::new(0),
+            dispatched: AtomicU64::new(0),
+        }
+    }
+
+    /// Installs the arrival callback.
+    pub fn set_listener(&self, l: Option<ArrivalListener>) {
+        *self.listener.write() = l;
+    }
+
+    /// CommitLog offset up to which records are dispatched.
+    pub fn reput_offset(&self) -> u64 {
+        self.reput_offset.load(Ordering::Acquire)
+    }
+
+    /// Sets where dispatching continues (after recovery).
+    pub fn set_reput_offset(&self, o: u64) {
+        self.reput_offset.store(o, Ordering::Release);
+    }
+
+    /// Store time of the last dispatched record.
+    pub fn last_store_timestamp(&self) -> i64 {
+        self.last_store_timestamp.load(Ordering::Acquire)
+    }
+
+    /// Records dispatched since start.
+    pub fn dispatched_count(&self) -> u64 {
+        self.dispatched.load(Ordering::Relaxed)
+    }
+
+    /// Dispatches one record: CQ entry (if not a transaction half), index keys, arrival.
+    pub fn dispatch(&self, v: &RecordView<'_>, notify: bool) -> Result<(), StoreError> {
+        let topic: Cow<'_, str> = text(v.topic);
+        let props_text: Cow<'_, str> = text(v.properties);
+        let props = DispatchProps::scan(&props_text);
+        let size = v.total_size() as i32;
+        if is_dispatched_to_queue(v.sys_flag) {
+            let tag = tag_code_of(&topic, &props, v.store_timestamp, &self.delay_levels_ms);
+            let cq = self.cqs.find_or_create(&topic, v.queue_id)?;
+            cq.put(
+                CqEntry {
+                    phys_offset: v.physical_offset,
+                    size,
+                    tag_code: tag,
+                },
+                v.queue_offset,
+            )?;
+            if notify {
+                if let Some(l) = self.listener.read().as_ref() {
+                    l(&Arrival {
+                        topic: &topic,
+                        queue_id: v.queue_id,
+                        queue_offset: v.queue_offset,
+                        max_offset: cq.max_offset_in_queue(),
+                        tag_code: tag,
+                        store_timestamp: v.store_timestamp,
+                        properties: v.properties,
+                    });
+                }
+            }
+        }
+        if let Some(index) = &self.index {
+            index.build(&IndexRequest {
+                topic: &topic,
+                phys_offset: v.physical_offset,
+                store_timestamp: v.store_timestamp,
+                sys_flag: v.sys_flag,
+                keys: props.keys,
+                uniq_key: props.uniq,
+            })?;
+        }
+        self.last_store_timestamp
+            .store(v.store_timestamp, Ordering::Release);
+        self.dispatched.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Dispatches every published record past the reput offset. Returns how many.
+    pub fn catch_up(&self, log: &CommitLog) -> Result<usize, StoreError> {
+        let mut n = 0;
+        loop {
+            let reput = self.reput_offset();
+            let max = log.max_offset();
+            if reput >= max {
+                return Ok(n);
+            }
+            let Some(file) = log.files().find(reput) else {
+                // The file was deleted under us (retention): jump to the oldest file.
+                let min = log.min_offset();
+                if min > reput {
+                    self.set_reput_offset(min);
+                    continue;
+                }
+                return Ok(n);
+            };
+            let pos = (reput - file.start_offset()) as usize;
+            let wrote = file.wrote_position() as usize;
+            let Some(buf) = file.slice(0, wrote) else {
+                return Ok(n);
+            };
+            let mut p = pos;
+            while p < wrote {
+                match scan_record(buf, p, false) {
+                    Scanned::Record(v) => {
+                        self.dispatch(&v, true)?;
+                        p += v.total_size();
+                        self.set_reput_offset(file.start_offset() + p as u64);
+                        n += 1;
+                    }
+                    Scanned::Blank => {
+                        p = wrote;
+                        self.set_reput_offset(file.start_offset() + file.size());
+                    }
+                    Scanned::End => {
+                        if wrote as u64 == file.size() {
+                            tracing::error!(
+                                offset = file.start_offset() + p as u64,
+                                "undecodable record, skipping to the next file"
+                            );
+                            self.set_reput_offset(file.start_offset() + file.size());
+                        }
+                        p = wrote;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dispatcher thread body: catches up whenever unparked (or every millisecond).
+    pub fn run(&self, log: &CommitLog, stop: &AtomicBool) {
+        loop {
+            match self.catch_up(log) {
+                Ok(0) => {
+                    if stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    std::thread::park_timeout(Duration::from_millis(1));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "dispatch failed, retrying");
+                    if stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_codes() {
+        let levels = crate::config::parse_delay_levels(crate::config::DEFAULT_MESSAGE_DELAY_LEVEL);
+        assert_eq!(
+            compute_tag_code("T", "TAGS\u{1}TagA\u{2}", 5, &levels),
+            2598919
+        );
+        assert_eq!(compute_tag_code("T", "", 5, &levels), 0);
+        assert_eq!(
+            compute_tag_code(
+                SCHEDULE_TOPIC,
+                "DELAY\u{1}3\u{2}TAGS\u{1}x\u{2}",
+                1000,
+                &levels
+            ),
+            11_000
+        );
+        assert_eq!(
+            compute_tag_code(SCHEDULE_TOPIC, "DELAY\u{1}99\u{2}", 0, &levels),
+            7_200_000
+        );
+        assert!(!is_dispatched_to_queue(sysflag::TRANSACTION_PREPARED_TYPE));
+        assert!(!is_dispatched_to_queue(sysflag::TRANSACTION_ROLLBACK_TYPE));
+        assert!(is_dispatched_to_queue(
+            sysflag::TRANSACTION_COMMIT_TYPE | sysflag::COMPRESSED
+        ));
+    }
+}

@@ -1,0 +1,342 @@
+//! The file-system seam: every disk operation of the store goes through [`FileSystem`] and
+//! [`DataFile`], so tests can inject faults (see [`crate::fault::FaultyFs`]).
+//!
+//! Data files are memory-mapped: appends are copies into the mapping, so write errors surface
+//! when the range is synced ([`DataFile::sync_range`]) — that is where EIO is reported.
+
+use std::fmt::Debug;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::MmapRaw;
+
+/// Disk space of the file system holding a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskUsage {
+    pub total_bytes: u64,
+    pub free_bytes: u64,
+}
+
+impl DiskUsage {
+    /// Used space in percent (0..=100).
+    pub fn used_ratio_percent(&self) -> f64 {
+        if self.total_bytes == 0 {
+            return 0.0;
+        }
+        (self.total_bytes - self.free_bytes.min(self.total_bytes)) as f64 * 100.0
+            / self.total_bytes as f64
+    }
+}
+
+/// File-system operations used by the store.
+pub trait FileSystem: Send + Sync + Debug {
+    /// `mkdir -p`.
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Entries (files and directories) directly inside `path`; empty if it does not exist.
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>>;
+    /// Deletes a file.
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Deletes a directory tree.
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Atomically renames.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Whether a path exists.
+    fn exists(&self, path: &Path) -> bool;
+    /// fsyncs a directory so creations, renames and deletions in it are durable.
+    fn sync_dir(&self, path: &Path) -> io::Result<()>;
+    /// Reads a whole (small) file.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Writes a whole (small) file, replacing it in place, fsyncing it when `sync`.
+    fn write(&self, path: &Path, data: &[u8], sync: bool) -> io::Result<()>;
+    /// Opens a data file of exactly `len` bytes, mapped read-write. When `create`, a missing
+    /// file is created and its blocks allocated up front (`fallocate`), so a full disk fails
+    /// here rather than with SIGBUS on a later page fault.
+    fn open_data_file(&self, path: &Path, len: u64, create: bool) -> io::Result<Arc<dyn DataFile>>;
+    /// Size of an existing file.
+    fn file_len(&self, path: &Path) -> io::Result<u64>;
+    /// Space on the file system holding `path`.
+    fn disk_usage(&self, path: &Path) -> io::Result<DiskUsage>;
+    /// Last modification time in milliseconds since the epoch (retention ages files by it).
+    fn modified_ms(&self, path: &Path) -> io::Result<i64>;
+}
+
+/// A memory-mapped data file.
+pub trait DataFile: Send + Sync + Debug {
+    /// Mapped length in bytes.
+    fn len(&self) -> u64;
+    /// Whether the file is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Start of the mapping. Valid for `len()` bytes as long as `self` lives.
+    fn as_ptr(&self) -> *mut u8;
+    /// Makes `[offset, offset + len)` durable (msync / fdatasync of the range).
+    fn sync_range(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// Pre-faults `[offset, offset + len)` writable so later copies do not page-fault.
+    fn populate(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// Hints that the range will not be read soon (drop from page cache is up to the OS).
+    fn advise_cold(&self, _offset: u64, _len: u64) {}
+    /// Whether the pages of the range are resident (mincore).
+    fn is_resident(&self, _offset: u64, _len: u64) -> Option<bool> {
+        None
+    }
+}
+
+/// The real file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsFs;
+
+impl FileSystem for OsFs {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(path)
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        match std::fs::read_dir(path) {
+            Ok(rd) => rd.map(|e| e.map(|e| e.path())).collect(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        match std::fs::remove_dir_all(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        }
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        File::open(path)?.sync_all()
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let mut f = File::open(path)?;
+        let mut v = Vec::new();
+        f.read_to_end(&mut v)?;
+        Ok(v)
+    }
+
+    fn write(&self, path: &Path, data: &[u8], sync: bool) -> io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        f.write_all(data)?;
+        if sync {
+            f.sync_all()?;
+        }
+        Ok(())
+    }
+
+    fn open_data_file(&self, path: &Path, len: u64, create: bool) -> io::Result<Arc<dyn DataFile>> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .mode(0o644)
+            .open(path)?;
+        let cur = file.metadata()?.len();
+        if cur < len {
+            allocate(&file, len).inspect_err(|_| {
+                // A half-made file must not be mistaken for a data file later.
+                if cur == 0 {
+                    let _ = std::fs::remove_file(path);
+                }
+            })?;
+        }
+        let map = memmap2::MmapOptions::new()
+            .len(len as usize)
+            .map_raw(&file)?;
+        Ok(Arc::new(OsDataFile { _file: file, map }))
+    }
+
+    fn file_len(&self, path: &Path) -> io::Result<u64> {
+        Ok(std::fs::metadata(path)?.len())
+    }
+
+    fn modified_ms(&self, path: &Path) -> io::Result<i64> {
+        let m = std::fs::metadata(path)?.modified()?;
+        Ok(m.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0))
+    }
+
+    fn disk_usage(&self, path: &Path) -> io::Result<DiskUsage> {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `c` is a valid NUL-terminated path and `st` a valid out-pointer.
+        let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(DiskUsage {
+            total_bytes: st.f_blocks as u64 * st.f_frsize as u64,
+            free_bytes: st.f_bavail as u64 * st.f_frsize as u64,
+        })
+    }
+}
+
+/// Reserves the blocks of `[0, len)` so writes through the mapping cannot hit ENOSPC.
+fn allocate(file: &File, len: u64) -> io::Result<()> {
+    // SAFETY: plain syscall on an owned, open descriptor.
+    let rc = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len as libc::off_t) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        // File systems without fallocate: extend sparsely, as Java does.
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => file.set_len(len),
+        _ => Err(err),
+    }
+}
+
+#[derive(Debug)]
+struct OsDataFile {
+    _file: File,
+    map: MmapRaw,
+}
+
+impl DataFile for OsDataFile {
+    fn len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    fn as_ptr(&self) -> *mut u8 {
+        self.map.as_mut_ptr()
+    }
+
+    fn sync_range(&self, offset: u64, len: u64) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        self.map.flush_range(offset as usize, len as usize)
+    }
+
+    fn populate(&self, offset: u64, len: u64) -> io::Result<()> {
+        let (start, end) = page_range(offset, len, self.map.len() as u64);
+        if end <= start {
+            return Ok(());
+        }
+        // SAFETY: the range lies inside our mapping; MADV_POPULATE_WRITE only faults pages in.
+        let rc = unsafe {
+            libc::madvise(
+                self.map.as_mut_ptr().add(start as usize) as *mut libc::c_void,
+                (end - start) as usize,
+                libc::MADV_POPULATE_WRITE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINVAL) {
+            return Err(err);
+        }
+        // Older kernels: touch one byte per page with an atomic no-op write, which faults the
+        // page writable without changing bytes a concurrent writer may be copying.
+        let mut p = start;
+        while p < end {
+            // SAFETY: in bounds of the mapping; atomic access tolerates the concurrent writer.
+            unsafe {
+                let b =
+                    &*(self.map.as_mut_ptr().add(p as usize) as *const std::sync::atomic::AtomicU8);
+                b.fetch_add(0, std::sync::atomic::Ordering::Relaxed);
+            }
+            p += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    fn advise_cold(&self, offset: u64, len: u64) {
+        let (start, end) = page_range(offset, len, self.map.len() as u64);
+        if end > start {
+            // SAFETY: advisory call on a range inside our mapping.
+            unsafe {
+                libc::madvise(
+                    self.map.as_mut_ptr().add(start as usize) as *mut libc::c_void,
+                    (end - start) as usize,
+                    libc::MADV_COLD,
+                );
+            }
+        }
+    }
+
+    fn is_resident(&self, offset: u64, len: u64) -> Option<bool> {
+        let (start, end) = page_range(offset, len, self.map.len() as u64);
+        if end <= start {
+            return Some(true);
+        }
+        let pages = ((end - start) / PAGE_SIZE) as usize;
+        let mut vec = vec![0u8; pages];
+        // SAFETY: range inside our mapping; `vec` holds one byte per page.
+        let rc = unsafe {
+            libc::mincore(
+                self.map.as_mut_ptr().add(start as usize) as *mut libc::c_void,
+                (end - start) as usize,
+                vec.as_mut_ptr(),
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        Some(vec.iter().all(|b| b & 1 == 1))
+    }
+}
+
+/// OS page size assumed by the store (Java's `OS_PAGE_SIZE`).
+pub const PAGE_SIZE: u64 = 4096;
+
+fn page_range(offset: u64, len: u64, max: u64) -> (u64, u64) {
+    let start = offset / PAGE_SIZE * PAGE_SIZE;
+    let end = (offset.saturating_add(len)).min(max);
+    let end = end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    (start, end.min(max.div_ceil(PAGE_SIZE) * PAGE_SIZE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_file_is_allocated_and_mapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        let f = OsFs.open_data_file(&p, 64 * 1024, true).unwrap();
+        assert_eq!(f.len(), 64 * 1024);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 64 * 1024);
+        f.populate(0, 64 * 1024).unwrap();
+        // SAFETY: within the mapping, no concurrent users.
+        unsafe { *f.as_ptr().add(100) = 7 };
+        f.sync_range(0, 4096).unwrap();
+        drop(f);
+        let data = std::fs::read(&p).unwrap();
+        assert_eq!(data[100], 7);
+        assert!(OsFs
+            .open_data_file(&dir.path().join("missing"), 10, false)
+            .is_err());
+        let u = OsFs.disk_usage(dir.path()).unwrap();
+        assert!(u.total_bytes >= u.free_bytes && u.total_bytes > 0);
+    }
+}

@@ -1,0 +1,290 @@
+//! [`MappedFile`]: one fixed-size, memory-mapped file named by its 20-digit start offset.
+//!
+//! One writer appends beyond the published write position; readers only see bytes below it
+//! (published with release/acquire ordering), so reads never take the writer's lock. Reads
+//! hand out [`Bytes`] that keep the mapping alive, even after the file is deleted.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::error::StoreError;
+use crate::io::{DataFile, FileSystem, PAGE_SIZE};
+
+/// Formats a start offset as Java names files: 20 digits, zero-padded.
+pub fn file_name(offset: u64) -> String {
+    format!("{offset:020}")
+}
+
+/// Parses a 20-digit file name back to its start offset.
+pub fn parse_file_name(path: &Path) -> Option<u64> {
+    let name = path.file_name()?.to_str()?;
+    if name.len() != 20 || !name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    name.parse().ok()
+}
+
+/// A memory-mapped file covering `[start_offset, start_offset + size)` of a log.
+#[derive(Debug)]
+pub struct MappedFile {
+    path: PathBuf,
+    start_offset: u64,
+    size: u64,
+    data: Arc<dyn DataFile>,
+    wrote: AtomicU64,
+    flushed: AtomicU64,
+    populated: AtomicU64,
+    removed: AtomicBool,
+}
+
+impl MappedFile {
+    /// Creates (preallocated) or opens the file for `start_offset` in `dir`.
+    pub fn open(
+        fs: &dyn FileSystem,
+        dir: &Path,
+        start_offset: u64,
+        size: u64,
+        create: bool,
+    ) -> Result<Arc<Self>, StoreError> {
+        let path = dir.join(file_name(start_offset));
+        let data = fs
+            .open_data_file(&path, size, create)
+            .map_err(|e| StoreError::io(&path, e))?;
+        Ok(Arc::new(MappedFile {
+            path,
+            start_offset,
+            size,
+            data,
+            wrote: AtomicU64::new(0),
+            flushed: AtomicU64::new(0),
+            populated: AtomicU64::new(0),
+            removed: AtomicBool::new(false),
+        }))
+    }
+
+    /// Path on disk.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Logical offset of the first byte (the file name).
+    pub fn start_offset(&self) -> u64 {
+        self.start_offset
+    }
+
+    /// File size.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Bytes written and visible to readers.
+    pub fn wrote_position(&self) -> u64 {
+        self.wrote.load(Ordering::Acquire)
+    }
+
+    /// Bytes known durable.
+    pub fn flushed_position(&self) -> u64 {
+        self.flushed.load(Ordering::Acquire)
+    }
+
+    /// Whether no more bytes fit.
+    pub fn is_full(&self) -> bool {
+        self.wrote_position() >= self.size
+    }
+
+    /// Logical offset just past the written bytes.
+    pub fn end_offset(&self) -> u64 {
+        self.start_offset + self.wrote_position()
+    }
+
+    /// Sets positions after recovery (or after a raw truncate). Writer only.
+    pub fn set_positions(&self, wrote: u64) {
+        let w = wrote.min(self.size);
+        self.wrote.store(w, Ordering::Release);
+        self.flushed.store(w, Ordering::Release);
+    }
+
+    /// Mutable access to `[pos, pos + len)` for the single writer.
+    ///
+    /// # Safety
+    /// The caller must be the only writer of this file, and the range must lie at or beyond
+    /// the published write position (readers never look there) and inside the file.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn region_mut(&self, pos: u64, len: usize) -> &mut [u8] {
+        debug_assert!(pos + len as u64 <= self.size);
+        // SAFETY: guaranteed by the caller, see above.
+        unsafe { std::slice::from_raw_parts_mut(self.data.as_ptr().add(pos as usize), len) }
+    }
+
+    /// Publishes bytes up to `pos` to readers. Writer only, monotonic.
+    pub(crate) fn publish(&self, pos: u64) {
+        self.wrote.store(pos.min(self.size), Ordering::Release);
+    }
+
+    /// Copies `src` at the current write position and publishes it. Writer only.
+    /// Returns false if it does not fit.
+    pub(crate) fn append(&self, src: &[u8]) -> bool {
+        let pos = self.wrote_position();
+        if pos + src.len() as u64 > self.size {
+            return false;
+        }
+        // SAFETY: single writer (callers hold the log's writer role); range beyond `wrote`.
+        unsafe { self.region_mut(pos, src.len()) }.copy_from_slice(src);
+        self.publish(pos + src.len() as u64);
+        true
+    }
+
+    /// Borrowed view of `[pos, pos + len)`, if fully written.
+    pub fn slice(&self, pos: u64, len: usize) -> Option<&[u8]> {
+        if pos.checked_add(len as u64)? > self.wrote_position() {
+            return None;
+        }
+        // SAFETY: below the published write position, so initialised and no longer mutated
+        // (recovery's zeroing happens before readers exist).
+        Some(unsafe { std::slice::from_raw_parts(self.data.as_ptr().add(pos as usize), len) })
+    }
+
+    /// Borrowed view of the whole mapping, written or not (for recovery scans only).
+    pub(crate) fn whole(&self) -> &[u8] {
+        // SAFETY: the mapping is `size` bytes; used before readers/writers start.
+        unsafe { std::slice::from_raw_parts(self.data.as_ptr(), self.size as usize) }
+    }
+
+    /// Zero-copy [`Bytes`] over `[pos, pos + len)`, if fully written.
+    pub fn read(self: &Arc<Self>, pos: u64, len: usize) -> Option<Bytes> {
+        self.slice(pos, len)?;
+        Some(Bytes::from_owner(Region {
+            file: self.clone(),
+            pos: pos as usize,
+            len,
+        }))
+    }
+
+    /// Makes written bytes durable if at least `least_pages` pages are pending (0 = always).
+    /// Returns the new flushed position.
+    pub fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
+        let wrote = self.wrote_position();
+        let flushed = self.flushed_position();
+        if wrote <= flushed {
+            return Ok(flushed);
+        }
+        if least_pages > 0
+            && (wrote / PAGE_SIZE).saturating_sub(flushed / PAGE_SIZE) < least_pages as u64
+        {
+            return Ok(flushed);
+        }
+        self.data
+            .sync_range(flushed, wrote - flushed)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        self.flushed.fetch_max(wrote, Ordering::AcqRel);
+        Ok(wrote)
+    }
+
+    /// Pre-faults up to `upto` bytes (capped at the file size); idempotent. With `sync`, the
+    /// pre-faulted (zero) pages are also written out, so later fsyncs of real data find the
+    /// blocks already initialised and need no extent-conversion journal commit.
+    pub fn populate_to(&self, upto: u64, sync: bool) -> Result<(), StoreError> {
+        let upto = upto.min(self.size);
+        let done = self.populated.load(Ordering::Acquire);
+        if upto <= done {
+            return Ok(());
+        }
+        self.data
+            .populate(done, upto - done)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        if sync {
+            self.data
+                .sync_range(done, upto - done)
+                .map_err(|e| StoreError::io(&self.path, e))?;
+        }
+        self.populated.fetch_max(upto, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// How far the file is pre-faulted.
+    pub fn populated_position(&self) -> u64 {
+        self.populated.load(Ordering::Acquire)
+    }
+
+    /// Whether the pages of a range are in memory, if the OS can tell.
+    pub fn is_resident(&self, pos: u64, len: u64) -> Option<bool> {
+        self.data.is_resident(pos, len)
+    }
+
+    /// Marks the file deleted; readers holding [`Bytes`] keep the mapping alive.
+    pub(crate) fn mark_removed(&self) {
+        self.removed.store(true, Ordering::Release);
+    }
+
+    /// Whether the file was deleted (e.g. by retention).
+    pub fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
+    }
+
+    /// Zeroes `[from, to)` and syncs it. Recovery only, before readers and writers exist.
+    pub(crate) fn zero_range(&self, from: u64, to: u64) -> Result<(), StoreError> {
+        let to = to.min(self.size);
+        if from >= to {
+            return Ok(());
+        }
+        // SAFETY: in bounds; no concurrent access during recovery.
+        unsafe { self.region_mut(from, (to - from) as usize) }.fill(0);
+        self.data
+            .sync_range(from, to - from)
+            .map_err(|e| StoreError::io(&self.path, e))
+    }
+}
+
+struct Region {
+    file: Arc<MappedFile>,
+    pos: usize,
+    len: usize,
+}
+
+impl AsRef<[u8]> for Region {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: checked against the published write position when created; the mapping
+        // lives as long as `file`.
+        unsafe { std::slice::from_raw_parts(self.file.data.as_ptr().add(self.pos), self.len) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::OsFs;
+
+    #[test]
+    fn names_round_trip() {
+        assert_eq!(file_name(1073741824), "00000000001073741824");
+        assert_eq!(
+            parse_file_name(Path::new("/x/00000000001073741824")),
+            Some(1073741824)
+        );
+        assert_eq!(parse_file_name(Path::new("/x/123")), None);
+        assert_eq!(parse_file_name(Path::new("/x/0000000000107374182a")), None);
+    }
+
+    #[test]
+    fn append_read_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = MappedFile::open(&OsFs, dir.path(), 4096, 8192, true).unwrap();
+        assert!(f.read(0, 1).is_none());
+        assert!(f.append(b"hello"));
+        let b = f.read(0, 5).unwrap();
+        assert_eq!(&b[..], b"hello");
+        assert!(f.read(1, 5).is_none());
+        assert_eq!(f.flush(4).unwrap(), 0, "fewer than 4 pages pending");
+        assert_eq!(f.flush(0).unwrap(), 5);
+        assert!(!f.append(&vec![0u8; 8192]));
+        f.populate_to(8192, true).unwrap();
+        assert_eq!(f.populated_position(), 8192);
+        drop(f);
+        // The Bytes outlives the file handle and deletion.
+        std::fs::remove_file(dir.path().join(file_name(4096))).unwrap();
+        assert_eq!(&b[..], b"hello");
+    }
+}
