@@ -1,8 +1,10 @@
 //! `ferromq`: one binary for the FerroMQ NameServer, broker, standalone mode and tools.
 
+mod broker_cmd;
 mod logging;
 mod namesrv_cmd;
 mod shutdown;
+mod standalone_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -16,14 +18,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// NameServer + broker in one process on embedded defaults (ports 9876 and 10911).
+    Standalone(standalone_cmd::StandaloneArgs),
     /// Run a NameServer (like `mqnamesrv`).
     Namesrv(namesrv_cmd::NamesrvArgs),
+    /// Run a broker (like `mqbroker`).
+    Broker(broker_cmd::BrokerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let stem = match &cli.command {
+        Command::Standalone(_) => "standalone",
         Command::Namesrv(_) => "namesrv",
+        Command::Broker(_) => "broker",
     };
     let _guard = logging::init(stem);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -31,7 +39,9 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
+            Command::Standalone(args) => standalone_cmd::run(args).await,
             Command::Namesrv(args) => namesrv_cmd::run(args).await,
+            Command::Broker(args) => broker_cmd::run(args).await,
         }
     })
 }

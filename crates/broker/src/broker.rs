@@ -1,0 +1,234 @@
+//! Starting and stopping a broker: open the store, load the tables, serve the ports, run the
+//! periodic work (NameServer registration, offset flushing, long-poll checks, idle client
+//! eviction, statistics), and shut down in order.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use ferromq_config::BrokerConfig;
+use ferromq_remoting::{ClientConfig, RemotingClient, RequestHandler, ServerConfig};
+use ferromq_store::{Arrival, MessageStore};
+use parking_lot::RwLock;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::ClientRegistry;
+use crate::context::BrokerContext;
+use crate::error::BrokerError;
+use crate::groups::GroupTable;
+use crate::offsets::ConsumerOffsets;
+use crate::processor::{pull, BrokerHandler};
+use crate::pull_hold::PullHold;
+use crate::queue_locks::QueueLocks;
+use crate::stats::BrokerStats;
+use crate::topics::TopicTable;
+use crate::{registration, store_config};
+
+/// A running broker.
+pub struct Broker {
+    ctx: Arc<BrokerContext>,
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+    namesrv: RemotingClient,
+    addr: SocketAddr,
+}
+
+impl Broker {
+    /// Starts a broker serving `listener` (and `fast_listener`, the "VIP" port, if given).
+    /// The advertised address is `brokerIP1` with the listener's port.
+    pub async fn start(
+        config: BrokerConfig,
+        listener: TcpListener,
+        fast_listener: Option<TcpListener>,
+    ) -> Result<Broker, BrokerError> {
+        let port = listener.local_addr()?.port();
+        let ip: IpAddr = config.broker_ip1().parse().map_err(|_| {
+            BrokerError::Config(format!(
+                "brokerIP1 `{}` is not an IP address",
+                config.broker_ip1()
+            ))
+        })?;
+        let store_host = SocketAddr::new(ip, port);
+
+        let sc = store_config::store_config(&config);
+        let store = tokio::task::spawn_blocking(move || MessageStore::open(sc))
+            .await
+            .map_err(|e| BrokerError::Config(format!("store open panicked: {e}")))??;
+        let report = store.recovery_report();
+        tracing::info!(?report, "message store opened");
+
+        let ctx = Arc::new(BrokerContext {
+            topics: TopicTable::load(&config)?,
+            groups: GroupTable::load(&config)?,
+            offsets: ConsumerOffsets::load(&config)?,
+            clients: ClientRegistry::new(),
+            pull_hold: PullHold::new(),
+            queue_locks: QueueLocks::default(),
+            heartbeat_fingerprints: Default::default(),
+            stats: BrokerStats::default(),
+            store_host,
+            registration_needed: Default::default(),
+            persist_needed: Default::default(),
+            started: Instant::now(),
+            cluster_name: config.broker.broker_cluster_name.clone(),
+            broker_name: config.broker.broker_name.clone(),
+            broker_id: config.broker.broker_id,
+            store: store.clone(),
+            config: RwLock::new(config),
+        });
+        // Persist the system topics a fresh broker creates.
+        persist_tables(&ctx).await;
+
+        // Long polling: arrivals wake parked pulls.
+        let weak: Weak<BrokerContext> = Arc::downgrade(&ctx);
+        let rt = tokio::runtime::Handle::current();
+        store.set_arrival_listener(Some(Arc::new(move |a: &Arrival<'_>| {
+            let Some(ctx) = weak.upgrade() else { return };
+            let woken = ctx
+                .pull_hold
+                .on_arrival(a.topic, a.queue_id, a.max_offset, a.tag_code);
+            if !woken.is_empty() {
+                let _guard = rt.enter();
+                pull::wake(&ctx, woken);
+            }
+        })));
+
+        let stop = CancellationToken::new();
+        let handler: Arc<dyn RequestHandler> = Arc::new(BrokerHandler::new(ctx.clone()));
+        let mut tasks = Vec::new();
+        for l in std::iter::once(listener).chain(fast_listener) {
+            let h = handler.clone();
+            let s = stop.clone();
+            if let Ok(a) = l.local_addr() {
+                tracing::info!(addr = %a, "broker listening");
+            }
+            tasks.push(tokio::spawn(async move {
+                ferromq_remoting::run(l, h, ServerConfig::default(), s.cancelled_owned()).await;
+            }));
+        }
+
+        let namesrv = RemotingClient::new(ClientConfig::default(), handler.clone());
+        tasks.push(tokio::spawn(registration::run(
+            ctx.clone(),
+            namesrv.clone(),
+            stop.clone(),
+        )));
+        tasks.push(tokio::spawn(periodic(ctx.clone(), stop.clone())));
+        tasks.push(tokio::spawn(persist_on_change(ctx.clone(), stop.clone())));
+
+        tracing::info!(broker = %ctx.broker_name, cluster = %ctx.cluster_name, addr = %store_host, "broker started");
+        Ok(Broker {
+            ctx,
+            stop,
+            tasks,
+            namesrv,
+            addr: store_host,
+        })
+    }
+
+    /// The broker's shared state.
+    pub fn context(&self) -> &Arc<BrokerContext> {
+        &self.ctx
+    }
+
+    /// The advertised address (`brokerIP1:port`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Registers with the NameServers now (tests use this instead of waiting).
+    pub async fn register_now(&self) -> usize {
+        registration::register_all(&self.ctx, &self.namesrv).await
+    }
+
+    /// Stops serving, unregisters, persists everything and closes the store.
+    pub async fn shutdown(self) {
+        tracing::info!(broker = %self.ctx.broker_name, "broker shutting down");
+        registration::unregister_all(&self.ctx, &self.namesrv).await;
+        self.stop.cancel();
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+        self.namesrv.shutdown();
+        self.ctx.store.set_arrival_listener(None);
+        drop(self.ctx.pull_hold.drain());
+        persist_tables(&self.ctx).await;
+        let store = self.ctx.store.clone();
+        match tokio::task::spawn_blocking(move || store.shutdown()).await {
+            Ok(Ok(())) => tracing::info!("message store closed cleanly"),
+            Ok(Err(e)) => tracing::error!(error = %e, "message store shutdown failed"),
+            Err(e) => tracing::error!(error = %e, "message store shutdown panicked"),
+        }
+    }
+}
+
+/// Writes topics.json, subscriptionGroup.json and consumerOffset.json off the async threads.
+async fn persist_tables(ctx: &Arc<BrokerContext>) {
+    let c = ctx.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        c.topics.persist()?;
+        c.groups.persist()?;
+        c.offsets.persist()
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "persisting broker tables failed"),
+        Err(e) => tracing::error!(error = %e, "persisting broker tables panicked"),
+    }
+}
+
+async fn persist_on_change(ctx: Arc<BrokerContext>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = ctx.persist_needed.notified() => {}
+        }
+        persist_tables(&ctx).await;
+    }
+}
+
+/// Once a second: statistics and long-poll deadlines; every 5 s: consumer offsets; every
+/// 10 s: idle client eviction.
+async fn periodic(ctx: Arc<BrokerContext>, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut n: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        n += 1;
+        ctx.stats.sample(crate::processor::now_ms());
+        let store = ctx.store.clone();
+        let due = ctx
+            .pull_hold
+            .due(Instant::now(), |t, q| store.max_offset_in_queue(t, q));
+        if !due.is_empty() {
+            pull::wake(&ctx, due);
+        }
+        if n % 5 == 0 {
+            let c = ctx.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = c.offsets.persist() {
+                    tracing::error!(error = %e, "persisting consumer offsets failed");
+                }
+            })
+            .await;
+        }
+        if n % 10 == 0 {
+            let timeout = Duration::from_millis(
+                ctx.config.read().broker.channel_expired_timeout.max(1000) as u64,
+            );
+            let (closed, groups) = ctx.clients.evict_idle(timeout);
+            for c in closed {
+                c.close();
+            }
+            for g in groups {
+                crate::processor::client::notify_consumer_ids_changed(&ctx, &g);
+            }
+        }
+    }
+}

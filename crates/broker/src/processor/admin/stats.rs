@@ -1,0 +1,214 @@
+//! Runtime information and statistics: GET_BROKER_RUNTIME_INFO (28), GET_TOPIC_STATS_INFO
+//! (202), GET_CONSUME_STATS (208), QUERY_CONSUME_TIME_SPAN (303).
+
+use std::collections::HashMap;
+
+use ferromq_model::{
+    ConsumeStats, KVTable, MessageQueue, OffsetWrapper, QueryConsumeTimeSpanBody, QueueTimeSpan,
+    TopicOffset, TopicStatsTable,
+};
+use ferromq_protocol::headers::*;
+use ferromq_protocol::{response_code, version, RemotingCommand};
+
+use crate::context::BrokerContext;
+use crate::processor::{header, now_ms, ok_json};
+
+fn fmt_tps(v: [f64; 3]) -> String {
+    format!("{:.2} {:.2} {:.2}", v[0], v[1], v[2])
+}
+
+/// GET_BROKER_RUNTIME_INFO: the key/value table `clusterList` and `brokerStatus` print.
+pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
+    let mut t = KVTable::default();
+    let tps = ctx.stats.tps();
+    let (put_today, get_today, put_yesterday, get_yesterday) = ctx.stats.day_counters();
+    let root = std::path::PathBuf::from(&ctx.config.read().store.store_path_root_dir);
+    let disk_ratio = ferromq_store::io::FileSystem::disk_usage(&ferromq_store::io::OsFs, &root)
+        .map(|u| u.used_ratio_percent() / 100.0)
+        .unwrap_or(0.0);
+    t.put("brokerVersionDesc", version::describe(version::CURRENT));
+    t.put("brokerVersion", version::CURRENT);
+    t.put("brokerActive", "true");
+    t.put("putTps", fmt_tps(tps.put));
+    t.put("getTransferredTps", fmt_tps(tps.get));
+    t.put("getFoundTps", fmt_tps(tps.get));
+    t.put("getMissTps", "0.00 0.00 0.00");
+    t.put("getTotalTps", fmt_tps(tps.get));
+    t.put("msgPutTotalTodayNow", put_today);
+    t.put("msgGetTotalTodayNow", get_today);
+    t.put("msgPutTotalTodayMorning", 0);
+    t.put("msgGetTotalTodayMorning", 0);
+    t.put("msgPutTotalYesterdayMorning", put_yesterday);
+    t.put("msgGetTotalYesterdayMorning", get_yesterday);
+    t.put("putMessageTimesTotal", ctx.stats.total_puts());
+    t.put("putMessageSizeTotal", ctx.stats.total_bytes().0);
+    t.put("commitLogMinOffset", ctx.store.min_phys_offset());
+    t.put("commitLogMaxOffset", ctx.store.max_phys_offset());
+    t.put("dispatchBehindBytes", ctx.store.dispatch_behind_bytes());
+    t.put(
+        "earliestMessageTimeStamp",
+        ctx.store.earliest_message_time().unwrap_or(-1),
+    );
+    t.put(
+        "remainHowManyDataToFlush",
+        format!(
+            "{} B",
+            ctx.store.max_phys_offset() - ctx.store.flushed_phys_offset()
+        ),
+    );
+    t.put("commitLogDiskRatio", format!("{disk_ratio:.4}"));
+    t.put("pageCacheLockTimeMills", 0);
+    t.put("sendThreadPoolQueueSize", 0);
+    t.put("sendThreadPoolQueueCapacity", 10000);
+    t.put("pullThreadPoolQueueSize", 0);
+    t.put("pullThreadPoolQueueCapacity", 100000);
+    t.put("sendThreadPoolQueueHeadWaitTimeMills", 0);
+    t.put("pullThreadPoolQueueHeadWaitTimeMills", 0);
+    t.put(
+        "bootTimestamp",
+        now_ms() - ctx.started.elapsed().as_millis() as i64,
+    );
+    let secs = ctx.started.elapsed().as_secs();
+    t.put(
+        "runtime",
+        format!(
+            "[ {} days, {} hours, {} minutes, {} seconds ]",
+            secs / 86_400,
+            secs / 3600 % 24,
+            secs / 60 % 60,
+            secs % 60
+        ),
+    );
+    t.put("pullHoldCount", ctx.pull_hold.len());
+    ok_json(&t)
+}
+
+/// GET_TOPIC_STATS_INFO: min/max offsets and last update time per queue.
+pub fn topic_stats(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
+    let h = header!(req, TopicRequestHeader);
+    let Some(cfg) = ctx.topics.get(&h.topic) else {
+        return RemotingCommand::error(
+            response_code::TOPIC_NOT_EXIST,
+            format!("topic[{}] not exist", h.topic),
+        );
+    };
+    let mut table = TopicStatsTable {
+        offset_table: HashMap::new(),
+        topic_put_tps: ctx.stats.topic_tps(&h.topic),
+    };
+    for q in 0..cfg.write_queue_nums {
+        let min = ctx.store.min_offset_in_queue(&h.topic, q).max(0);
+        let max = ctx.store.max_offset_in_queue(&h.topic, q).max(0);
+        let last = if max > 0 {
+            ctx.store
+                .message_store_timestamp(&h.topic, q, max - 1)
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        table.offset_table.insert(
+            MessageQueue::new(h.topic.clone(), ctx.broker_name.clone(), q),
+            TopicOffset {
+                last_update_timestamp: last,
+                max_offset: max,
+                min_offset: min,
+            },
+        );
+    }
+    match table.to_fastjson_string() {
+        Ok(s) => RemotingCommand::success().with_body(s),
+        Err(e) => RemotingCommand::error(response_code::SYSTEM_ERROR, e.to_string()),
+    }
+}
+
+/// GET_CONSUME_STATS: per queue, the broker's max offset, the group's committed offset and
+/// the store time of the last consumed message — the lag `consumerProgress` prints.
+pub fn consume_stats(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
+    let h = header!(req, GetConsumeStatsRequestHeader);
+    let topics: Vec<String> = match h.topic.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => vec![t.to_string()],
+        None => match h.topic_list.as_deref().filter(|t| !t.is_empty()) {
+            Some(list) => list.split(';').map(str::to_string).collect(),
+            None => ctx.offsets.topics_of_group(&h.consumer_group),
+        },
+    };
+    let mut stats = ConsumeStats {
+        consume_tps: 0.0,
+        offset_table: HashMap::new(),
+    };
+    for topic in topics {
+        let Some(cfg) = ctx.topics.get(&topic) else {
+            continue;
+        };
+        // Skip topics the group neither subscribes to nor has offsets on (Java's rule).
+        let subscribed = ctx
+            .clients
+            .subscription(&h.consumer_group, &topic)
+            .is_some();
+        let committed = ctx.offsets.queues(&h.consumer_group, &topic);
+        if !subscribed && committed.is_empty() {
+            continue;
+        }
+        for q in 0..cfg.write_queue_nums {
+            let broker_offset = ctx.store.max_offset_in_queue(&topic, q).max(0);
+            let consumer_offset = committed.get(&q).copied().unwrap_or(0).max(0);
+            let last_timestamp = if consumer_offset > 0 {
+                ctx.store
+                    .message_store_timestamp(&topic, q, consumer_offset - 1)
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            stats.offset_table.insert(
+                MessageQueue::new(topic.clone(), ctx.broker_name.clone(), q),
+                OffsetWrapper {
+                    broker_offset,
+                    consumer_offset,
+                    last_timestamp,
+                    pull_offset: consumer_offset,
+                },
+            );
+        }
+    }
+    match stats.to_fastjson_string() {
+        Ok(s) => RemotingCommand::success().with_body(s),
+        Err(e) => RemotingCommand::error(response_code::SYSTEM_ERROR, e.to_string()),
+    }
+}
+
+/// QUERY_CONSUME_TIME_SPAN: store times of the oldest, newest and last consumed message per
+/// queue.
+pub fn consume_time_span(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
+    let h = header!(req, QueryConsumeTimeSpanRequestHeader);
+    let Some(cfg) = ctx.topics.get(&h.topic) else {
+        return RemotingCommand::error(
+            response_code::TOPIC_NOT_EXIST,
+            format!("topic[{}] not exist", h.topic),
+        );
+    };
+    let mut body = QueryConsumeTimeSpanBody::default();
+    for q in 0..cfg.write_queue_nums {
+        let min = ctx.store.min_offset_in_queue(&h.topic, q);
+        let max = ctx.store.max_offset_in_queue(&h.topic, q);
+        let ts = |o: i64| {
+            ctx.store
+                .message_store_timestamp(&h.topic, q, o)
+                .unwrap_or(0)
+        };
+        let consumed = ctx.offsets.query(&h.group, &h.topic, q).unwrap_or(0);
+        let max_ts = if max > 0 { ts(max - 1) } else { 0 };
+        let consume_ts = if consumed > 0 {
+            ts(consumed - 1)
+        } else {
+            ts(min)
+        };
+        body.consume_time_span_set.push(QueueTimeSpan {
+            consume_time_stamp: consume_ts,
+            delay_time: (max_ts - consume_ts).max(0),
+            max_time_stamp: max_ts,
+            message_queue: MessageQueue::new(h.topic.clone(), ctx.broker_name.clone(), q),
+            min_time_stamp: ts(min),
+        });
+    }
+    ok_json(&body)
+}

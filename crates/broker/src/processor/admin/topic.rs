@@ -1,0 +1,182 @@
+//! Topic administration.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ferromq_model::fastjson::from_fastjson_slice;
+use ferromq_model::{
+    names, CreateTopicListRequestBody, TopicConfig, TopicConfigAndQueueMapping, TopicFilterType,
+    TopicList,
+};
+use ferromq_protocol::headers::*;
+use ferromq_protocol::{response_code, RemotingCommand};
+
+use crate::context::BrokerContext;
+use crate::processor::{header, ok_json};
+
+/// Parses Java's topic attribute syntax `+key=value,-key` onto `attrs`.
+fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<(), String> {
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(rest) = item.strip_prefix('+') {
+            let (k, v) = rest
+                .split_once('=')
+                .ok_or_else(|| format!("attribute `{item}` must be +key=value"))?;
+            attrs.insert(k.trim().to_string(), v.trim().to_string());
+        } else if let Some(k) = item.strip_prefix('-') {
+            attrs.remove(k.trim());
+        } else {
+            return Err(format!("attribute `{item}` must start with + or -"));
+        }
+    }
+    Ok(())
+}
+
+/// UPDATE_AND_CREATE_TOPIC (17).
+pub fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+    let h = header!(req, CreateTopicRequestHeader);
+    if let Err(e) = ferromq_model::validate::validate_topic(&h.topic) {
+        return RemotingCommand::error(response_code::INVALID_PARAMETER, e.to_string());
+    }
+    if names::is_sys_topic(&h.topic)
+        && !names::is_retry_topic(&h.topic)
+        && !names::is_dlq_topic(&h.topic)
+    {
+        return RemotingCommand::error(
+            response_code::INVALID_PARAMETER,
+            format!("The topic[{}] is conflict with system topic.", h.topic),
+        );
+    }
+    if h.read_queue_nums < 0 || h.write_queue_nums < 0 {
+        return RemotingCommand::error(
+            response_code::INVALID_PARAMETER,
+            "queue nums must not be negative",
+        );
+    }
+    let mut cfg = ctx
+        .topics
+        .get(&h.topic)
+        .unwrap_or_else(|| TopicConfig::new(h.topic.clone()));
+    cfg.read_queue_nums = h.read_queue_nums;
+    cfg.write_queue_nums = h.write_queue_nums;
+    cfg.perm = h.perm;
+    cfg.topic_filter_type = match h.topic_filter_type.as_str() {
+        "MULTI_TAG" => TopicFilterType::MultiTag,
+        _ => TopicFilterType::SingleTag,
+    };
+    cfg.topic_sys_flag = h.topic_sys_flag.unwrap_or(0);
+    cfg.order = h.order;
+    if let Some(spec) = h.attributes.as_deref() {
+        if let Err(e) = apply_attributes(&mut cfg.attributes, spec) {
+            return RemotingCommand::error(response_code::INVALID_PARAMETER, e);
+        }
+    }
+    if ctx.topics.put(cfg) {
+        ctx.topics_changed();
+    }
+    RemotingCommand::success()
+}
+
+/// UPDATE_AND_CREATE_TOPIC_LIST (18).
+pub fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+    let body: CreateTopicListRequestBody = match from_fastjson_slice(&req.body.to_bytes()) {
+        Ok(b) => b,
+        Err(e) => {
+            return RemotingCommand::error(response_code::SYSTEM_ERROR, format!("bad body: {e}"))
+        }
+    };
+    for cfg in &body.topic_config_list {
+        if let Err(e) = ferromq_model::validate::validate_topic(&cfg.topic_name) {
+            return RemotingCommand::error(response_code::INVALID_PARAMETER, e.to_string());
+        }
+    }
+    let mut changed = false;
+    for cfg in body.topic_config_list {
+        changed |= ctx.topics.put(cfg);
+    }
+    if changed {
+        ctx.topics_changed();
+    }
+    RemotingCommand::success()
+}
+
+/// DELETE_TOPIC_IN_BROKER (215): the topic, its queues and its offsets.
+pub fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+    let h = header!(req, TopicRequestHeader);
+    if names::is_sys_topic(&h.topic)
+        && !names::is_retry_topic(&h.topic)
+        && !names::is_dlq_topic(&h.topic)
+    {
+        return RemotingCommand::error(
+            response_code::INVALID_PARAMETER,
+            format!("The topic[{}] is conflict with system topic.", h.topic),
+        );
+    }
+    ctx.topics.delete(&h.topic);
+    ctx.offsets.remove_topic(&h.topic);
+    if let Err(e) = ctx.store.delete_topic(&h.topic) {
+        tracing::warn!(topic = %h.topic, error = %e, "deleting the topic's queues failed");
+    }
+    ctx.topics_changed();
+    RemotingCommand::success()
+}
+
+/// GET_ALL_TOPIC_CONFIG (21).
+pub fn get_all_topic_config(ctx: &BrokerContext) -> RemotingCommand {
+    let w = ctx.topics.wrapper();
+    let total = w.topic_config_table.len() as i32;
+    ok_json(&w).with_header(&GetAllTopicConfigResponseHeader {
+        total_topic_num: Some(total),
+    })
+}
+
+/// GET_TOPIC_CONFIG (351).
+pub fn get_topic_config(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
+    let h = header!(req, TopicRequestHeader);
+    match ctx.topics.get(&h.topic) {
+        Some(topic_config) => ok_json(&TopicConfigAndQueueMapping {
+            topic_config,
+            mapping_detail: None,
+        }),
+        None => RemotingCommand::error(
+            response_code::TOPIC_NOT_EXIST,
+            format!("No topic in this broker. topic: {}", h.topic),
+        ),
+    }
+}
+
+/// GET_TOPIC_NAME_LIST (23).
+pub fn get_topic_name_list(ctx: &BrokerContext) -> RemotingCommand {
+    ok_json(&TopicList {
+        broker_addr: None,
+        topic_list: ctx.topics.names().into_iter().collect(),
+    })
+}
+
+/// GET_SYSTEM_TOPIC_LIST_FROM_BROKER (305).
+pub fn get_system_topic_list(ctx: &BrokerContext) -> RemotingCommand {
+    let sys = ctx
+        .topics
+        .names()
+        .into_iter()
+        .filter(|t| names::is_sys_topic(t) || *t == ctx.cluster_name || *t == ctx.broker_name)
+        .collect();
+    ok_json(&TopicList {
+        broker_addr: None,
+        topic_list: sys,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_syntax() {
+        let mut a = BTreeMap::new();
+        apply_attributes(&mut a, "+message.type=FIFO, +x=1").unwrap();
+        assert_eq!(a.get("message.type").map(String::as_str), Some("FIFO"));
+        apply_attributes(&mut a, "-x").unwrap();
+        assert!(!a.contains_key("x"));
+        assert!(apply_attributes(&mut a, "y=1").is_err());
+    }
+}

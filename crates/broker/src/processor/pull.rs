@@ -1,0 +1,349 @@
+//! PULL_MESSAGE (11) / LITE_PULL_MESSAGE (361), with long polling.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferromq_model::perm::{is_readable, PERM_READ};
+use ferromq_model::{ExpressionType, MessageModel, SubscriptionData};
+use ferromq_protocol::headers::*;
+use ferromq_protocol::message::sysflag::pull as pull_flag;
+use ferromq_protocol::{response_code, Body, RemotingCommand};
+use ferromq_remoting::Channel;
+use ferromq_store::{GetMessageStatus, MessageFilter};
+
+use crate::context::BrokerContext;
+use crate::pull_hold::HeldPull;
+
+/// The broker-side filter of a subscription: tag codes on the ConsumeQueue entry.
+pub struct SubscriptionFilter {
+    codes: Option<Vec<i32>>,
+}
+
+impl SubscriptionFilter {
+    /// Builds the filter of a TAG subscription.
+    pub fn of(sub: &SubscriptionData) -> Self {
+        if sub.is_sub_all() {
+            SubscriptionFilter { codes: None }
+        } else {
+            SubscriptionFilter {
+                codes: Some(sub.code_set.iter().copied().collect()),
+            }
+        }
+    }
+
+    /// The accepted tag codes (`None`: all).
+    pub fn codes(&self) -> Option<Vec<i32>> {
+        self.codes.clone()
+    }
+}
+
+impl MessageFilter for SubscriptionFilter {
+    fn matches_tag_code(&self, tag_code: i64) -> bool {
+        match &self.codes {
+            None => true,
+            // Java compares the low 32 bits of the stored code.
+            Some(codes) => codes.contains(&(tag_code as i32)),
+        }
+    }
+}
+
+/// Handles a pull. `allow_suspend` is false when a parked pull is re-run. Returns `None`
+/// when the pull was parked (its response is sent later).
+pub async fn pull_message(
+    ctx: Arc<BrokerContext>,
+    channel: Channel,
+    req: RemotingCommand,
+    allow_suspend: bool,
+) -> Option<RemotingCommand> {
+    match pull_once(&ctx, &channel, &req, allow_suspend) {
+        PullOutcome::Respond(r) => Some(r),
+        PullOutcome::Hold(held, topic, qid) => {
+            ctx.pull_hold.hold(&topic, qid, held);
+            None
+        }
+    }
+}
+
+enum PullOutcome {
+    Respond(RemotingCommand),
+    Hold(HeldPull, String, i32),
+}
+
+fn respond(r: RemotingCommand) -> PullOutcome {
+    PullOutcome::Respond(r)
+}
+
+macro_rules! pull_header {
+    ($req:expr) => {
+        match $req.decode_header::<PullMessageRequestHeader>() {
+            Ok(h) => h,
+            Err(e) => return respond(super::bad_header(e)),
+        }
+    };
+}
+
+fn pull_once(
+    ctx: &BrokerContext,
+    channel: &Channel,
+    req: &RemotingCommand,
+    allow_suspend: bool,
+) -> PullOutcome {
+    let h = pull_header!(req);
+    if ctx.broker_permission() & PERM_READ == 0 {
+        return respond(RemotingCommand::error(
+            response_code::NO_PERMISSION,
+            format!(
+                "the broker[{}] pulling message is forbidden",
+                ctx.store_host.ip()
+            ),
+        ));
+    }
+    let Some((group_cfg, created)) = ctx.groups.find_or_create(&h.consumer_group) else {
+        return respond(RemotingCommand::error(
+            response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!("subscription group [{}] does not exist", h.consumer_group),
+        ));
+    };
+    if created {
+        ctx.groups_changed();
+    }
+    if !group_cfg.consume_enable {
+        return respond(RemotingCommand::error(
+            response_code::NO_PERMISSION,
+            format!("subscription group no permission, {}", h.consumer_group),
+        ));
+    }
+    let Some(topic_cfg) = ctx.topics.get(&h.topic) else {
+        return respond(RemotingCommand::error(
+            response_code::TOPIC_NOT_EXIST,
+            format!("topic[{}] not exist, apply first please!", h.topic),
+        ));
+    };
+    if !is_readable(topic_cfg.perm) {
+        return respond(RemotingCommand::error(
+            response_code::NO_PERMISSION,
+            format!("the topic[{}] pulling message is forbidden", h.topic),
+        ));
+    }
+    if h.queue_id < 0 || h.queue_id >= topic_cfg.read_queue_nums {
+        return respond(RemotingCommand::error(
+            response_code::SYSTEM_ERROR,
+            format!(
+                "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}] consumer:[{}]",
+                h.queue_id,
+                h.topic,
+                topic_cfg.read_queue_nums,
+                channel.remote_addr()
+            ),
+        ));
+    }
+
+    let subscription = match subscription_for(ctx, &h, group_cfg.consume_broadcast_enable) {
+        Ok(s) => s,
+        Err(r) => return respond(r),
+    };
+    if subscription.expression_type == ExpressionType::Sql92 {
+        return respond(RemotingCommand::error(
+            response_code::SYSTEM_ERROR,
+            "The broker does not support consumer to filter message by SQL92",
+        ));
+    }
+    let filter = SubscriptionFilter::of(&subscription);
+
+    // An admin reset this queue's offset: send the consumer there.
+    if allow_suspend {
+        if let Some(reset) = ctx
+            .offsets
+            .take_reset(&h.consumer_group, &h.topic, h.queue_id)
+        {
+            tracing::info!(group = %h.consumer_group, topic = %h.topic, queue = h.queue_id, reset,
+                "the queue under pulling was reset");
+            let header = PullMessageResponseHeader {
+                suggest_which_broker_id: 0,
+                next_begin_offset: reset,
+                min_offset: ctx.store.min_offset_in_queue(&h.topic, h.queue_id),
+                max_offset: ctx.store.max_offset_in_queue(&h.topic, h.queue_id),
+                ..Default::default()
+            };
+            return respond(
+                RemotingCommand::response(response_code::PULL_OFFSET_MOVED).with_header(&header),
+            );
+        }
+    }
+
+    let max_bytes = h.max_msg_bytes.filter(|b| *b > 0).unwrap_or(i32::MAX) as usize;
+    let result = ctx.store.get_messages(
+        &h.topic,
+        h.queue_id,
+        h.queue_offset,
+        h.max_msg_nums.max(1) as usize,
+        max_bytes,
+        Some(&filter),
+    );
+
+    let (code, remark) = match result.status {
+        GetMessageStatus::Found => (response_code::SUCCESS, None),
+        GetMessageStatus::MessageWasRemoving | GetMessageStatus::NoMatchedMessage => {
+            (response_code::PULL_RETRY_IMMEDIATELY, None)
+        }
+        GetMessageStatus::NoMatchedLogicQueue | GetMessageStatus::NoMessageInQueue => {
+            if h.queue_offset != 0 {
+                (response_code::PULL_OFFSET_MOVED, None)
+            } else {
+                (response_code::PULL_NOT_FOUND, None)
+            }
+        }
+        GetMessageStatus::OffsetFoundNull | GetMessageStatus::OffsetOverflowOne => {
+            (response_code::PULL_NOT_FOUND, None)
+        }
+        GetMessageStatus::OffsetOverflowBadly | GetMessageStatus::OffsetTooSmall => {
+            tracing::info!(group = %h.consumer_group, topic = %h.topic, queue = h.queue_id,
+                requested = h.queue_offset, next = result.next_begin_offset, status = result.status.name(),
+                "pull offset moved");
+            (response_code::PULL_OFFSET_MOVED, None::<String>)
+        }
+    };
+
+    let suspend = allow_suspend && pull_flag::has_suspend(h.sys_flag);
+    if code == response_code::PULL_NOT_FOUND && suspend {
+        let cfg = ctx.config.read();
+        let wait_ms = if cfg.broker.long_polling_enable {
+            h.suspend_timeout_millis.max(0)
+        } else {
+            cfg.broker.short_polling_time_mills
+        };
+        drop(cfg);
+        let held = HeldPull {
+            channel: channel.clone(),
+            request: req.clone(),
+            offset: h.queue_offset,
+            deadline: Instant::now() + Duration::from_millis(wait_ms as u64),
+            tag_codes: filter.codes(),
+        };
+        commit_offset_if_asked(ctx, &h, allow_suspend);
+        return PullOutcome::Hold(held, h.topic.clone(), h.queue_id);
+    }
+
+    let header = PullMessageResponseHeader {
+        suggest_which_broker_id: if result.suggest_pulling_from_slave
+            && ctx.config.read().broker.slave_read_enable
+        {
+            group_cfg.which_broker_when_consume_slowly
+        } else {
+            0
+        },
+        next_begin_offset: result.next_begin_offset,
+        min_offset: result.min_offset,
+        max_offset: result.max_offset,
+        offset_delta: None,
+        topic_sys_flag: Some(topic_cfg.topic_sys_flag),
+        group_sys_flag: Some(group_cfg.group_sys_flag),
+        forbidden_type: None,
+    };
+    let mut resp = RemotingCommand::response(code).with_header(&header);
+    if let Some(r) = remark {
+        resp = resp.with_remark(r);
+    }
+    if code == response_code::SUCCESS {
+        let count = result.messages.len() as u64;
+        ctx.stats
+            .record_get(&h.topic, count, result.buffer_total_size as u64);
+        resp.body = Body::from_chunks(result.messages);
+    }
+    commit_offset_if_asked(ctx, &h, allow_suspend);
+    respond(resp)
+}
+
+/// The subscription to filter with: from the request when it carries one, else the one the
+/// consumer registered by heartbeat (Java's rules and codes).
+fn subscription_for(
+    ctx: &BrokerContext,
+    h: &PullMessageRequestHeader,
+    broadcast_enabled: bool,
+) -> Result<SubscriptionData, RemotingCommand> {
+    if pull_flag::has_subscription(h.sys_flag) {
+        let expr = h.subscription.as_deref().unwrap_or("*");
+        let ty = match h.expression_type.as_deref() {
+            None | Some("") | Some("TAG") => ExpressionType::Tag,
+            Some("SQL92") => ExpressionType::Sql92,
+            Some(other) => {
+                return Err(RemotingCommand::error(
+                    response_code::SUBSCRIPTION_PARSE_FAILED,
+                    format!("parse the consumer's subscription[{expr}] failed, group: {}: unknown expression type {other}", h.consumer_group),
+                ))
+            }
+        };
+        let mut s = SubscriptionData::build(h.topic.clone(), expr, ty);
+        s.sub_version = h.sub_version;
+        return Ok(s);
+    }
+    let Some(group) = ctx.clients.consumer_group(&h.consumer_group) else {
+        return Err(RemotingCommand::error(
+            response_code::SUBSCRIPTION_NOT_EXIST,
+            format!(
+                "the consumer's group info not exist, group: {}",
+                h.consumer_group
+            ),
+        ));
+    };
+    if !broadcast_enabled && group.message_model == MessageModel::Broadcasting {
+        return Err(RemotingCommand::error(
+            response_code::NO_PERMISSION,
+            format!(
+                "the consumer group[{}] can not consume by broadcast way",
+                h.consumer_group
+            ),
+        ));
+    }
+    let Some(sub) = group.subscriptions.get(&h.topic).cloned() else {
+        return Err(RemotingCommand::error(
+            response_code::SUBSCRIPTION_NOT_EXIST,
+            format!(
+                "the consumer's subscription not exist, group: {}",
+                h.consumer_group
+            ),
+        ));
+    };
+    if sub.sub_version < h.sub_version {
+        return Err(RemotingCommand::error(
+            response_code::SUBSCRIPTION_NOT_LATEST,
+            format!(
+                "the consumer's subscription not latest, group: {}",
+                h.consumer_group
+            ),
+        ));
+    }
+    Ok(sub)
+}
+
+/// The COMMIT_OFFSET flag piggy-backs an offset commit on the pull (masters only, first
+/// execution only).
+fn commit_offset_if_asked(ctx: &BrokerContext, h: &PullMessageRequestHeader, first_run: bool) {
+    if first_run
+        && pull_flag::has_commit_offset(h.sys_flag)
+        && ctx.broker_id == 0
+        && h.commit_offset >= 0
+    {
+        ctx.offsets
+            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+    }
+}
+
+/// Re-runs woken pulls and answers them through their channels.
+pub fn wake(ctx: &Arc<BrokerContext>, woken: Vec<HeldPull>) {
+    for held in woken {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let opaque = held.request.opaque;
+            let ser = held.request.serialize_type;
+            if let Some(mut resp) =
+                pull_message(ctx, held.channel.clone(), held.request, false).await
+            {
+                resp.opaque = opaque;
+                resp.serialize_type = ser;
+                resp.flag |= ferromq_protocol::RESPONSE_FLAG;
+                let _ = held.channel.send(resp).await;
+            }
+        });
+    }
+}
