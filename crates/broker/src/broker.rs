@@ -66,6 +66,9 @@ impl Broker {
             clients: ClientRegistry::new(),
             pull_hold: PullHold::new(),
             queue_locks: QueueLocks::default(),
+            delay_offsets: crate::schedule::DelayOffsets::load(&config.store.store_path_root_dir)?,
+            timer: crate::timer::TimerService::load(&config.store.store_path_root_dir)?,
+            transactions: Default::default(),
             heartbeat_fingerprints: Default::default(),
             stats: BrokerStats::default(),
             store_host,
@@ -117,6 +120,15 @@ impl Broker {
         )));
         tasks.push(tokio::spawn(periodic(ctx.clone(), stop.clone())));
         tasks.push(tokio::spawn(persist_on_change(ctx.clone(), stop.clone())));
+        tasks.push(tokio::spawn(crate::schedule::run(
+            ctx.clone(),
+            stop.clone(),
+        )));
+        tasks.push(tokio::spawn(crate::timer::run(ctx.clone(), stop.clone())));
+        tasks.push(tokio::spawn(crate::transaction::run(
+            ctx.clone(),
+            stop.clone(),
+        )));
 
         tracing::info!(broker = %ctx.broker_name, cluster = %ctx.cluster_name, addr = %store_host, "broker started");
         Ok(Broker {

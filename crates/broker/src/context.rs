@@ -31,6 +31,12 @@ pub struct BrokerContext {
     pub clients: ClientRegistry,
     pub pull_hold: PullHold,
     pub queue_locks: QueueLocks,
+    /// Delivered offsets of the delay levels.
+    pub delay_offsets: crate::schedule::DelayOffsets,
+    /// Timer messages.
+    pub timer: crate::timer::TimerService,
+    /// Resolved transactional half messages.
+    pub transactions: crate::transaction::TransactionState,
     /// Heartbeat V2 fingerprints by consumer group.
     pub heartbeat_fingerprints: Mutex<HashMap<String, i32>>,
     pub stats: BrokerStats,

@@ -9,6 +9,8 @@
 //!   consumption), [`pull_hold`] (long polling).
 //! - [`message_rewrite`]: unique ids, `CLUSTER`, half and delayed message parking.
 //! - [`registration`]: NameServer registration; [`store_config`]: config → store settings.
+//! - Delivery later: [`schedule`] (delay levels), [`timer`] (timer messages), [`transaction`]
+//!   (half messages, END_TRANSACTION, check-backs).
 //! - [`stats`]: traffic counters; [`filtering`]: subscription filters.
 
 pub mod broker;
@@ -24,9 +26,12 @@ pub mod processor;
 pub mod pull_hold;
 pub mod queue_locks;
 pub mod registration;
+pub mod schedule;
 pub mod stats;
 pub mod store_config;
+pub mod timer;
 pub mod topics;
+pub mod transaction;
 
 pub use broker::Broker;
 pub use context::BrokerContext;

@@ -37,8 +37,14 @@ pub fn prepare(
         None
     };
     let has_uniq = find_property(props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).is_some();
+    let now = crate::processor::now_ms();
+    let timer = if !is_half && delay.is_none() && tx_type == sf::TRANSACTION_NOT_TYPE {
+        crate::timer::requested_delivery(props, now).filter(|_| msg.topic != names::TIMER_TOPIC)
+    } else {
+        None
+    };
 
-    if !is_half && delay.is_none() && has_uniq {
+    if !is_half && delay.is_none() && timer.is_none() && has_uniq {
         // Fast path: only the cluster name is added.
         append(props, keys::CLUSTER, cluster);
         return Ok(());
@@ -73,17 +79,44 @@ pub fn prepare(
         msg.topic = names::TRANS_HALF_TOPIC.to_string();
         msg.queue_id = 0;
     } else if let Some(level) = delay {
-        if msg.topic != names::SCHEDULE_TOPIC {
-            let level = level.min(delay_level_count.max(1));
-            p.insert(keys::DELAY_TIME_LEVEL, level.to_string());
-            p.insert(keys::REAL_TOPIC, msg.topic.clone());
-            p.insert(keys::REAL_QUEUE_ID, msg.queue_id.to_string());
-            msg.topic = names::SCHEDULE_TOPIC.to_string();
-            msg.queue_id = level - 1;
-        }
+        park_delayed(msg, &mut p, level, delay_level_count);
+    } else if let Some(deliver_ms) = timer {
+        crate::timer::park(ctx, msg, &mut p, deliver_ms, now)?;
     }
     *props = p.encode();
     Ok(())
+}
+
+fn park_delayed(msg: &mut MessageToStore, p: &mut Properties, level: i32, delay_level_count: i32) {
+    if msg.topic == names::SCHEDULE_TOPIC {
+        return;
+    }
+    let level = level.min(delay_level_count.max(1));
+    p.insert(keys::DELAY_TIME_LEVEL, level.to_string());
+    p.insert(keys::REAL_TOPIC, msg.topic.clone());
+    p.insert(keys::REAL_QUEUE_ID, msg.queue_id.to_string());
+    msg.topic = names::SCHEDULE_TOPIC.to_string();
+    msg.queue_id = level - 1;
+}
+
+/// For committed transactional messages: a `DELAY` level or timer properties park the real
+/// message until due, as they would have without the transaction.
+pub fn park_if_delayed(ctx: &BrokerContext, msg: &mut MessageToStore, props: &mut String) {
+    let level = find_property(props, keys::DELAY_TIME_LEVEL)
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .filter(|l| *l > 0);
+    let now = crate::processor::now_ms();
+    if let Some(level) = level {
+        let count = ctx.config.read().delay_levels().len() as i32;
+        let mut p = Properties::parse(props);
+        park_delayed(msg, &mut p, level, count);
+        *props = p.encode();
+    } else if let Some(deliver_ms) = crate::timer::requested_delivery(props, now) {
+        let mut p = Properties::parse(props);
+        if crate::timer::park(ctx, msg, &mut p, deliver_ms, now).is_ok() {
+            *props = p.encode();
+        }
+    }
 }
 
 fn append(props: &mut String, key: &str, value: &str) {

@@ -67,6 +67,7 @@ async fn dispatch(
         rc::CHECK_CLIENT_CONFIG => client::check_client_config(&ctx, &req),
         rc::LOCK_BATCH_MQ => client::lock_batch_mq(&ctx, &req),
         rc::UNLOCK_BATCH_MQ => client::unlock_batch_mq(&ctx, &req),
+        rc::END_TRANSACTION => crate::transaction::end_transaction(&ctx, &req).await,
         rc::QUERY_MESSAGE => query::query_message(&ctx, &req),
         rc::VIEW_MESSAGE_BY_ID => query::view_message_by_id(&ctx, &req),
         code if admin::serves(code) => admin::process(&ctx, &channel, req).await,

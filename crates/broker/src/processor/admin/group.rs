@@ -264,13 +264,7 @@ pub fn all_consumer_offsets(ctx: &BrokerContext) -> RemotingCommand {
 
 /// GET_ALL_DELAY_OFFSET (45): delayOffset.json.
 pub fn all_delay_offsets(ctx: &BrokerContext) -> RemotingCommand {
-    let path = std::path::PathBuf::from(&ctx.config.read().store.store_path_root_dir)
-        .join("config")
-        .join("delayOffset.json");
-    match std::fs::read(&path) {
-        Ok(b) => RemotingCommand::success().with_body(b),
-        Err(_) => ok_json(&serde_json::json!({ "offsetTable": {} })),
-    }
+    ok_json(&ctx.delay_offsets.wrapper())
 }
 
 /// CLONE_GROUP_OFFSET (314).
