@@ -145,7 +145,8 @@ pub fn next_uniq_key(ip: IpAddr) -> String {
     )
 }
 
-/// Milliseconds since the start of the current month (UTC), as Java's id generator uses.
+/// Milliseconds since the start of the current month (UTC), as Java's id generator uses;
+/// like Java's `(int)` cast it wraps after 24.8 days.
 fn chrono_free_month_millis() -> i32 {
     let ms = crate::processor::now_ms();
     let days = ms.div_euclid(86_400_000);
@@ -178,7 +179,7 @@ mod tests {
     #[test]
     fn month_millis_is_within_a_month() {
         let m = chrono_free_month_millis();
-        assert!(m >= 0 && (m as i64) < 31 * 86_400_000);
+        assert!((m as u32 as i64) < 31 * 86_400_000);
         let a = next_uniq_key("127.0.0.1".parse().unwrap());
         let b = next_uniq_key("127.0.0.1".parse().unwrap());
         assert_eq!(a.len(), 32);
