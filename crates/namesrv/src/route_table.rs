@@ -83,8 +83,9 @@ pub struct RemovedBroker {
 }
 
 /// The routing state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RouteTable {
+    default_timeout_ms: i64,
     topic_queues: BTreeMap<String, BTreeMap<String, QueueData>>,
     topic_mappings: BTreeMap<String, BTreeMap<String, TopicQueueMappingInfo>>,
     brokers: BTreeMap<String, BrokerData>,
@@ -92,10 +93,29 @@ pub struct RouteTable {
     live: HashMap<BrokerAddrKey, BrokerLiveInfo>,
 }
 
+impl Default for RouteTable {
+    fn default() -> Self {
+        Self::with_default_timeout(DEFAULT_BROKER_TIMEOUT_MS)
+    }
+}
+
 impl RouteTable {
     /// An empty table.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty table expiring silent brokers after `timeout_ms` unless their registration
+    /// says otherwise.
+    pub fn with_default_timeout(timeout_ms: i64) -> Self {
+        RouteTable {
+            default_timeout_ms: timeout_ms.max(1),
+            topic_queues: BTreeMap::new(),
+            topic_mappings: BTreeMap::new(),
+            brokers: BTreeMap::new(),
+            clusters: BTreeMap::new(),
+            live: HashMap::new(),
+        }
     }
 
     /// Applies a REGISTER_BROKER. `None` means the registration was ignored as stale.
@@ -180,7 +200,7 @@ impl RouteTable {
                 timeout_ms: reg
                     .timeout_ms
                     .filter(|t| *t > 0)
-                    .unwrap_or(DEFAULT_BROKER_TIMEOUT_MS),
+                    .unwrap_or(self.default_timeout_ms),
                 data_version: reg.topics.data_version,
                 channel_id: reg.channel_id,
                 ha_server_addr: reg.ha_server_addr.clone(),

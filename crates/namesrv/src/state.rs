@@ -18,6 +18,8 @@ pub struct NameServerOptions {
     pub order_message_enable: bool,
     /// How often dead brokers are looked for (10 s).
     pub scan_interval: Duration,
+    /// Silence after which a broker is dead, unless it registered its own timeout (120 s).
+    pub broker_expired: Duration,
 }
 
 impl Default for NameServerOptions {
@@ -26,6 +28,7 @@ impl Default for NameServerOptions {
             kv_config_path: None,
             order_message_enable: false,
             scan_interval: Duration::from_secs(10),
+            broker_expired: Duration::from_secs(120),
         }
     }
 }
@@ -80,7 +83,9 @@ impl NameServerState {
     /// Builds the state, loading KV config from disk.
     pub fn new(options: NameServerOptions, config: Arc<dyn ConfigAccess>) -> Self {
         NameServerState {
-            routes: RwLock::new(RouteTable::new()),
+            routes: RwLock::new(RouteTable::with_default_timeout(
+                options.broker_expired.as_millis() as i64,
+            )),
             kv: Mutex::new(KvConfig::load(options.kv_config_path.clone())),
             options,
             config,

@@ -181,26 +181,26 @@ fn pull_once(
         Some(&filter),
     );
 
-    let (code, remark) = match result.status {
-        GetMessageStatus::Found => (response_code::SUCCESS, None),
+    let code = match result.status {
+        GetMessageStatus::Found => response_code::SUCCESS,
         GetMessageStatus::MessageWasRemoving | GetMessageStatus::NoMatchedMessage => {
-            (response_code::PULL_RETRY_IMMEDIATELY, None)
+            response_code::PULL_RETRY_IMMEDIATELY
         }
         GetMessageStatus::NoMatchedLogicQueue | GetMessageStatus::NoMessageInQueue => {
             if h.queue_offset != 0 {
-                (response_code::PULL_OFFSET_MOVED, None)
+                response_code::PULL_OFFSET_MOVED
             } else {
-                (response_code::PULL_NOT_FOUND, None)
+                response_code::PULL_NOT_FOUND
             }
         }
         GetMessageStatus::OffsetFoundNull | GetMessageStatus::OffsetOverflowOne => {
-            (response_code::PULL_NOT_FOUND, None)
+            response_code::PULL_NOT_FOUND
         }
         GetMessageStatus::OffsetOverflowBadly | GetMessageStatus::OffsetTooSmall => {
             tracing::info!(group = %h.consumer_group, topic = %h.topic, queue = h.queue_id,
                 requested = h.queue_offset, next = result.next_begin_offset, status = result.status.name(),
                 "pull offset moved");
-            (response_code::PULL_OFFSET_MOVED, None::<String>)
+            response_code::PULL_OFFSET_MOVED
         }
     };
 
@@ -240,10 +240,10 @@ fn pull_once(
         group_sys_flag: Some(group_cfg.group_sys_flag),
         forbidden_type: None,
     };
-    let mut resp = RemotingCommand::response(code).with_header(&header);
-    if let Some(r) = remark {
-        resp = resp.with_remark(r);
-    }
+    // Java puts the store's status name in the remark ("FOUND", "OFFSET_OVERFLOW_ONE", …).
+    let mut resp = RemotingCommand::response(code)
+        .with_header(&header)
+        .with_remark(result.status.name());
     if code == response_code::SUCCESS {
         let count = result.messages.len() as u64;
         ctx.stats
