@@ -67,6 +67,9 @@ pub fn options(config: &NamesrvConfig) -> NameServerOptions {
         scan_interval: std::time::Duration::from_millis(
             config.namesrv.scan_not_active_broker_interval.max(100) as u64,
         ),
+        broker_expired: std::time::Duration::from_millis(
+            config.namesrv.broker_expired_millis.max(1000) as u64,
+        ),
     }
 }
 
