@@ -25,6 +25,7 @@ pub struct TestCluster {
     pub namesrv_addr: String,
     /// The running brokers (index 0 first).
     pub brokers: Vec<Broker>,
+    configs: Vec<BrokerConfig>,
     dirs: Vec<TempDir>,
     stop: CancellationToken,
     client: RemotingClient,
@@ -80,6 +81,7 @@ impl TestCluster {
         let mut cluster = TestCluster {
             namesrv_addr: namesrv_addr.clone(),
             brokers: Vec::new(),
+            configs: Vec::new(),
             dirs: Vec::new(),
             stop,
             client: RemotingClient::with_defaults(),
@@ -91,12 +93,28 @@ impl TestCluster {
             tweak(&mut config);
             config.apply_startup_rules().expect("valid test config");
             let l = TcpListener::bind("127.0.0.1:0").await.expect("bind broker");
-            let broker = Broker::start(config, l, None).await.expect("broker starts");
+            let broker = Broker::start(config.clone(), l, None)
+                .await
+                .expect("broker starts");
             broker.register_now().await;
             cluster.brokers.push(broker);
+            cluster.configs.push(config);
             cluster.dirs.push(dir);
         }
         cluster
+    }
+
+    /// Shuts broker `i` down cleanly and starts it again on the same directory (and port).
+    pub async fn restart_broker(&mut self, i: usize) {
+        let old = self.brokers.remove(i);
+        let addr = old.addr();
+        old.shutdown().await;
+        let l = bind_retrying(addr).await;
+        let broker = Broker::start(self.configs[i].clone(), l, None)
+            .await
+            .expect("broker restarts");
+        broker.register_now().await;
+        self.brokers.insert(i, broker);
     }
 
     /// The first broker's address.
@@ -179,6 +197,16 @@ impl TestCluster {
     }
 }
 
+async fn bind_retrying(addr: std::net::SocketAddr) -> TcpListener {
+    for _ in 0..100 {
+        if let Ok(l) = TcpListener::bind(addr).await {
+            return l;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot bind {addr} again");
+}
+
 /// A SEND_MESSAGE_V2 request for `topic`/`queue_id` with a tag, keys and a unique key.
 pub fn send_request(
     topic: &str,
@@ -195,13 +223,24 @@ pub fn send_request(
         props.insert(keys::KEYS, keys_.join(" "));
     }
     props.insert(keys::WAIT_STORE_MSG_OK, "true");
+    send_request_with(topic, queue_id, body, &props, 0)
+}
+
+/// A SEND_MESSAGE_V2 request with explicit properties and sysflag (transactions, delays).
+pub fn send_request_with(
+    topic: &str,
+    queue_id: i32,
+    body: impl Into<Bytes>,
+    props: &Properties,
+    sys_flag: i32,
+) -> RemotingCommand {
     let h = SendMessageRequestHeader {
-        producer_group: "test_pg".into(),
+        producer_group: props.get(keys::PRODUCER_GROUP).unwrap_or("test_pg").into(),
         topic: topic.into(),
         default_topic: "TBW102".into(),
         default_topic_queue_nums: 4,
         queue_id,
-        sys_flag: 0,
+        sys_flag,
         born_timestamp: 1_700_000_000_000,
         flag: 0,
         properties: Some(props.encode()),

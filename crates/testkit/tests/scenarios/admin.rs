@@ -91,8 +91,7 @@ async fn topic_admin_and_stats() {
     let r = c
         .call(RemotingCommand::request_with(rc::GET_CONSUME_STATS, &h))
         .await;
-    let cs = ConsumeStats::from_fastjson(std::str::from_utf8(&r.body.to_bytes()).unwrap())
-        .unwrap();
+    let cs = ConsumeStats::from_fastjson(std::str::from_utf8(&r.body.to_bytes()).unwrap()).unwrap();
     assert_eq!(cs.total_diff(), 3);
 
     let r = c

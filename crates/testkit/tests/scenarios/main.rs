@@ -4,6 +4,7 @@
 
 mod admin;
 mod clients;
+mod features;
 mod offsets;
 mod pull;
 mod query;
