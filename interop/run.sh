@@ -66,7 +66,7 @@ FERROMQ_LOG_DIR="$work/logs" "$bin" standalone --data "$work/standalone" --bind 
 pids+=($!)
 wait_port "$ns_port"; wait_port "$broker_port"
 export FERROMQ_NAMESRV="127.0.0.1:$ns_port"
-export FERROMQ_FEATURES="${INTEROP_FEATURES:-0}"
+export FERROMQ_FEATURES="${INTEROP_FEATURES:-1}"
 export FERROMQ_DELAY_LEVELS="$delay_levels"
 echo "== standalone on $FERROMQ_NAMESRV (broker $broker_port), logs in $work"
 

@@ -65,6 +65,7 @@ impl Broker {
             offsets: ConsumerOffsets::load(&config)?,
             clients: ClientRegistry::new(),
             pull_hold: PullHold::new(),
+            filters: Default::default(),
             queue_locks: QueueLocks::default(),
             delay_offsets: crate::schedule::DelayOffsets::load(&config.store.store_path_root_dir)?,
             timer: crate::timer::TimerService::load(&config.store.store_path_root_dir)?,

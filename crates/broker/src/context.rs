@@ -30,6 +30,8 @@ pub struct BrokerContext {
     pub offsets: ConsumerOffsets,
     pub clients: ClientRegistry,
     pub pull_hold: PullHold,
+    /// Compiled subscription filters.
+    pub filters: crate::filtering::FilterCache,
     pub queue_locks: QueueLocks,
     /// Delivered offsets of the delay levels.
     pub delay_offsets: crate::schedule::DelayOffsets,

@@ -7,8 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use ferromq_config::namesrv::NamesrvConfig;
 use ferromq_config::ConfigTable;
-use ferromq_namesrv::{ConfigAccess, NameServer, NameServerOptions};
-use parking_lot::Mutex;
+use ferromq_namesrv::{LiveConfig, NameServer, NameServerOptions};
 
 /// Options of `ferromq namesrv`, named as `mqnamesrv`'s.
 #[derive(Debug, Args)]
@@ -41,24 +40,6 @@ pub fn load_config(path: Option<&PathBuf>) -> anyhow::Result<NamesrvConfig> {
     Ok(config)
 }
 
-/// Lets GET/UPDATE_NAMESRV_CONFIG read and change the live config.
-pub struct LiveNamesrvConfig(pub Mutex<NamesrvConfig>);
-
-impl ConfigAccess for LiveNamesrvConfig {
-    fn properties(&self) -> String {
-        self.0.lock().to_properties()
-    }
-    fn update(&self, text: &str) -> Result<(), String> {
-        let changed = self
-            .0
-            .lock()
-            .update_from_properties(text)
-            .map_err(|e| e.to_string())?;
-        tracing::info!(?changed, "namesrv config updated");
-        Ok(())
-    }
-}
-
 /// Maps the config onto the NameServer's options.
 pub fn options(config: &NamesrvConfig) -> NameServerOptions {
     NameServerOptions {
@@ -87,10 +68,7 @@ pub async fn run(args: NamesrvArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("binding the name server to {addr}"))?;
-    let ns = NameServer::new(
-        options(&config),
-        Arc::new(LiveNamesrvConfig(Mutex::new(config))),
-    );
+    let ns = NameServer::new(options(&config), Arc::new(LiveConfig::new(config)));
     println!("The Name Server boot success. serializeType=JSON, address {addr}");
     ns.run(
         listener,

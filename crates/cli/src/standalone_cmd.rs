@@ -9,7 +9,6 @@ use ferromq_broker::Broker;
 use ferromq_config::namesrv::NamesrvConfig;
 use ferromq_config::ConfigTable;
 use ferromq_namesrv::NameServer;
-use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -58,7 +57,7 @@ pub async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding the name server to {ns_addr}"))?;
     let ns = NameServer::new(
         crate::namesrv_cmd::options(&ns_config),
-        Arc::new(crate::namesrv_cmd::LiveNamesrvConfig(Mutex::new(ns_config))),
+        Arc::new(ferromq_namesrv::LiveConfig::new(ns_config)),
     );
     let stop = CancellationToken::new();
     let ns_task = tokio::spawn(ns.run(

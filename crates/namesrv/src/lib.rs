@@ -19,7 +19,7 @@ use ferromq_remoting::ServerConfig;
 use tokio::net::TcpListener;
 
 pub use processor::NameServerHandler;
-pub use state::{ConfigAccess, MemoryConfig, NameServerOptions, NameServerState};
+pub use state::{ConfigAccess, LiveConfig, NameServerOptions, NameServerState};
 
 /// A NameServer: state plus the request handler.
 #[derive(Clone)]

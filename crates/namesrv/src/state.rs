@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ferromq_config::namesrv::NamesrvConfig;
+use ferromq_config::ConfigTable;
 use parking_lot::{Mutex, RwLock};
 
 use crate::kv_config::{persist, KvConfig, KvTables};
@@ -42,29 +44,29 @@ pub trait ConfigAccess: Send + Sync + 'static {
     fn update(&self, text: &str) -> Result<(), String>;
 }
 
-/// A [`ConfigAccess`] over a plain in-memory key/value list.
+/// The live [`NamesrvConfig`]: GET_NAMESRV_CONFIG prints it, UPDATE_NAMESRV_CONFIG changes it
+/// (keys in `configBlackList` are refused).
 #[derive(Default)]
-pub struct MemoryConfig(Mutex<Vec<(String, String)>>);
+pub struct LiveConfig(pub Mutex<NamesrvConfig>);
 
-impl ConfigAccess for MemoryConfig {
+impl LiveConfig {
+    /// Wraps a config.
+    pub fn new(config: NamesrvConfig) -> Self {
+        LiveConfig(Mutex::new(config))
+    }
+}
+
+impl ConfigAccess for LiveConfig {
     fn properties(&self) -> String {
-        self.0
-            .lock()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}\n"))
-            .collect()
+        self.0.lock().to_properties()
     }
     fn update(&self, text: &str) -> Result<(), String> {
-        let mut m = self.0.lock();
-        for line in text.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                let (k, v) = (k.trim().to_string(), v.trim().to_string());
-                match m.iter_mut().find(|(key, _)| *key == k) {
-                    Some(slot) => slot.1 = v,
-                    None => m.push((k, v)),
-                }
-            }
-        }
+        let changed = self
+            .0
+            .lock()
+            .update_from_properties(text)
+            .map_err(|e| e.to_string())?;
+        tracing::info!(?changed, "namesrv config updated");
         Ok(())
     }
 }

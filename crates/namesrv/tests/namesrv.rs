@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::BufMut;
 use ferromq_model::fastjson::from_fastjson_slice;
 use ferromq_model::{ClusterInfo, RegisterBrokerBody, TopicConfig, TopicRouteData};
-use ferromq_namesrv::{MemoryConfig, NameServer, NameServerOptions};
+use ferromq_namesrv::{LiveConfig, NameServer, NameServerOptions};
 use ferromq_protocol::headers::*;
 use ferromq_protocol::{request_code as rc, response_code, RemotingCommand, SerializeType};
 use ferromq_remoting::{RemotingClient, ServerConfig};
@@ -26,7 +26,7 @@ struct Running {
 async fn start(options: NameServerOptions) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let ns = NameServer::new(options, Arc::new(MemoryConfig::default()));
+    let ns = NameServer::new(options, Arc::new(LiveConfig::default()));
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(ns.clone().run(listener, ServerConfig::default(), async {
         let _ = rx.await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferromq_broker::Broker;
 use ferromq_config::{BrokerConfig, ConfigTable};
-use ferromq_namesrv::{MemoryConfig, NameServer, NameServerOptions};
+use ferromq_namesrv::{LiveConfig, NameServer, NameServerOptions};
 use ferromq_protocol::headers::*;
 use ferromq_protocol::message::properties::{keys, Properties};
 use ferromq_protocol::{request_code as rc, RemotingCommand};
@@ -71,7 +71,7 @@ impl TestCluster {
         let stop = CancellationToken::new();
         let ns = NameServer::new(
             NameServerOptions::default(),
-            Arc::new(MemoryConfig::default()),
+            Arc::new(LiveConfig::default()),
         );
         tokio::spawn(ns.run(
             listener,

@@ -9,43 +9,12 @@ use ferromq_protocol::headers::*;
 use ferromq_protocol::message::sysflag::pull as pull_flag;
 use ferromq_protocol::{response_code, Body, RemotingCommand};
 use ferromq_remoting::Channel;
-use ferromq_store::{GetMessageStatus, MessageFilter};
+use ferromq_store::GetMessageStatus;
+
+use crate::filtering::StoreFilter;
 
 use crate::context::BrokerContext;
 use crate::pull_hold::HeldPull;
-
-/// The broker-side filter of a subscription: tag codes on the ConsumeQueue entry.
-pub struct SubscriptionFilter {
-    codes: Option<Vec<i32>>,
-}
-
-impl SubscriptionFilter {
-    /// Builds the filter of a TAG subscription.
-    pub fn of(sub: &SubscriptionData) -> Self {
-        if sub.is_sub_all() {
-            SubscriptionFilter { codes: None }
-        } else {
-            SubscriptionFilter {
-                codes: Some(sub.code_set.iter().copied().collect()),
-            }
-        }
-    }
-
-    /// The accepted tag codes (`None`: all).
-    pub fn codes(&self) -> Option<Vec<i32>> {
-        self.codes.clone()
-    }
-}
-
-impl MessageFilter for SubscriptionFilter {
-    fn matches_tag_code(&self, tag_code: i64) -> bool {
-        match &self.codes {
-            None => true,
-            // Java compares the low 32 bits of the stored code.
-            Some(codes) => codes.contains(&(tag_code as i32)),
-        }
-    }
-}
 
 /// Handles a pull. `allow_suspend` is false when a parked pull is re-run. Returns `None`
 /// when the pull was parked (its response is sent later).
@@ -142,13 +111,26 @@ fn pull_once(
         Ok(s) => s,
         Err(r) => return respond(r),
     };
-    if subscription.expression_type == ExpressionType::Sql92 {
+    if subscription.expression_type == ExpressionType::Sql92
+        && !ctx.config.read().broker.enable_property_filter
+    {
         return respond(RemotingCommand::error(
             response_code::SYSTEM_ERROR,
             "The broker does not support consumer to filter message by SQL92",
         ));
     }
-    let filter = SubscriptionFilter::of(&subscription);
+    let filter = match ctx.filters.get(&h.consumer_group, &subscription) {
+        Ok(f) => StoreFilter(f),
+        Err(e) => {
+            return respond(RemotingCommand::error(
+                response_code::SUBSCRIPTION_PARSE_FAILED,
+                format!(
+                    "parse the consumer's subscription[{}] failed, group: {}: {e}",
+                    subscription.sub_string, h.consumer_group
+                ),
+            ))
+        }
+    };
 
     // An admin reset this queue's offset: send the consumer there.
     if allow_suspend {
@@ -218,7 +200,7 @@ fn pull_once(
             request: req.clone(),
             offset: h.queue_offset,
             deadline: Instant::now() + Duration::from_millis(wait_ms as u64),
-            tag_codes: filter.codes(),
+            tag_codes: filter.wake_codes(),
         };
         commit_offset_if_asked(ctx, &h, allow_suspend);
         return PullOutcome::Hold(held, h.topic.clone(), h.queue_id);

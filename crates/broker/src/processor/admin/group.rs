@@ -278,13 +278,37 @@ pub fn clone_group_offset(ctx: &BrokerContext, req: &RemotingCommand) -> Remotin
 /// GET_CONSUMER_RUNNING_INFO (307) / CONSUME_MESSAGE_DIRECTLY (309): forwarded to the client
 /// named in the header, its answer returned.
 pub async fn relay_to_client(ctx: &BrokerContext, req: RemotingCommand) -> RemotingCommand {
+    let mut body = req.body.clone();
+    let mut ext = req.ext_fields.clone();
     let (group, client) = match req.code {
         rc::GET_CONSUMER_RUNNING_INFO => {
             let h = header!(req, GetConsumerRunningInfoRequestHeader);
             (h.consumer_group, Some(h.client_id))
         }
         _ => {
+            // The client consumes the stored record named by the offset msgId.
             let h = header!(req, ConsumeMessageDirectlyResultRequestHeader);
+            let Some(phys) = h
+                .msg_id
+                .as_deref()
+                .and_then(|id| ferromq_protocol::message::id::decode_offset_msg_id(id).ok())
+                .map(|id| id.commit_log_offset)
+            else {
+                return RemotingCommand::error(
+                    response_code::SYSTEM_ERROR,
+                    "msgId is not an offset message id",
+                );
+            };
+            match ctx.store.message_by_phys_offset(phys) {
+                Some((record, _)) => body = record.into(),
+                None => {
+                    return RemotingCommand::error(
+                        response_code::SYSTEM_ERROR,
+                        format!("can not find message by the offset, {phys}"),
+                    )
+                }
+            }
+            ext.insert("brokerName", ctx.broker_name.clone());
             (h.consumer_group, h.client_id)
         }
     };
@@ -297,8 +321,8 @@ pub async fn relay_to_client(ctx: &BrokerContext, req: RemotingCommand) -> Remot
             format!("The Consumer <{client}> <{group}> not online"),
         );
     };
-    let mut fwd = RemotingCommand::request(req.code).with_body(req.body.clone());
-    fwd.ext_fields = req.ext_fields.clone();
+    let mut fwd = RemotingCommand::request(req.code).with_body(body);
+    fwd.ext_fields = ext;
     match channel.request(fwd, Duration::from_secs(5)).await {
         Ok(resp) => {
             let mut out = RemotingCommand::response(resp.code).with_body(resp.body);
