@@ -1,5 +1,7 @@
 //! `ferromq`: one binary for the FerroMQ NameServer, broker, standalone mode and tools.
 
+mod admin;
+mod bench;
 mod broker_cmd;
 mod logging;
 mod namesrv_cmd;
@@ -24,6 +26,10 @@ enum Command {
     Namesrv(namesrv_cmd::NamesrvArgs),
     /// Run a broker (like `mqbroker`).
     Broker(broker_cmd::BrokerArgs),
+    /// Administration commands with mqadmin's names (clusterList, topicList, updateTopic, …).
+    Admin(admin::AdminArgs),
+    /// Producer and consumer benchmarks against any RocketMQ-protocol cluster.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,6 +38,8 @@ fn main() -> anyhow::Result<()> {
         Command::Standalone(_) => "standalone",
         Command::Namesrv(_) => "namesrv",
         Command::Broker(_) => "broker",
+        Command::Admin(_) => "admin",
+        Command::Bench(_) => "bench",
     };
     let _guard = logging::init(stem);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -42,6 +50,8 @@ fn main() -> anyhow::Result<()> {
             Command::Standalone(args) => standalone_cmd::run(args).await,
             Command::Namesrv(args) => namesrv_cmd::run(args).await,
             Command::Broker(args) => broker_cmd::run(args).await,
+            Command::Admin(args) => admin::run(args).await,
+            Command::Bench(args) => bench::run(args).await,
         }
     })
 }
