@@ -2,7 +2,7 @@
 //! layout a Java broker can open (and the reverse).
 //!
 //! Module map:
-//! - [`store`] / [`read`]: [`MessageStore`], the facade — open (lock, `abort` marker,
+//! - [`store`] / [`put`] / [`read`]: [`MessageStore`], the facade — open (lock, `abort` marker,
 //!   recovery, background threads), puts, pulls, lookups, shutdown.
 //! - [`commit_log`]: the append-only CommitLog (single writer, records encoded straight into
 //!   the mapping, end-of-file blanks). [`queue_offsets`]: next queue offset per topic-queue.
@@ -38,6 +38,7 @@ pub mod io;
 pub mod mapped_file;
 pub mod mapped_file_queue;
 pub mod message;
+pub mod put;
 pub mod queue_offsets;
 pub mod read;
 pub mod recovery;
