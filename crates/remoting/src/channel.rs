@@ -4,7 +4,8 @@
 //! [`RequestHandler`]) and send requests of its own (matched to responses by `opaque`): the
 //! broker uses this to push NOTIFY_CONSUMER_IDS_CHANGED or CHECK_TRANSACTION_STATE to clients.
 //!
-//! A reader task decodes frames and spawns a task per request; a writer task drains a queue,
+//! A reader task decodes frames and runs each request's handler, answering at once when it
+//! completes without waiting and spawning a task only when it must wait; a writer task drains a queue,
 //! coalescing small frames into one buffer and writing large body chunks (for example
 //! records mapped from the CommitLog) straight to the socket without copying them.
 
@@ -276,20 +277,38 @@ async fn read_loop(
         let opaque = cmd.opaque;
         let oneway = cmd.is_oneway();
         let ser = cmd.serialize_type;
-        let fut = handler.handle(channel.clone(), cmd);
-        let ch = channel.clone();
-        tokio::spawn(async move {
-            if let Some(mut resp) = fut.await {
-                if oneway {
-                    return;
+        let mut fut = handler.handle(channel.clone(), cmd);
+        // Most requests (sends under async flush, offsets, heartbeats) complete without
+        // waiting: answer those right here, in arrival order, without a task hand-off. Only
+        // requests that really wait (a flush, a parked pull, a call to a client) get a task.
+        match futures::poll!(fut.as_mut()) {
+            std::task::Poll::Ready(resp) => {
+                if let Some(resp) = resp.filter(|_| !oneway) {
+                    let _ = channel.send(finish_response(resp, opaque, ser)).await;
                 }
-                resp.opaque = opaque;
-                resp.flag |= RESPONSE_FLAG;
-                resp.serialize_type = ser;
-                let _ = ch.send(resp).await;
             }
-        });
+            std::task::Poll::Pending => {
+                let ch = channel.clone();
+                tokio::spawn(async move {
+                    if let Some(resp) = fut.await.filter(|_| !oneway) {
+                        let _ = ch.send(finish_response(resp, opaque, ser)).await;
+                    }
+                });
+            }
+        }
     }
+}
+
+/// Stamps a handler's response with its request's opaque, the response flag and encoding.
+fn finish_response(
+    mut resp: RemotingCommand,
+    opaque: i32,
+    ser: ferromq_protocol::SerializeType,
+) -> RemotingCommand {
+    resp.opaque = opaque;
+    resp.flag |= RESPONSE_FLAG;
+    resp.serialize_type = ser;
+    resp
 }
 
 async fn write_loop(

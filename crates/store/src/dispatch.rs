@@ -125,6 +125,9 @@ pub struct Dispatcher {
     reput_offset: AtomicU64,
     last_store_timestamp: AtomicI64,
     dispatched: AtomicU64,
+    /// Set while the dispatcher thread is (about to be) parked: appenders unpark it only
+    /// then, instead of paying a futex wake-up on every append.
+    idle: AtomicBool,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -150,6 +153,7 @@ impl Dispatcher {
             reput_offset: AtomicU64::new(0),
             last_store_timestamp: AtomicI64::new(0),
             dispatched: AtomicU64::new(0),
+            idle: AtomicBool::new(false),
         }
     }
 
@@ -276,6 +280,11 @@ impl Dispatcher {
         }
     }
 
+    /// Whether an appender should unpark the dispatcher thread: true once per idle period.
+    pub fn take_idle(&self) -> bool {
+        self.idle.load(Ordering::Relaxed) && self.idle.swap(false, Ordering::SeqCst)
+    }
+
     /// The dispatcher thread body: catches up whenever unparked (or every millisecond).
     pub fn run(&self, log: &CommitLog, stop: &AtomicBool) {
         loop {
@@ -284,7 +293,15 @@ impl Dispatcher {
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
+                    // Announce idleness, then look once more: an append that raced with
+                    // the announcement either is seen here or sees `idle` and unparks us.
+                    self.idle.store(true, Ordering::SeqCst);
+                    if log.max_offset() > self.reput_offset() {
+                        self.idle.store(false, Ordering::SeqCst);
+                        continue;
+                    }
                     std::thread::park_timeout(Duration::from_millis(1));
+                    self.idle.store(false, Ordering::SeqCst);
                 }
                 Ok(_) => {}
                 Err(e) => {

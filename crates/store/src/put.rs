@@ -73,8 +73,10 @@ impl MessageStore {
     }
 
     pub(crate) fn after_append(&self) {
-        if let Some(t) = self.dispatcher_thread.get() {
-            t.unpark();
+        if self.shared.dispatcher.take_idle() {
+            if let Some(t) = self.dispatcher_thread.get() {
+                t.unpark();
+            }
         }
     }
 

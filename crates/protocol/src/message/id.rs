@@ -4,7 +4,6 @@
 //! commitLog physical offset i64`: 32 hex characters for IPv4, 56 for IPv6. Clients decode it
 //! to find the broker and the physical offset for VIEW_MESSAGE_BY_ID.
 
-use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Why a message id could not be decoded.
@@ -59,10 +58,14 @@ pub fn decode_offset_msg_id(id: &str) -> Result<OffsetMessageId, MessageIdError>
     })
 }
 
-/// Upper-case hex of `bytes` appended to `s`.
+/// Upper-case hex of `bytes` appended to `s` (on the send path for every message: a table,
+/// not `fmt`).
 pub fn push_hex(s: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    s.reserve(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02X}");
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xF) as usize] as char);
     }
 }
 
