@@ -74,6 +74,7 @@ impl Broker {
             stats: BrokerStats::default(),
             store_host,
             registration_needed: Default::default(),
+            namesrv_client: Default::default(),
             persist_needed: Default::default(),
             started: Instant::now(),
             cluster_name: config.broker.broker_cluster_name.clone(),
@@ -113,7 +114,13 @@ impl Broker {
             }));
         }
 
-        let namesrv = RemotingClient::new(ClientConfig::default(), handler.clone());
+        // NameServers send brokers no requests; the client must not hold the handler (and
+        // through it the context), or the context would keep itself (and the store) alive.
+        let namesrv = RemotingClient::new(
+            ClientConfig::default(),
+            Arc::new(ferromq_remoting::Dispatcher::new()),
+        );
+        let _ = ctx.namesrv_client.set(namesrv.clone());
         tasks.push(tokio::spawn(registration::run(
             ctx.clone(),
             namesrv.clone(),

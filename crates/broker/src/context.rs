@@ -46,6 +46,8 @@ pub struct BrokerContext {
     pub store_host: SocketAddr,
     /// Woken when topics change, so the NameServer hears about it at once.
     pub registration_needed: Notify,
+    /// The client registering with the NameServers (set at start).
+    pub namesrv_client: std::sync::OnceLock<ferromq_remoting::RemotingClient>,
     /// Woken when the config files (topics, groups) need persisting.
     pub persist_needed: Notify,
     /// When the broker started.
@@ -66,6 +68,15 @@ impl BrokerContext {
     pub fn topics_changed(&self) {
         self.persist_needed.notify_one();
         self.registration_needed.notify_one();
+    }
+
+    /// Registers with every NameServer now and waits for the answers: admin topic changes
+    /// are routable when their response arrives, as with the Java broker.
+    pub async fn register_now(&self) {
+        self.persist_needed.notify_one();
+        if let Some(client) = self.namesrv_client.get() {
+            crate::registration::register_all(self, client).await;
+        }
     }
 
     /// Asks for the config files to be written (no routing change).

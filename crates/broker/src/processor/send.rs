@@ -34,7 +34,13 @@ pub async fn send_message(
     };
     let batch = req.code == rc::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false);
     let topic_cfg = match check_topic(ctx, channel, &h) {
-        Ok(c) => c,
+        Ok((c, created)) => {
+            if created {
+                // The producer's next route lookup must find it (Java registers at once too).
+                ctx.register_now().await;
+            }
+            c
+        }
         Err(resp) => return resp,
     };
     let mut topic = h.topic.clone();
@@ -159,7 +165,7 @@ fn check_topic(
     ctx: &BrokerContext,
     channel: &Channel,
     h: &SendMessageRequestHeader,
-) -> Result<ferromq_model::TopicConfig, RemotingCommand> {
+) -> Result<(ferromq_model::TopicConfig, bool), RemotingCommand> {
     if ctx.broker_permission() & PERM_WRITE == 0 {
         return Err(RemotingCommand::error(
             response_code::NO_PERMISSION,
@@ -181,6 +187,7 @@ fn check_topic(
             format!("Sending message to topic[{}] is forbidden.", h.topic),
         ));
     }
+    let mut created_now = false;
     let cfg = match ctx.topics.get(&h.topic) {
         Some(c) => c,
         None => {
@@ -215,9 +222,7 @@ fn check_topic(
                 });
             match created {
                 Some((cfg, new)) => {
-                    if new {
-                        ctx.topics_changed();
-                    }
+                    created_now = new;
                     cfg
                 }
                 None => {
@@ -244,7 +249,7 @@ fn check_topic(
             ),
         ));
     }
-    Ok(cfg)
+    Ok((cfg, created_now))
 }
 
 /// Waits for durability, then maps the put status onto the Java response.

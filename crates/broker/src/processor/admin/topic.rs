@@ -32,7 +32,7 @@ fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<
 }
 
 /// UPDATE_AND_CREATE_TOPIC (17).
-pub fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+pub async fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
     let h = header!(req, CreateTopicRequestHeader);
     if let Err(e) = ferromq_model::validate::validate_topic(&h.topic) {
         return RemotingCommand::error(response_code::INVALID_PARAMETER, e.to_string());
@@ -71,13 +71,13 @@ pub fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Remoting
         }
     }
     if ctx.topics.put(cfg) {
-        ctx.topics_changed();
+        ctx.register_now().await;
     }
     RemotingCommand::success()
 }
 
 /// UPDATE_AND_CREATE_TOPIC_LIST (18).
-pub fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+pub async fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
     let body: CreateTopicListRequestBody = match from_fastjson_slice(&req.body.to_bytes()) {
         Ok(b) => b,
         Err(e) => {
@@ -94,13 +94,13 @@ pub fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Rem
         changed |= ctx.topics.put(cfg);
     }
     if changed {
-        ctx.topics_changed();
+        ctx.register_now().await;
     }
     RemotingCommand::success()
 }
 
 /// DELETE_TOPIC_IN_BROKER (215): the topic, its queues and its offsets.
-pub fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+pub async fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
     let h = header!(req, TopicRequestHeader);
     if names::is_sys_topic(&h.topic)
         && !names::is_retry_topic(&h.topic)
@@ -116,7 +116,7 @@ pub fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Remoting
     if let Err(e) = ctx.store.delete_topic(&h.topic) {
         tracing::warn!(topic = %h.topic, error = %e, "deleting the topic's queues failed");
     }
-    ctx.topics_changed();
+    ctx.register_now().await;
     RemotingCommand::success()
 }
 
