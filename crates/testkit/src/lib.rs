@@ -53,6 +53,10 @@ pub fn test_broker_config(dir: &std::path::Path, namesrv: &str, name: &str) -> B
     );
     set(&mut c, "maxIndexNum", "100000");
     set(&mut c, "maxHashSlotNum", "10000");
+    // Tests share crowded disks: do not refuse writes at Java's 90 % default.
+    set(&mut c, "diskMaxUsedSpaceRatio", "95");
+    set(&mut c, "diskSpaceCleanForciblyRatio", "97");
+    set(&mut c, "diskSpaceWarningLevelRatio", "99");
     c
 }
 

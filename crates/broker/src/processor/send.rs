@@ -407,10 +407,10 @@ pub async fn consumer_send_msg_back(
     if delay_level > 0 {
         props.insert(keys::DELAY_TIME_LEVEL, delay_level.to_string());
     }
-    let origin_id = h
-        .origin_msg_id
-        .clone()
-        .or_else(|| props.uniq_key().map(str::to_string))
+    // Java keeps the first ORIGIN_MESSAGE_ID; else the failed record's offset msgId.
+    let origin_id = props
+        .get(keys::ORIGIN_MESSAGE_ID)
+        .map(str::to_string)
         .unwrap_or_else(|| encode_offset_msg_id(ext.store_host, ext.commit_log_offset));
     props.insert(keys::ORIGIN_MESSAGE_ID, origin_id);
     let mut msg = MessageToStore {
