@@ -273,6 +273,16 @@ async fn subscription_groups_and_offsets() {
         1
     );
 
+    // skipAccumulatedMessage: to the end of every queue, nothing left
+    let skip = on(&c, "skipAccumulatedMessage", &["-g", "G", "-t", "T"]).await;
+    snap!("skip_accumulated_message", skip.ok());
+    assert_eq!(
+        on(&c, "consumerProgress", &["-g", "G", "-t", "T", "--json"])
+            .await
+            .json()["diffTotal"],
+        0
+    );
+
     // without a retry topic (no consumer ever ran) the group has no route of its own
     let no_route = on(&c, "consumerProgress", &["-g", "G"]).await;
     assert!(

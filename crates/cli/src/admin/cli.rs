@@ -146,6 +146,9 @@ pub enum AdminCommand {
     /// Reset consumer offset by timestamp(without client restart).
     #[command(verbatim_doc_comment, name = "resetOffsetByTime")]
     ResetOffsetByTime(ResetOffsetByTimeArgs),
+    /// Skip all messages that are accumulated (not consumed) currently.
+    #[command(verbatim_doc_comment, name = "skipAccumulatedMessage")]
+    SkipAccumulatedMessage(SkipAccumulatedArgs),
     /// Get configs of name server.
     #[command(verbatim_doc_comment, name = "getNamesrvConfig")]
     GetNamesrvConfig(GetNamesrvConfigArgs),
@@ -187,6 +190,7 @@ impl AdminCommand {
             WipeWritePerm(a) => &a.common,
             AddWritePerm(a) => &a.common,
             ResetOffsetByTime(a) => &a.common,
+            SkipAccumulatedMessage(a) => &a.common,
             GetNamesrvConfig(a) => &a.common,
             GetBrokerConfig(a) => &a.common,
             SendMessage(a) => &a.common,

@@ -250,6 +250,7 @@ async fn dispatch(ctx: &Ctx, command: AdminCommand, json: bool) -> anyhow::Resul
         WipeWritePerm(a) => namesrv::write_perm(ctx, a, false, &mut out).await?,
         AddWritePerm(a) => namesrv::write_perm(ctx, a, true, &mut out).await?,
         ResetOffsetByTime(a) => reset::reset_offset_by_time(ctx, a, &mut out).await?,
+        SkipAccumulatedMessage(a) => reset::skip_accumulated(ctx, a, &mut out).await?,
         GetNamesrvConfig(a) => namesrv::get_namesrv_config(ctx, a, &mut out).await?,
         GetBrokerConfig(a) => cluster::get_broker_config(ctx, a, &mut out).await?,
         SendMessage(a) => namesrv::send_message(ctx, a, &mut out).await?,

@@ -9,7 +9,7 @@ use ferromq_model::MessageQueue;
 use ferromq_protocol::response_code;
 use serde_json::json;
 
-use super::cli::ResetOffsetByTimeArgs;
+use super::cli::{ResetOffsetByTimeArgs, SkipAccumulatedArgs};
 use super::format::{front, parse_timestamp};
 use super::out::Out;
 use super::{raw, Ctx};
@@ -50,6 +50,36 @@ pub async fn reset_offset_by_time(
         return Ok(());
     }
 
+    reset_all_queues(ctx, &args, timestamp, force, true, out).await
+}
+
+/// `skipAccumulatedMessage`: resets the group to the end of every queue (timestamp −1).
+pub async fn skip_accumulated(ctx: &Ctx, args: SkipAccumulatedArgs, out: &mut Out) -> Result<()> {
+    let force = args.force.unwrap_or(true);
+    let reset = ResetOffsetByTimeArgs {
+        common: args.common,
+        group: args.group,
+        topic: args.topic,
+        timestamp: "-1".to_string(),
+        force: Some(force),
+        broker: None,
+        queue: None,
+        offset: None,
+        cluster: args.cluster,
+    };
+    reset_all_queues(ctx, &reset, -1, force, false, out).await
+}
+
+/// The server-side reset of every queue; `announce` prints mqadmin's "start reset" line.
+async fn reset_all_queues(
+    ctx: &Ctx,
+    args: &ResetOffsetByTimeArgs,
+    timestamp: i64,
+    force: bool,
+    announce: bool,
+    out: &mut Out,
+) -> Result<()> {
+    let (group, topic) = (&args.group, &args.topic);
     let table = match ctx
         .admin
         .reset_offset_by_time(topic, group, timestamp, force)
@@ -57,13 +87,16 @@ pub async fn reset_offset_by_time(
     {
         Ok(t) => t,
         Err(ClientError::Broker { code, .. }) if code == response_code::CONSUMER_NOT_ONLINE => {
-            return reset_old_style(ctx, &args, timestamp, force, out).await;
+            return reset_old_style(ctx, args, timestamp, force, out).await;
         }
         Err(e) => return Err(e.into()),
     };
-    out.line(format!(
-        "start reset consumer offset by specified, group[{group}], topic[{topic}], force[{force}], timestamp(string)[{ts_text}], timestamp(long)[{timestamp}]"
-    ));
+    if announce {
+        out.line(format!(
+            "start reset consumer offset by specified, group[{group}], topic[{topic}], force[{force}], timestamp(string)[{}], timestamp(long)[{timestamp}]",
+            args.timestamp
+        ));
+    }
     out.line(format!(
         "{:<40}  {:<40}  {:<40}",
         "#brokerName", "#queueId", "#offset"

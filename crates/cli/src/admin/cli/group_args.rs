@@ -167,3 +167,22 @@ pub struct ResetOffsetByTimeArgs {
     #[arg(verbatim_doc_comment, short = 'c', long = "cluster", value_name = "arg", value_parser = trimmed)]
     pub cluster: Option<String>,
 }
+
+/// `skipAccumulatedMessage`.
+#[derive(Debug, Args)]
+pub struct SkipAccumulatedArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// set the consumer group
+    #[arg(verbatim_doc_comment, short = 'g', long = "group", value_name = "arg", value_parser = trimmed)]
+    pub group: String,
+    /// set the topic
+    #[arg(verbatim_doc_comment, short = 't', long = "topic", value_name = "arg", value_parser = trimmed)]
+    pub topic: String,
+    /// set the force rollback by timestamp switch[true|false]
+    #[arg(verbatim_doc_comment, short = 'f', long = "force", value_name = "arg", value_parser = java_bool)]
+    pub force: Option<bool>,
+    /// Cluster name or lmq parent topic, lmq is used to find the route.
+    #[arg(verbatim_doc_comment, short = 'c', long = "cluster", value_name = "arg", value_parser = trimmed)]
+    pub cluster: Option<String>,
+}
