@@ -86,6 +86,9 @@ pub enum ClientError {
     /// A background task (async send, listener) panicked or was cancelled.
     #[error("background task aborted: {0}")]
     Aborted(String),
+    /// A push consumer could not start its consume threads.
+    #[error("cannot start the consume threads")]
+    ConsumeThreads(#[source] std::io::Error),
     /// Compressing or decompressing a body failed.
     #[error("message body (de)compression failed")]
     Compression(#[source] std::io::Error),

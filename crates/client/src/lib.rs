@@ -29,7 +29,7 @@ pub mod producer;
 pub mod route;
 
 pub use admin::Admin;
-pub use config::ClientConfig;
+pub use config::{ClientConfig, SerializeType};
 pub use consumer::{
     AllocateStrategy, ConcurrentlyContext, ConcurrentlyStatus, ConsumeFromWhere, LitePullConsumer,
     LitePullConsumerConfig, MessageModel, OrderlyContext, OrderlyStatus, PushConsumer,

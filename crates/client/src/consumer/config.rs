@@ -26,7 +26,8 @@ pub struct PushConsumerConfig {
     pub consume_timestamp: Option<i64>,
     /// Queue allocation among the group's clients.
     pub allocate: AllocateStrategy,
-    /// Listener calls running at once (`consumeThreadMax`, 20).
+    /// Consume threads, hence listener calls running at once (`consumeThreadMin` /
+    /// `consumeThreadMax`, 20). The threads live as long as the consumer.
     pub consume_concurrency: usize,
     /// Messages per listener call (`consumeMessageBatchMaxSize`, 1).
     pub consume_batch_max_size: usize,

@@ -1,8 +1,8 @@
 //! What a push consumer calls with messages: concurrent listeners (any order, retried via the
 //! broker) and orderly listeners (one queue at a time, in queue order, retried locally).
 //!
-//! Listeners are plain (blocking) functions; the consumer runs them on tokio's blocking pool,
-//! up to `consume_concurrency` at a time, like Java's consume thread pool.
+//! Listeners are plain (blocking) functions; the consumer runs them on its own
+//! `consume_concurrency` consume threads, like Java's consume thread pool.
 
 use std::time::Duration;
 

@@ -4,8 +4,12 @@
 //! Messages are kept by queue offset. The committable offset is the smallest offset still
 //! cached (or one past the largest pulled when the cache is empty), so a slow message holds the
 //! offset back and nothing is skipped on restart. Orderly consumption takes messages out in
-//! order into a "consuming" set that is committed or rolled back as a unit.
+//! order into a "consuming" set that is committed or rolled back as a unit, so it caches the
+//! messages themselves ([`ProcessQueue::put`]); concurrent and lite-pull consumption hand the
+//! messages on and only need offsets and sizes ([`ProcessQueue::track`]), which spares a copy
+//! of every message.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -53,9 +57,33 @@ pub enum FlowControl {
     Span,
 }
 
+/// One cached message: its body size, and the message itself when it was
+/// [put](ProcessQueue::put) rather than [tracked](ProcessQueue::track).
+#[derive(Debug)]
+struct Cached {
+    size: u64,
+    msg: Option<ReceivedMessage>,
+}
+
+impl Cached {
+    fn of(m: &ReceivedMessage, keep: bool) -> Self {
+        Cached {
+            size: m.body.len() as u64,
+            msg: keep.then(|| m.clone()),
+        }
+    }
+
+    fn kept(m: ReceivedMessage) -> Self {
+        Cached {
+            size: m.body.len() as u64,
+            msg: Some(m),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Cache {
-    msgs: BTreeMap<i64, ReceivedMessage>,
+    msgs: BTreeMap<i64, Cached>,
     consuming: BTreeMap<i64, ReceivedMessage>,
     count: u64,
     size: u64,
@@ -105,12 +133,24 @@ impl ProcessQueue {
         }
     }
 
-    /// Adds pulled messages. Returns true when an orderly consumer should start a consume task
-    /// (messages are waiting and none is running).
+    /// Adds pulled messages, keeping copies for [`ProcessQueue::take`] (orderly consumption).
+    /// Returns true when an orderly consumer should start a consume task (messages are waiting
+    /// and none is running).
     pub fn put(&self, msgs: &[ReceivedMessage]) -> bool {
+        self.insert(msgs, true)
+    }
+
+    /// Adds pulled messages that are consumed from elsewhere (concurrent push, lite pull): only
+    /// their offsets and sizes are cached, for flow control and the committable offset.
+    pub fn track(&self, msgs: &[ReceivedMessage]) {
+        self.insert(msgs, false);
+    }
+
+    fn insert(&self, msgs: &[ReceivedMessage], keep: bool) -> bool {
         let mut c = self.cache.lock();
         for m in msgs {
-            if c.msgs.insert(m.queue_offset, m.clone()).is_none() {
+            if let Entry::Vacant(slot) = c.msgs.entry(m.queue_offset) {
+                slot.insert(Cached::of(m, keep));
                 c.count += 1;
                 c.size += m.body.len() as u64;
                 c.queue_offset_max = m.queue_offset;
@@ -180,11 +220,20 @@ impl ProcessQueue {
         self.times.lock().last_consume = Instant::now();
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            let Some((off, m)) = c.msgs.pop_first() else {
+            let Some((off, cached)) = c.msgs.pop_first() else {
                 break;
             };
-            c.consuming.insert(off, m.clone());
-            out.push(m);
+            match cached.msg {
+                Some(m) => {
+                    c.consuming.insert(off, m.clone());
+                    out.push(m);
+                }
+                // Only tracked, never put: nothing to consume here, so it is done.
+                None => {
+                    c.count = c.count.saturating_sub(1);
+                    c.size = c.size.saturating_sub(cached.size);
+                }
+            }
         }
         if out.is_empty() {
             c.dispatched = false;
@@ -215,7 +264,8 @@ impl ProcessQueue {
     pub fn rollback(&self) {
         let mut c = self.cache.lock();
         let consuming = std::mem::take(&mut c.consuming);
-        c.msgs.extend(consuming);
+        c.msgs
+            .extend(consuming.into_iter().map(|(off, m)| (off, Cached::kept(m))));
     }
 
     /// Orderly: puts these messages (with updated retry counts) back to be consumed again.
@@ -223,7 +273,7 @@ impl ProcessQueue {
         let mut c = self.cache.lock();
         for m in msgs {
             c.consuming.remove(&m.queue_offset);
-            c.msgs.insert(m.queue_offset, m.clone());
+            c.msgs.insert(m.queue_offset, Cached::kept(m.clone()));
         }
     }
 
@@ -349,6 +399,34 @@ mod tests {
         );
         assert_eq!((pq.count(), pq.size_bytes()), (0, 0));
         assert_eq!(pq.remove(&[msgs[2].clone()]), -1);
+    }
+
+    #[test]
+    fn tracked_messages_count_like_put_ones_without_being_kept() {
+        let put = ProcessQueue::new();
+        let tracked = ProcessQueue::new();
+        let msgs: Vec<_> = (20..24).map(|o| msg(o, 7)).collect();
+        put.put(&msgs);
+        tracked.track(&msgs);
+        tracked.track(&msgs[2..]);
+        for pq in [&put, &tracked] {
+            assert_eq!((pq.count(), pq.size_bytes()), (4, 28));
+            assert_eq!((pq.max_span(), pq.backlog()), (3, 77));
+            assert_eq!(pq.cached_range(), Some((20, 23)));
+            assert_eq!(pq.remove(&msgs[1..3]), 20);
+            assert!(pq.contains(23) && !pq.contains(21));
+            assert_eq!(pq.remove(&[msgs[0].clone(), msgs[3].clone()]), 24);
+            assert_eq!((pq.count(), pq.size_bytes()), (0, 0));
+        }
+        // Nothing to take from a tracked-only cache; what was there counts as done.
+        tracked.track(&msgs);
+        assert!(tracked.take(2).is_empty());
+        assert_eq!((tracked.count(), tracked.size_bytes()), (0, 0));
+        assert!(
+            tracked.put(&[msg(30, 1)]),
+            "the next put starts a consume task"
+        );
+        assert_eq!(tracked.take(2).len(), 1);
     }
 
     #[test]

@@ -7,6 +7,8 @@ mod heartbeat;
 pub(crate) mod members;
 mod queue_offsets;
 mod server_requests;
+#[cfg(test)]
+mod wire_tests;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -249,9 +251,11 @@ impl ClientInstance {
 
     // ---- remote calls ----------------------------------------------------------------------
 
-    /// Stamps the client's language on a request.
-    fn prepare(request: RemotingCommand) -> RemotingCommand {
-        request.with_language(LanguageCode::RUST)
+    /// Stamps the client's language and configured header encoding on a request.
+    fn prepare(&self, request: RemotingCommand) -> RemotingCommand {
+        request
+            .with_language(LanguageCode::RUST)
+            .with_serialize_type(self.inner.config.serialize_type)
     }
 
     /// Sends `request` to `addr` and returns whatever it answers.
@@ -264,7 +268,7 @@ impl ClientInstance {
         let resp = self
             .inner
             .remoting
-            .invoke_sync(addr, Self::prepare(request), timeout)
+            .invoke_sync(addr, self.prepare(request), timeout)
             .await?;
         Ok(resp)
     }
@@ -287,7 +291,7 @@ impl ClientInstance {
     pub async fn invoke_oneway(&self, addr: &str, request: RemotingCommand) -> Result<()> {
         self.inner
             .remoting
-            .invoke_oneway(addr, Self::prepare(request))
+            .invoke_oneway(addr, self.prepare(request))
             .await?;
         Ok(())
     }

@@ -48,16 +48,26 @@ impl UniqueIdGenerator {
 
     /// The next id.
     pub fn next_id(&self) -> String {
-        self.next_id_at(&Local::now())
+        // The local time zone is only consulted when the month changes.
+        let current = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        self.next_id_with(current, || month_bounds(&Local::now()))
     }
 
     /// The next id as generated at `now` (tests pass a fixed clock).
     pub fn next_id_at<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> String {
-        let current = now.timestamp_millis();
+        self.next_id_with(now.timestamp_millis(), || month_bounds(now))
+    }
+
+    /// The next id at epoch ms `current`; `bounds` gives the month of `current` when the
+    /// cached one does not hold it.
+    fn next_id_with(&self, current: i64, bounds: impl FnOnce() -> (i64, i64)) -> String {
         let start = {
             let mut month = self.month.lock();
             if current >= month.1 || current < month.0 - 1_000_000 {
-                *month = month_bounds(now);
+                *month = bounds();
             }
             month.0
         };
@@ -112,5 +122,23 @@ mod tests {
         let id = g.next_id_at(&feb);
         let bytes = hex_to_bytes(&id).unwrap();
         assert_eq!(i32::from_be_bytes(bytes[22..26].try_into().unwrap()), 2000);
+    }
+
+    #[test]
+    fn ids_from_the_system_clock_count_from_the_local_month_start() {
+        let g = UniqueIdGenerator::new("10.0.0.1".parse().unwrap(), 1);
+        let before = Local::now();
+        let id = g.next_id();
+        let after = Local::now();
+        let (start, _) = month_bounds(&before);
+        let ms = i32::from_be_bytes(hex_to_bytes(&id).unwrap()[10..14].try_into().unwrap());
+        // Java's `(int)` cast wraps after ~24.8 days of the month; so does the id.
+        let earliest = (before.timestamp_millis() - start) as i32;
+        let spread = (after.timestamp_millis() - before.timestamp_millis()) as i32;
+        assert!(
+            (0..=spread).contains(&ms.wrapping_sub(earliest)),
+            "{ms} vs {earliest}"
+        );
+        assert_ne!(g.next_id(), id);
     }
 }

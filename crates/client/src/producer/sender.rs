@@ -209,22 +209,26 @@ impl Sender {
             .config
             .send_latency_fault_enable
             .then_some(&*self.fault);
+        // Brokers of the earlier attempts, and the queue of the current one (the list is only
+        // needed for the error, so the common one-attempt send does not build it).
         let mut brokers = Vec::new();
-        let mut last_broker: Option<String> = None;
+        let mut last_mq: Option<MessageQueue> = None;
         let mut last_error = None;
         let mut stored_not_ok = None;
         for attempt in 0..attempts {
             let Some(mq) = select_queue(
                 &route.publish,
-                last_broker.as_deref(),
+                last_mq.as_ref().map(|m| m.broker_name.as_str()),
                 fault,
                 attempt > 0,
                 Instant::now(),
             ) else {
                 break;
             };
-            brokers.push(mq.broker_name.clone());
-            last_broker = Some(mq.broker_name.clone());
+            if let Some(previous) = last_mq.take() {
+                brokers.push(previous.broker_name);
+            }
+            let mq = &*last_mq.insert(mq);
             let elapsed = begin.elapsed();
             if elapsed > timeout {
                 return Err(ClientError::SendTimeout {
@@ -232,7 +236,7 @@ impl Sender {
                 });
             }
             let started = Instant::now();
-            let outcome = self.attempt(&msg, &mq, mode, timeout - elapsed).await;
+            let outcome = self.attempt(&msg, mq, mode, timeout - elapsed).await;
             let latency = started.elapsed().as_millis() as u64;
             match outcome {
                 Ok(result) => {
@@ -274,6 +278,7 @@ impl Sender {
         if let Some(r) = stored_not_ok {
             return Ok(Some(r));
         }
+        brokers.extend(last_mq.map(|m| m.broker_name));
         Err(ClientError::SendFailed {
             topic: msg.topic.clone(),
             attempts: brokers.len(),

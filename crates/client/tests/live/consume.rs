@@ -1,6 +1,7 @@
 //! Push consumer against a live server: clustering (exactly once across two consumers),
 //! broadcasting, send-back retries, rebalance on a third consumer joining, offsets across a
-//! restart, tag and SQL92 filtering, consume-from-first.
+//! restart, tag and SQL92 filtering, consume-from-first, shutdown with a listener call in
+//! flight.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -414,6 +415,60 @@ async fn tag_and_sql_filters() {
     assert_eq!(sqls, expected);
     tag.shutdown().await;
     sql.shutdown().await;
+    p.shutdown().await;
+    admin.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_the_listener_call_in_flight_and_commits_it() {
+    let Some(ns) = namesrv() else { return };
+    let admin = Admin::connect(&ns);
+    let (topic, group) = (unique("slow"), unique("sg"));
+    create_topic(&admin, &topic, 1).await;
+    create_group(&admin, &group).await;
+    let p = producer(&ns).await;
+    p.send(Message::new(&topic, "slow")).await.unwrap();
+    let mut cfg = PushConsumerConfig::new(&group, &ns);
+    cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let c = PushConsumer::new(cfg);
+    let entered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (entered, finished) = (entered.clone(), finished.clone());
+        c.register_concurrent_listener(
+            move |_: &[ReceivedMessage], _: &mut ConcurrentlyContext| {
+                entered.store(true, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(800));
+                finished.store(true, std::sync::atomic::Ordering::SeqCst);
+                ConcurrentlyStatus::ConsumeSuccess
+            },
+        );
+    }
+    c.subscribe(&topic, "*").unwrap();
+    c.start().await.unwrap();
+    wait_until(Duration::from_secs(30), || async {
+        entered.load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    c.shutdown().await;
+    assert!(
+        finished.load(std::sync::atomic::Ordering::SeqCst),
+        "shutdown returned before the listener call finished"
+    );
+    // The call's result was recorded before the final offset commit.
+    wait_until(Duration::from_secs(5), || async {
+        admin
+            .consume_stats(&group, Some(&topic))
+            .await
+            .is_ok_and(|s| {
+                s.offset_table
+                    .values()
+                    .map(|o| o.consumer_offset)
+                    .sum::<i64>()
+                    == 1
+            })
+    })
+    .await;
     p.shutdown().await;
     admin.shutdown().await;
 }

@@ -196,7 +196,7 @@ async fn pull_task(inner: Arc<LiteInner>, mq: MessageQueue) {
                     continue;
                 }
                 if r.status == PullStatus::Found && !r.messages.is_empty() {
-                    pq.put(&r.messages);
+                    pq.track(&r.messages);
                     inner.buffer.lock().push_back(Pulled {
                         mq: mq.clone(),
                         pq: pq.clone(),

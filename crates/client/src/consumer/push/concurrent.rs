@@ -1,9 +1,10 @@
 //! Concurrent consumption (Java `ConsumeMessageConcurrentlyService`): batches of
-//! `consume_batch_max_size` messages run on the blocking pool, at most `consume_concurrency` at
-//! once. Failed messages of a clustering group are sent back to the broker for redelivery via
-//! `%RETRY%{group}`; if that fails they are consumed again locally after 5 s. The committed
-//! offset only moves past messages that are finished.
+//! `consume_batch_max_size` messages go to the consumer's consume threads, which call the
+//! listener and record the result. Failed messages of a clustering group are sent back to the
+//! broker for redelivery via `%RETRY%{group}`; if that fails they are consumed again locally
+//! after 5 s. The committed offset only moves past messages that are finished.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ pub fn failed_range(
     }
 }
 
-/// Hands freshly pulled messages to the listener.
+/// Queues freshly pulled messages for the listener, in batches of `consume_batch_max_size`.
 pub(super) fn submit(
     inner: &Arc<PushInner>,
     pq: &Arc<ProcessQueue>,
@@ -46,21 +47,24 @@ pub(super) fn submit(
     msgs: Vec<ReceivedMessage>,
 ) {
     let batch = inner.config.consume_batch_max_size.max(1);
-    for chunk in msgs.chunks(batch) {
-        let (this, pq, mq, chunk) = (inner.clone(), pq.clone(), mq.clone(), chunk.to_vec());
-        inner.spawn(async move { consume(this, pq, mq, chunk).await });
+    let mut msgs = msgs.into_iter().peekable();
+    while msgs.peek().is_some() {
+        let chunk: Vec<ReceivedMessage> = msgs.by_ref().take(batch).collect();
+        let (this, pq) = (inner.clone(), pq.clone());
+        let ctx = ConcurrentlyContext::new(mq.clone());
+        inner
+            .consume_threads
+            .submit(Box::new(move || consume(&this, &pq, ctx, chunk)));
     }
 }
 
-async fn consume(
-    inner: Arc<PushInner>,
-    pq: Arc<ProcessQueue>,
-    mq: MessageQueue,
+/// One listener call, on a consume thread (Java `ConsumeRequest.run`).
+fn consume(
+    inner: &Arc<PushInner>,
+    pq: &Arc<ProcessQueue>,
+    mut ctx: ConcurrentlyContext,
     mut msgs: Vec<ReceivedMessage>,
 ) {
-    let Ok(_permit) = inner.permits.clone().acquire_owned().await else {
-        return;
-    };
     if pq.is_dropped() {
         return;
     }
@@ -73,74 +77,80 @@ async fn consume(
         m.properties
             .insert(keys::CONSUME_START_TIMESTAMP, started.clone());
     }
-    let mut ctx = ConcurrentlyContext::new(mq.clone());
     let begin = Instant::now();
-    let shared = Arc::new(msgs);
-    let call = {
-        let (listener, shared) = (listener.clone(), shared.clone());
-        tokio::task::spawn_blocking(move || {
-            let status = listener.consume(&shared, &mut ctx);
-            (status, ctx)
-        })
-    };
-    let (status, ctx) = match call.await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(queue = %mq, error = %e, "listener panicked; will redeliver");
-            (
-                ConcurrentlyStatus::ReconsumeLater,
-                ConcurrentlyContext::new(mq.clone()),
-            )
+    let status = match catch_unwind(AssertUnwindSafe(|| listener.consume(&msgs, &mut ctx))) {
+        Ok(status) => status,
+        Err(_) => {
+            tracing::warn!(queue = %ctx.queue, "listener panicked; will redeliver");
+            ctx = ConcurrentlyContext::new(ctx.queue.clone());
+            ConcurrentlyStatus::ReconsumeLater
         }
     };
-    tracing::trace!(queue = %mq, ?status, elapsed = ?begin.elapsed(), "consumed");
-    let msgs = Arc::try_unwrap(shared).unwrap_or_else(|a| (*a).clone());
+    tracing::trace!(queue = %ctx.queue, ?status, elapsed = ?begin.elapsed(), "consumed");
     if pq.is_dropped() {
         return;
     }
-    finish(&inner, &pq, &mq, msgs, status, &ctx).await;
+    finish(inner, pq, msgs, status, ctx);
 }
 
-/// Java `processConsumeResult`.
-async fn finish(
+/// Java `processConsumeResult`: successes are recorded right here; failures of a clustering
+/// group are sent back from an async task, which records the batch afterwards.
+fn finish(
     inner: &Arc<PushInner>,
     pq: &Arc<ProcessQueue>,
-    mq: &MessageQueue,
-    mut msgs: Vec<ReceivedMessage>,
+    msgs: Vec<ReceivedMessage>,
     status: ConcurrentlyStatus,
-    ctx: &ConcurrentlyContext,
+    ctx: ConcurrentlyContext,
 ) {
     let failed = failed_range(status, ctx.ack_index, msgs.len());
-    if !failed.is_empty() {
-        if inner.clustering() {
-            let mut back_failed = Vec::new();
-            for i in failed {
-                let m = &msgs[i];
-                if !pq.contains(m.queue_offset) {
-                    continue;
-                }
-                if !send_back::send_back(inner, m, ctx.delay_level_when_next_consume).await {
-                    let mut again = m.clone();
-                    again.reconsume_times += 1;
-                    back_failed.push(again);
-                }
-            }
-            if !back_failed.is_empty() {
-                let offsets: Vec<i64> = back_failed.iter().map(|m| m.queue_offset).collect();
-                msgs.retain(|m| !offsets.contains(&m.queue_offset));
-                let (this, pq2, mq2) = (inner.clone(), pq.clone(), mq.clone());
-                inner.spawn(async move {
-                    tokio::time::sleep(LOCAL_RETRY_DELAY).await;
-                    submit(&this, &pq2, &mq2, back_failed);
-                });
-            }
-        } else {
-            for m in &msgs[failed] {
-                tracing::warn!(msg_id = %m.msg_id(), "broadcasting: consumption failed, message dropped");
-            }
+    if failed.is_empty() {
+        record_done(inner, pq, &ctx.queue, &msgs);
+    } else if inner.clustering() {
+        let (this, pq) = (inner.clone(), pq.clone());
+        inner.spawn(async move { send_back_failed(&this, &pq, ctx, msgs, failed).await });
+    } else {
+        for m in &msgs[failed] {
+            tracing::warn!(msg_id = %m.msg_id(), "broadcasting: consumption failed, message dropped");
+        }
+        record_done(inner, pq, &ctx.queue, &msgs);
+    }
+}
+
+/// Sends the failed messages back; those the broker did not take are consumed again here
+/// after [`LOCAL_RETRY_DELAY`] and stay uncommitted meanwhile.
+async fn send_back_failed(
+    inner: &Arc<PushInner>,
+    pq: &Arc<ProcessQueue>,
+    ctx: ConcurrentlyContext,
+    mut msgs: Vec<ReceivedMessage>,
+    failed: std::ops::Range<usize>,
+) {
+    let mut back_failed = Vec::new();
+    for m in &msgs[failed] {
+        if !pq.contains(m.queue_offset) {
+            continue;
+        }
+        if !send_back::send_back(inner, m, ctx.delay_level_when_next_consume).await {
+            let mut again = m.clone();
+            again.reconsume_times += 1;
+            back_failed.push(again);
         }
     }
-    let offset = pq.remove(&msgs);
+    if !back_failed.is_empty() {
+        let offsets: Vec<i64> = back_failed.iter().map(|m| m.queue_offset).collect();
+        msgs.retain(|m| !offsets.contains(&m.queue_offset));
+        let (this, pq2, mq) = (inner.clone(), pq.clone(), ctx.queue.clone());
+        inner.spawn(async move {
+            tokio::time::sleep(LOCAL_RETRY_DELAY).await;
+            submit(&this, &pq2, &mq, back_failed);
+        });
+    }
+    record_done(inner, pq, &ctx.queue, &msgs);
+}
+
+/// Takes finished messages out of the process queue and moves the queue's offset.
+fn record_done(inner: &PushInner, pq: &ProcessQueue, mq: &MessageQueue, msgs: &[ReceivedMessage]) {
+    let offset = pq.remove(msgs);
     if offset >= 0 && !pq.is_dropped() {
         inner.offsets.table().update(mq, offset, true);
     }

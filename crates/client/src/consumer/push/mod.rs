@@ -2,6 +2,7 @@
 //! loop per assigned queue, rebalanced every 20 s and whenever the group changes.
 
 mod concurrent;
+mod consume_threads;
 mod hooks;
 mod orderly;
 mod pull_loop;
@@ -11,13 +12,13 @@ mod send_back;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferromq_model::names::retry_topic;
 use ferromq_model::validate::validate_group;
 use ferromq_model::{ExpressionType, MessageModel, MessageQueue, SubscriptionData};
 use parking_lot::{Mutex, RwLock};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -30,6 +31,10 @@ use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::producer::sender::Sender;
 use crate::producer::ProducerConfig;
+use consume_threads::ConsumeThreads;
+
+/// How long [`PushConsumer::shutdown`] waits for listener calls and tasks in flight.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// The registered listener.
 #[derive(Clone)]
@@ -49,7 +54,8 @@ pub(crate) struct PushInner {
     /// Send path for the send-back fallback (`CLIENT_INNER_PRODUCER`).
     pub sender: Sender,
     pub suggested: SuggestedBrokers,
-    pub permits: Arc<Semaphore>,
+    /// Where listener calls run (`consume_concurrency` threads).
+    pub consume_threads: ConsumeThreads,
     pub rebalance_signal: Notify,
     pub running: AtomicBool,
     pub paused: AtomicBool,
@@ -144,7 +150,10 @@ impl PushConsumer {
             .unwrap_or_else(|| crate::consumer::now_millis() - 30 * 60 * 1000);
         PushConsumer {
             inner: Arc::new(PushInner {
-                permits: Arc::new(Semaphore::new(config.consume_concurrency.max(1))),
+                consume_threads: ConsumeThreads::new(format!(
+                    "ConsumeMessageThread_{}",
+                    config.group
+                )),
                 stop: instance.shutdown_token().child_token(),
                 subscriptions: RwLock::new(BTreeMap::new()),
                 listener: RwLock::new(None),
@@ -288,8 +297,19 @@ impl PushConsumer {
                 tracing::debug!(topic = %topic, error = %e, "no route yet");
             }
         }
-        if let Err(e) = rebalance_run::check_sql_subscriptions(inner).await {
+        let ready = match rebalance_run::check_sql_subscriptions(inner).await {
+            Ok(()) => inner
+                .consume_threads
+                .start(
+                    inner.config.consume_concurrency,
+                    &tokio::runtime::Handle::current(),
+                )
+                .map_err(ClientError::ConsumeThreads),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = ready {
             inner.running.store(false, Ordering::SeqCst);
+            inner.consume_threads.shutdown(Duration::ZERO).await;
             inner
                 .instance
                 .unregister_consumer(&inner.config.group)
@@ -302,15 +322,22 @@ impl PushConsumer {
         Ok(())
     }
 
-    /// Leaves the group: stops pulling, commits offsets, releases orderly locks, unregisters.
+    /// Leaves the group: stops pulling, lets the listener calls in flight finish (up to 5 s;
+    /// messages still queued for a consume thread stay uncommitted and are redelivered),
+    /// commits offsets, releases orderly locks, unregisters.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
         if !inner.running.swap(false, Ordering::SeqCst) {
             return;
         }
+        let deadline = Instant::now() + SHUTDOWN_WAIT;
         inner.stop.cancel();
+        if !inner.consume_threads.shutdown(SHUTDOWN_WAIT).await {
+            tracing::warn!(group = %inner.config.group, "listener calls still running after {SHUTDOWN_WAIT:?}");
+        }
         inner.tasks.close();
-        let _ = tokio::time::timeout(Duration::from_secs(5), inner.tasks.wait()).await;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let _ = tokio::time::timeout(left, inner.tasks.wait()).await;
         for pq in inner.queues.lock().values() {
             pq.set_dropped();
         }

@@ -1,8 +1,10 @@
-//! Orderly consumption (Java `ConsumeMessageOrderlyService`): one consume task per queue at a
-//! time, messages in queue order, only while the broker lock is held (clustering). A failed
-//! batch suspends the queue for a moment and is consumed again; after `max_reconsume_times`
-//! local retries the message goes to the retry topic (and from there to the DLQ).
+//! Orderly consumption (Java `ConsumeMessageOrderlyService`): one consume job per queue at a
+//! time, on the consumer's consume threads, messages in queue order, only while the broker
+//! lock is held (clustering). A failed batch suspends the queue for a moment and is consumed
+//! again; after `max_reconsume_times` local retries the message goes to the retry topic (and
+//! from there to the DLQ).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,11 +18,11 @@ use crate::consumer::restore_retry_topic;
 use crate::message::ReceivedMessage;
 use crate::producer::sender::SendMode;
 
-/// A consume task gives the queue up after this long, so other queues get threads
+/// A consume job gives the queue up after this long, so other queues get threads
 /// (`rocketmq.client.maxTimeConsumeContinuously`, 60 s).
 const MAX_TIME_CONSUME_CONTINUOUSLY: Duration = Duration::from_secs(60);
 
-/// Starts (after `delay`) a consume task for `mq`.
+/// Queues (after `delay`) a consume job for `mq`.
 pub(super) fn submit(
     inner: &Arc<PushInner>,
     pq: &Arc<ProcessQueue>,
@@ -28,11 +30,15 @@ pub(super) fn submit(
     delay: Duration,
 ) {
     let (this, pq, mq) = (inner.clone(), pq.clone(), mq.clone());
+    if delay.is_zero() {
+        inner
+            .consume_threads
+            .submit(Box::new(move || consume(&this, &pq, &mq)));
+        return;
+    }
     inner.spawn(async move {
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        consume(this, pq, mq).await;
+        tokio::time::sleep(delay).await;
+        submit(&this, &pq, &mq, Duration::ZERO);
     });
 }
 
@@ -78,22 +84,26 @@ pub fn outcome(status: OrderlyStatus, auto_commit: bool, can_retry: bool) -> Out
     }
 }
 
-async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue) {
+/// The consume job of one queue, on a consume thread (Java `ConsumeRequest.run`): takes
+/// batches in queue order until the queue is empty, holding the queue's consume lock during
+/// each listener call. A suspended batch continues in an async task, which may have to send
+/// messages to the retry topic before deciding.
+fn consume(inner: &Arc<PushInner>, pq: &Arc<ProcessQueue>, mq: &MessageQueue) {
     let Some(Listener::Orderly(listener)) = inner.listener.read().clone() else {
         return;
     };
     let clustering = inner.clustering();
     let begin = Instant::now();
     loop {
-        if pq.is_dropped() {
+        if pq.is_dropped() || inner.stop.is_cancelled() {
             return;
         }
         if clustering && (!pq.is_locked() || pq.is_lock_expired(Instant::now())) {
-            lock_later_and_consume(&inner, &pq, &mq);
+            lock_later_and_consume(inner, pq, mq);
             return;
         }
         if begin.elapsed() > MAX_TIME_CONSUME_CONTINUOUSLY {
-            submit(&inner, &pq, &mq, Duration::from_millis(10));
+            submit(inner, pq, mq, Duration::from_millis(10));
             return;
         }
         let mut msgs = pq.take(inner.config.consume_batch_max_size.max(1));
@@ -101,63 +111,75 @@ async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue)
             return;
         }
         restore_retry_topic(&mut msgs, &inner.config.group);
-        let Ok(_permit) = inner.permits.clone().acquire_owned().await else {
-            return;
-        };
-        let guard = pq.consume_lock.lock().await;
+        let guard = pq.consume_lock.blocking_lock();
         if pq.is_dropped() {
             return;
         }
-        let call = {
-            let (listener, batch, ctx) = (
-                listener.clone(),
-                msgs.clone(),
-                OrderlyContext::new(mq.clone()),
-            );
-            tokio::task::spawn_blocking(move || {
-                let mut ctx = ctx;
-                let status = listener.consume(&batch, &mut ctx);
-                (status, ctx)
-            })
-        };
-        let (status, ctx) = match call.await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(queue = %mq, error = %e, "orderly listener panicked; suspending the queue");
-                (
-                    OrderlyStatus::SuspendCurrentQueueAMoment,
-                    OrderlyContext::new(mq.clone()),
-                )
+        let mut ctx = OrderlyContext::new(mq.clone());
+        let status = match catch_unwind(AssertUnwindSafe(|| listener.consume(&msgs, &mut ctx))) {
+            Ok(status) => status,
+            Err(_) => {
+                tracing::warn!(queue = %mq, "orderly listener panicked; suspending the queue");
+                ctx = OrderlyContext::new(mq.clone());
+                OrderlyStatus::SuspendCurrentQueueAMoment
             }
         };
         drop(guard);
         let suspend = ctx
             .suspend_current_queue_time
             .unwrap_or(inner.config.suspend_current_queue_time);
-        let can_retry = if status == OrderlyStatus::SuspendCurrentQueueAMoment {
-            check_reconsume_times(&inner, &mut msgs).await
-        } else {
-            false
-        };
-        let mut commit_offset = -1;
-        match outcome(status, ctx.auto_commit, can_retry) {
-            Outcome::Commit => commit_offset = pq.commit(),
-            Outcome::Continue => {}
-            Outcome::Retry => {
-                pq.consume_again(&msgs);
-                submit(&inner, &pq, &mq, suspend);
-                return;
-            }
-            Outcome::Rollback => {
-                pq.rollback();
-                submit(&inner, &pq, &mq, suspend);
-                return;
-            }
+        if status == OrderlyStatus::SuspendCurrentQueueAMoment {
+            let (this, pq, mq) = (inner.clone(), pq.clone(), mq.clone());
+            inner.spawn(async move {
+                let can_retry = check_reconsume_times(&this, &mut msgs).await;
+                let decision = outcome(status, ctx.auto_commit, can_retry);
+                if apply(&this, &pq, &mq, decision, &msgs, suspend) {
+                    submit(&this, &pq, &mq, Duration::ZERO);
+                }
+            });
+            return;
         }
-        if commit_offset >= 0 && !pq.is_dropped() {
-            inner.offsets.table().update(&mq, commit_offset, false);
+        if !apply(
+            inner,
+            pq,
+            mq,
+            outcome(status, ctx.auto_commit, false),
+            &msgs,
+            suspend,
+        ) {
+            return;
         }
     }
+}
+
+/// Carries out `decision` for the batch `msgs`; true when the queue's consumption goes on
+/// now, false when a retry was scheduled after `suspend`.
+fn apply(
+    inner: &Arc<PushInner>,
+    pq: &Arc<ProcessQueue>,
+    mq: &MessageQueue,
+    decision: Outcome,
+    msgs: &[ReceivedMessage],
+    suspend: Duration,
+) -> bool {
+    let commit_offset = match decision {
+        Outcome::Commit => pq.commit(),
+        Outcome::Continue => -1,
+        Outcome::Retry => {
+            pq.consume_again(msgs);
+            submit(inner, pq, mq, suspend);
+            return false;
+        }
+        Outcome::Rollback => {
+            pq.rollback();
+            submit(inner, pq, mq, suspend);
+            return false;
+        }
+    };
+    if commit_offset >= 0 && !pq.is_dropped() {
+        inner.offsets.table().update(mq, commit_offset, false);
+    }
+    true
 }
 
 /// Counts a failed local attempt for each message; messages past `max_reconsume_times` are

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use ferromq_model::MessageQueue;
 use ferromq_protocol::response_code;
 
-use super::{concurrent, orderly, rebalance_run, Listener, PushInner};
+use super::{concurrent, orderly, rebalance_run, PushInner};
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::pull::{pull, PullArgs, PullStatus};
 use crate::consumer::start_offset;
@@ -125,16 +125,13 @@ pub(super) async fn run(
                 if result.messages.is_empty() {
                     continue;
                 }
-                let dispatch = pq.put(&result.messages);
-                let listener = inner.listener.read().clone();
-                match listener {
-                    Some(Listener::Concurrent(_)) => {
-                        concurrent::submit(&inner, &pq, &mq, result.messages)
+                if orderly {
+                    if pq.put(&result.messages) {
+                        orderly::submit(&inner, &pq, &mq, Duration::ZERO);
                     }
-                    Some(Listener::Orderly(_)) if dispatch => {
-                        orderly::submit(&inner, &pq, &mq, Duration::ZERO)
-                    }
-                    Some(Listener::Orderly(_)) | None => {}
+                } else {
+                    pq.track(&result.messages);
+                    concurrent::submit(&inner, &pq, &mq, result.messages);
                 }
                 if !inner.config.pull_interval.is_zero() {
                     tokio::time::sleep(inner.config.pull_interval).await;
