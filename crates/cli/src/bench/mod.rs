@@ -65,6 +65,16 @@ pub struct CommonArgs {
     /// Create a missing topic on the masters of this cluster only (default: every master).
     #[arg(long = "cluster")]
     pub cluster: Option<String>,
+    /// Request header encoding: ROCKETMQ (binary, what RocketMQ's benchmark uses) or JSON.
+    #[arg(long = "serialize", default_value = "ROCKETMQ")]
+    pub serialize: String,
+}
+
+impl CommonArgs {
+    /// The header encoding to put on every request.
+    pub fn serialize_type(&self) -> ferromq_client::SerializeType {
+        ferromq_client::config::serialize_type_from(Some(&self.serialize))
+    }
 }
 
 /// RocketMQ's boolean options take a value (`-y true`); a bare flag means true here too.

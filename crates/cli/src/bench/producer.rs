@@ -332,6 +332,7 @@ pub async fn run(args: ProducerArgs, default_batch: usize) -> anyhow::Result<()>
     ensured?;
 
     let mut config = ProducerConfig::new(args.group.clone(), &args.common.namesrv);
+    config.client.serialize_type = args.common.serialize_type();
     config.compression = if args.compress {
         CompressionConfig {
             threshold: args.compress_over,
