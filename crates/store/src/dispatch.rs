@@ -72,16 +72,22 @@ fn tag_code_of(
 }
 
 /// The properties the dispatcher needs, found in one pass.
+///
+/// A key may occur more than once: the Java broker stores every message of a batch with the
+/// batch's own properties (`MSG_REGION`, `UNIQ_KEY`, `CLUSTER`, `WAIT`, `TRACE_ON`) appended
+/// to the message's, so batch records carry two `UNIQ_KEY`s. Java parses properties into a
+/// `HashMap` (`MessageDecoder.string2messageProperties`), so the **last** occurrence wins, for
+/// the ConsumeQueue tag code, the index keys and the unique key alike; so does this scan.
 #[derive(Debug, Default, Clone, Copy)]
-struct DispatchProps<'a> {
-    tags: Option<&'a str>,
-    keys: Option<&'a str>,
-    uniq: Option<&'a str>,
-    delay: Option<&'a str>,
+pub(crate) struct DispatchProps<'a> {
+    pub(crate) tags: Option<&'a str>,
+    pub(crate) keys: Option<&'a str>,
+    pub(crate) uniq: Option<&'a str>,
+    pub(crate) delay: Option<&'a str>,
 }
 
 impl<'a> DispatchProps<'a> {
-    fn scan(props: &'a str) -> Self {
+    pub(crate) fn scan(props: &'a str) -> Self {
         let mut p = DispatchProps::default();
         for pair in props.split('\u{2}') {
             if let Some((k, v)) = pair.split_once('\u{1}') {
@@ -92,9 +98,7 @@ impl<'a> DispatchProps<'a> {
                     keys::DELAY_TIME_LEVEL => &mut p.delay,
                     _ => continue,
                 };
-                if slot.is_none() {
-                    *slot = Some(v);
-                }
+                *slot = Some(v);
             }
         }
         p
@@ -285,25 +289,32 @@ impl Dispatcher {
         self.idle.load(Ordering::Relaxed) && self.idle.swap(false, Ordering::SeqCst)
     }
 
-    /// The dispatcher thread body: catches up whenever unparked (or every millisecond).
+    /// The dispatcher thread body. Under load it wakes itself every millisecond and catches
+    /// up with everything appended meanwhile (as Java's reput service does), so appenders pay
+    /// no wake-up per message; once it has found nothing for a whole period it announces
+    /// itself idle and the next append wakes it at once (low latency for sparse traffic).
     pub fn run(&self, log: &CommitLog, stop: &AtomicBool) {
+        let mut quiet_rounds = 0u32;
         loop {
             match self.catch_up(log) {
                 Ok(0) => {
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
-                    // Announce idleness, then look once more: an append that raced with
-                    // the announcement either is seen here or sees `idle` and unparks us.
-                    self.idle.store(true, Ordering::SeqCst);
-                    if log.max_offset() > self.reput_offset() {
-                        self.idle.store(false, Ordering::SeqCst);
-                        continue;
+                    quiet_rounds = quiet_rounds.saturating_add(1);
+                    if quiet_rounds >= 2 {
+                        // Announce idleness, then look once more: an append that raced with
+                        // the announcement is either seen here or sees `idle` and unparks us.
+                        self.idle.store(true, Ordering::SeqCst);
+                        if log.max_offset() > self.reput_offset() {
+                            self.idle.store(false, Ordering::SeqCst);
+                            continue;
+                        }
                     }
                     std::thread::park_timeout(Duration::from_millis(1));
                     self.idle.store(false, Ordering::SeqCst);
                 }
-                Ok(_) => {}
+                Ok(_) => quiet_rounds = 0,
                 Err(e) => {
                     tracing::error!(error = %e, "dispatch failed, retrying");
                     if stop.load(Ordering::Acquire) {
@@ -340,6 +351,16 @@ mod tests {
         assert_eq!(
             compute_tag_code(SCHEDULE_TOPIC, "DELAY\u{1}99\u{2}", 0, &levels),
             7_200_000
+        );
+        // A Java batch record: the batch's properties follow the message's; the last wins.
+        let batch_record = "TAGS\u{1}TagA\u{2}UNIQ_KEY\u{1}INNER\u{2}KEYS\u{1}a b\u{2}\
+                            UNIQ_KEY\u{1}OUTER\u{2}TAGS\u{1}TagB\u{2}";
+        let p = DispatchProps::scan(batch_record);
+        assert_eq!(p.uniq, Some("OUTER"));
+        assert_eq!(p.keys, Some("a b"));
+        assert_eq!(
+            compute_tag_code("T", batch_record, 0, &levels),
+            ferromq_protocol::hash::tag_code(Some("TagB"))
         );
         assert!(!is_dispatched_to_queue(sysflag::TRANSACTION_PREPARED_TYPE));
         assert!(!is_dispatched_to_queue(sysflag::TRANSACTION_ROLLBACK_TYPE));
