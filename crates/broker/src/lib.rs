@@ -29,6 +29,7 @@ pub mod registration;
 pub mod schedule;
 pub mod stats;
 pub mod store_config;
+pub mod ticker;
 pub mod timer;
 pub mod topics;
 pub mod transaction;

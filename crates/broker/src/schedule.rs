@@ -162,28 +162,15 @@ fn deliver_level(ctx: &BrokerContext, level: i32, delay_ms: i64, now_ms: i64) ->
 
 /// Runs delivery every 100 ms and persists progress every 10 s, until `stop`.
 pub async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut n: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = tick.tick() => {}
-        }
-        let c = ctx.clone();
-        let _ =
-            tokio::task::spawn_blocking(move || deliver_due(&c, crate::processor::now_ms())).await;
-        n += 1;
-        if n % 100 == 0 {
-            persist(&ctx).await;
-        }
+    crate::ticker::Ticker {
+        tick: TICK,
+        persist_every: 100,
+        work: |c| {
+            deliver_due(c, crate::processor::now_ms());
+        },
+        persist: |c| c.delay_offsets.persist(),
+        name: "delay levels",
     }
-    persist(&ctx).await;
-}
-
-async fn persist(ctx: &Arc<BrokerContext>) {
-    let c = ctx.clone();
-    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || c.delay_offsets.persist()).await {
-        tracing::error!(error = %e, "persisting delay offsets failed");
-    }
+    .run(ctx, stop)
+    .await
 }

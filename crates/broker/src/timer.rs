@@ -329,33 +329,18 @@ fn dequeue(ctx: &BrokerContext, t: &TimerService, now_ms: i64) -> usize {
 
 /// Runs the timer every 100 ms and persists its mark every 10 s, until `stop`.
 pub async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut n: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = tick.tick() => {}
-        }
-        let c = ctx.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            enqueue(&c, &c.timer);
-            dequeue(&c, &c.timer, crate::processor::now_ms())
-        })
-        .await;
-        n += 1;
-        if n % 100 == 0 {
-            persist(&ctx).await;
-        }
+    crate::ticker::Ticker {
+        tick: TICK,
+        persist_every: 100,
+        work: |c| {
+            enqueue(c, &c.timer);
+            dequeue(c, &c.timer, crate::processor::now_ms());
+        },
+        persist: |c| c.timer.persist(),
+        name: "timer",
     }
-    persist(&ctx).await;
-}
-
-async fn persist(ctx: &Arc<BrokerContext>) {
-    let c = ctx.clone();
-    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || c.timer.persist()).await {
-        tracing::error!(error = %e, "persisting the timer checkpoint failed");
-    }
+    .run(ctx, stop)
+    .await
 }
 
 #[cfg(test)]
