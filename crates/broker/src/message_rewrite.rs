@@ -46,7 +46,25 @@ pub fn prepare(
 
     if !is_half && delay.is_none() && timer.is_none() && has_uniq {
         // Fast path: only the cluster name is added.
-        append(props, keys::CLUSTER, cluster);
+        // As Java's broker: the region and trace switch (replacing the producer's), then the
+        // cluster name.
+        let (region, trace) = region_and_trace(ctx);
+        if find_property(props, keys::MSG_REGION).is_some()
+            || find_property(props, keys::TRACE_SWITCH).is_some()
+        {
+            let mut p = Properties::parse(props);
+            p.insert(keys::MSG_REGION, region);
+            p.insert(keys::TRACE_SWITCH, trace);
+            let (region, trace) = region_and_trace(ctx);
+            p.insert(keys::MSG_REGION, region);
+            p.insert(keys::TRACE_SWITCH, trace);
+            p.insert(keys::CLUSTER, cluster);
+            *props = p.encode();
+        } else {
+            append(props, keys::MSG_REGION, &region);
+            append(props, keys::TRACE_SWITCH, trace);
+            append(props, keys::CLUSTER, cluster);
+        }
         return Ok(());
     }
 
@@ -117,6 +135,15 @@ pub fn park_if_delayed(ctx: &BrokerContext, msg: &mut MessageToStore, props: &mu
             *props = p.encode();
         }
     }
+}
+
+/// `regionId` and `traceOn`, which Java's broker writes into every message it stores.
+fn region_and_trace(ctx: &BrokerContext) -> (String, &'static str) {
+    let c = ctx.config.read();
+    (
+        c.broker.region_id.clone(),
+        if c.broker.trace_on { "true" } else { "false" },
+    )
 }
 
 fn append(props: &mut String, key: &str, value: &str) {

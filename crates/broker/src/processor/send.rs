@@ -295,10 +295,14 @@ async fn finish_put(
         batch_uniq_id: None,
         recall_handle: None,
     };
+    let (region, trace) = {
+        let c = ctx.config.read();
+        (c.broker.region_id.clone(), c.broker.trace_on)
+    };
     RemotingCommand::response(code)
         .with_header(&header)
-        .with_ext(keys::MSG_REGION, "DefaultRegion")
-        .with_ext(keys::TRACE_SWITCH, "true")
+        .with_ext(keys::MSG_REGION, region)
+        .with_ext(keys::TRACE_SWITCH, trace.to_string())
 }
 
 fn put_error(status: PutMessageStatus, topic: &str) -> RemotingCommand {

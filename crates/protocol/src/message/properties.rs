@@ -91,17 +91,18 @@ impl Properties {
     }
 
     /// Parses a property string leniently, as the Java client does: pairs are split on
-    /// `\u{2}`, then on the first `\u{1}`; fragments without a separator are skipped.
+    /// `\u{2}`, then on the first `\u{1}`; fragments without a separator are skipped; a
+    /// repeated key keeps its last value (Java reads into a `HashMap`).
     pub fn parse(s: &str) -> Self {
-        let mut entries = Vec::new();
+        let mut p = Properties::new();
         for pair in s.split(PROPERTY_SEPARATOR) {
             if let Some((k, v)) = pair.split_once(NAME_VALUE_SEPARATOR) {
                 if !k.is_empty() {
-                    entries.push((k.to_string(), v.to_string()));
+                    p.insert(k, v);
                 }
             }
         }
-        Properties { entries }
+        p
     }
 
     /// Parses properties from raw bytes (as stored in a record); invalid UTF-8 is replaced.
@@ -219,18 +220,20 @@ impl FromIterator<(String, String)> for Properties {
     }
 }
 
-/// Finds one property in an encoded property string without building a [`Properties`].
+/// Finds one property in an encoded property string without building a [`Properties`]; a
+/// repeated key yields its last value, as Java's decoding does.
 ///
 /// Used on hot paths (the store's dispatcher reads `TAGS`, `KEYS` and `UNIQ_KEY`).
 pub fn find_property<'a>(encoded: &'a str, key: &str) -> Option<&'a str> {
+    let mut found = None;
     for pair in encoded.split(PROPERTY_SEPARATOR) {
         if let Some((k, v)) = pair.split_once(NAME_VALUE_SEPARATOR) {
             if k == key {
-                return Some(v);
+                found = Some(v);
             }
         }
     }
-    None
+    found
 }
 
 #[cfg(test)]
@@ -256,6 +259,13 @@ mod tests {
         assert_eq!(p.get("A"), Some("1\u{1}2"));
         assert_eq!(p.get("B"), Some(""));
         assert_eq!(p.len(), 2);
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_last_value_like_java() {
+        let s = "UNIQ_KEY\u{1}A\u{2}TAGS\u{1}t\u{2}UNIQ_KEY\u{1}B\u{2}";
+        assert_eq!(Properties::parse(s).uniq_key(), Some("B"));
+        assert_eq!(find_property(s, "UNIQ_KEY"), Some("B"));
     }
 
     #[test]
