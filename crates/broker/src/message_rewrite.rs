@@ -45,17 +45,13 @@ pub fn prepare(
     };
 
     if !is_half && delay.is_none() && timer.is_none() && has_uniq {
-        // Fast path: only the cluster name is added.
-        // As Java's broker: the region and trace switch (replacing the producer's), then the
-        // cluster name.
+        // Fast path. As Java's broker: the region and trace switch (replacing the
+        // producer's), then the cluster name.
         let (region, trace) = region_and_trace(ctx);
         if find_property(props, keys::MSG_REGION).is_some()
             || find_property(props, keys::TRACE_SWITCH).is_some()
         {
             let mut p = Properties::parse(props);
-            p.insert(keys::MSG_REGION, region);
-            p.insert(keys::TRACE_SWITCH, trace);
-            let (region, trace) = region_and_trace(ctx);
             p.insert(keys::MSG_REGION, region);
             p.insert(keys::TRACE_SWITCH, trace);
             p.insert(keys::CLUSTER, cluster);
@@ -75,6 +71,9 @@ pub fn prepare(
             next_uniq_key(ctx.store_host.ip()),
         );
     }
+    let (region, trace) = region_and_trace(ctx);
+    p.insert(keys::MSG_REGION, region);
+    p.insert(keys::TRACE_SWITCH, trace);
     p.insert(keys::CLUSTER, cluster);
     if is_half {
         if ctx.config.read().broker.reject_transaction_message {
