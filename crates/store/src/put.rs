@@ -1,5 +1,6 @@
 //! Appends: single messages and batches, the write gate, and durability handles.
 
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use ferromq_protocol::message::properties::{find_property, keys};
@@ -177,8 +178,23 @@ impl MessageStore {
     }
 
     /// Appends a batch in one append: one record per message, consecutive queue offsets.
-    /// Transactional or delayed batches are illegal (as in Java).
+    /// Transactional or delayed batches are illegal (as in Java). The records carry only each
+    /// message's own properties; see [`MessageStore::put_batch_with_properties`] for Java's
+    /// exact layout.
     pub fn put_batch(&self, batch: &BatchToStore) -> PutResult {
+        self.put_batch_with_properties(batch, "")
+    }
+
+    /// [`MessageStore::put_batch`], storing each message as the Java broker does
+    /// (`MessageExtEncoder.encode(MessageExtBatch)`): the message's properties, a `\u{2}` if
+    /// they are non-empty and do not end with one, then `batch_properties` (the encoded
+    /// properties of the SEND_BATCH_MESSAGE request itself: the batch's `UNIQ_KEY`, `WAIT`,
+    /// `CLUSTER`, …). Readers, like Java's, take the last occurrence of a repeated key.
+    pub fn put_batch_with_properties(
+        &self,
+        batch: &BatchToStore,
+        batch_properties: &str,
+    ) -> PutResult {
         if let Some(s) = self.write_gate() {
             return PutResult::failed(s);
         }
@@ -199,11 +215,12 @@ impl MessageStore {
         if body_total > cfg.max_message_size {
             return PutResult::failed(PutMessageStatus::MessageIllegal);
         }
-        if batch
+        let props: Vec<Cow<'_, [u8]>> = batch
             .messages
             .iter()
-            .any(|m| m.properties.len() > i16::MAX as usize)
-        {
+            .map(|m| with_batch_properties(&m.properties, batch_properties.as_bytes()))
+            .collect();
+        if props.iter().any(|p| p.len() > i16::MAX as usize) {
             return PutResult::failed(PutMessageStatus::PropertiesSizeExceeded);
         }
         let version = RecordVersion::for_topic_len(batch.topic.len());
@@ -211,15 +228,8 @@ impl MessageStore {
         let lens: Vec<usize> = batch
             .messages
             .iter()
-            .map(|m| {
-                record_len(
-                    version,
-                    sys_flag,
-                    m.body.len(),
-                    batch.topic.len(),
-                    m.properties.len(),
-                )
-            })
+            .zip(&props)
+            .map(|(m, p)| record_len(version, sys_flag, m.body.len(), batch.topic.len(), p.len()))
             .collect();
         let crcs: Vec<i32> = batch.messages.iter().map(|m| body_crc(&m.body)).collect();
         let total: usize = lens.iter().sum();
@@ -249,7 +259,7 @@ impl MessageStore {
                         prepared_transaction_offset: 0,
                         body: &m.body,
                         topic: batch.topic.as_bytes(),
-                        properties: &m.properties,
+                        properties: &props[i],
                     };
                     phys_offsets.push((phys + at as u64) as i64);
                     at += rec.encode_into(&mut out[at..])?;
@@ -271,10 +281,9 @@ impl MessageStore {
         self.shared
             .stats
             .record_put(n as u64, placement.size as u64);
-        let wait_props = batch
-            .messages
+        let wait_props = props
             .first()
-            .map(|m| String::from_utf8_lossy(&m.properties).into_owned())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
             .unwrap_or_default();
         PutResult {
             status: PutMessageStatus::PutOk,
@@ -288,5 +297,44 @@ impl MessageStore {
             }),
             durable: self.durable(placement.phys_offset + placement.size as u64, &wait_props),
         }
+    }
+}
+
+/// A batch message's stored properties: its own, then the batch's (Java layout), with a
+/// `\u{2}` between them when the message's do not already end with one.
+fn with_batch_properties<'a>(own: &'a [u8], batch: &[u8]) -> Cow<'a, [u8]> {
+    if batch.is_empty() {
+        return Cow::Borrowed(own);
+    }
+    let mut v = Vec::with_capacity(own.len() + 1 + batch.len());
+    v.extend_from_slice(own);
+    if !own.is_empty() && own.last() != Some(&2) {
+        v.push(2);
+    }
+    v.extend_from_slice(batch);
+    Cow::Owned(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_properties_follow_the_message_properties() {
+        let batch = b"UNIQ_KEY\x01B\x02WAIT\x01true\x02";
+        assert_eq!(
+            &*with_batch_properties(b"KEYS\x01k\x02", batch),
+            b"KEYS\x01k\x02UNIQ_KEY\x01B\x02WAIT\x01true\x02"
+        );
+        // Java inserts the separator a message's properties lack.
+        assert_eq!(
+            &*with_batch_properties(b"KEYS\x01k", batch),
+            b"KEYS\x01k\x02UNIQ_KEY\x01B\x02WAIT\x01true\x02"
+        );
+        assert_eq!(&*with_batch_properties(b"", batch), batch);
+        assert!(matches!(
+            with_batch_properties(b"KEYS\x01k", b""),
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -5,10 +5,10 @@
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use ferromq_protocol::message::properties::{find_property, keys};
 use ferromq_protocol::message::record::{MessageExt, RecordView};
 
 use crate::consume_queue::{BoundaryType, CQ_STORE_UNIT_SIZE};
+use crate::dispatch::DispatchProps;
 use crate::error::GetMessageStatus;
 use crate::filter::MessageFilter;
 use crate::stats::StatsSnapshot;
@@ -255,9 +255,10 @@ impl MessageStore {
                 continue;
             }
             let props = v.properties_str();
-            let hit = find_property(&props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX) == Some(key)
-                || find_property(&props, keys::KEYS)
-                    .is_some_and(|ks| ks.split(' ').any(|k| k == key));
+            // As the Java client filters query results: the last occurrence of each key.
+            let p = DispatchProps::scan(&props);
+            let hit =
+                p.uniq == Some(key) || p.keys.is_some_and(|ks| ks.split(' ').any(|k| k == key));
             if hit {
                 out.messages.push(rec);
             }
