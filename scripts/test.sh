@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust unit/integration tests, then the interop suites with the
-# official Java and Go RocketMQ clients against a freshly built `ferromq`.
+# The whole test suite: Rust unit/integration tests, the interop suites with the official Java
+# and Go RocketMQ clients against a freshly built `ferromq`, and the store-directory round trip
+# with the real Apache RocketMQ 5.3.3 broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +13,6 @@ cargo build --locked -p ferromq-cli
 
 echo "== interop"
 interop/run.sh "$PWD/target/debug/ferromq"
+
+echo "== store compatibility with Apache RocketMQ 5.3.3 (both directions)"
+interop/store-compat.sh "$PWD/target/debug/ferromq"
