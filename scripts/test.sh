@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Snapshot mismatches fail here exactly as on CI (no pending .snap.new files, no auto-accept).
+export INSTA_UPDATE=no
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 
