@@ -73,7 +73,15 @@ class BrokerAdminTest extends InteropTestBase {
         Cluster.createTopic(admin, topic, 4);
         long start = System.currentTimeMillis();
         Map<MessageQueue, Long> sent = sendCounting(clients.producer(Env.unique("PG")), topic, run, 0, 200);
-        TopicStatsTable stats = admin.examineTopicStats(topic);
+        // The ConsumeQueue is built from the CommitLog asynchronously (as Java's reput service does), so the
+        // last send may be acknowledged a moment before its queue offset shows in the stats.
+        long total = sent.values().stream().mapToLong(Long::longValue).sum();
+        TopicStatsTable stats = Await.value("topic stats counting all " + total + " messages", Duration.ofSeconds(5),
+            () -> {
+                TopicStatsTable s = admin.examineTopicStats(topic);
+                long max = s.getOffsetTable().values().stream().mapToLong(TopicOffset::getMaxOffset).sum();
+                return max == total ? s : null;
+            });
         assertEquals(4 * Cluster.masters(admin).size(), stats.getOffsetTable().size(), "one entry per queue");
         for (Map.Entry<MessageQueue, TopicOffset> e : stats.getOffsetTable().entrySet()) {
             long n = sent.getOrDefault(e.getKey(), 0L);
