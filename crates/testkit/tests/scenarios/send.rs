@@ -57,7 +57,11 @@ async fn send_then_pull_round_trip() {
         let p = Properties::parse_bytes(&m.properties);
         assert_eq!(p.tags(), Some("TagA"));
         assert_eq!(p.get(keys::CLUSTER), Some("TestCluster"));
-        assert_eq!(p.get(keys::MSG_REGION), Some("DefaultRegion"), "stored as Java stores it");
+        assert_eq!(
+            p.get(keys::MSG_REGION),
+            Some("DefaultRegion"),
+            "stored as Java stores it"
+        );
         assert_eq!(p.get(keys::TRACE_SWITCH), Some("true"));
         assert_eq!(p.uniq_key(), Some(ids[i].1.as_str()));
     }
