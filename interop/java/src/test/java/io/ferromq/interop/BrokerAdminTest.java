@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -14,8 +13,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
-import org.apache.rocketmq.client.producer.SendResult;
-import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.MQVersion;
 import org.apache.rocketmq.common.MixAll;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
@@ -51,17 +48,6 @@ class BrokerAdminTest extends InteropTestBase {
         return c;
     }
 
-    private static Map<MessageQueue, Long> sendCounting(DefaultMQProducer p, String topic, String run, int from,
-        int to) throws Exception {
-        Map<MessageQueue, Long> perQueue = new HashMap<>();
-        for (int i = from; i < to; i++) {
-            SendResult r = p.send(Bodies.message(topic, run, i, null));
-            assertEquals(SendStatus.SEND_OK, r.getSendStatus());
-            perQueue.merge(r.getMessageQueue(), 1L, Long::sum);
-        }
-        return perQueue;
-    }
-
     /**
      * Pins GET_TOPIC_STATS_INFO: per queue minOffset 0, maxOffset = number of messages sent to it, and a
      * last-update timestamp no older than the first send.
@@ -72,7 +58,7 @@ class BrokerAdminTest extends InteropTestBase {
         String run = Env.unique("run");
         Cluster.createTopic(admin, topic, 4);
         long start = System.currentTimeMillis();
-        Map<MessageQueue, Long> sent = sendCounting(clients.producer(Env.unique("PG")), topic, run, 0, 200);
+        Map<MessageQueue, Long> sent = Sends.countingPerQueue(clients.producer(Env.unique("PG")), topic, run, 0, 200);
         // The ConsumeQueue is built from the CommitLog asynchronously (as Java's reput service does), so the
         // last send may be acknowledged a moment before its queue offset shows in the stats.
         long total = sent.values().stream().mapToLong(Long::longValue).sum();
@@ -108,7 +94,7 @@ class BrokerAdminTest extends InteropTestBase {
         String run = Env.unique("run");
         Cluster.createTopic(admin, topic, 4);
         DefaultMQProducer producer = clients.producer(Env.unique("PG"));
-        sendCounting(producer, topic, run, 0, 200);
+        Sends.countingPerQueue(producer, topic, run, 0, 200);
         Received got = new Received(run);
         DefaultMQPushConsumer c = startConsumer(group, topic, "*", got);
         got.awaitDistinct(200, WAIT);
@@ -118,7 +104,7 @@ class BrokerAdminTest extends InteropTestBase {
             ConsumeStats s = admin.examineConsumeStats(group);
             return s.computeTotalDiff() == 0 && !s.getOffsetTable().isEmpty() ? s : null;
         });
-        sendCounting(producer, topic, run, 200, 350);
+        Sends.countingPerQueue(producer, topic, run, 200, 350);
         ConsumeStats s = Await.value("lag 150", WAIT, () -> {
             ConsumeStats x = admin.examineConsumeStats(group);
             return x.computeTotalDiff() == 150 ? x : null;
@@ -277,11 +263,11 @@ class BrokerAdminTest extends InteropTestBase {
         String run = Env.unique("run");
         Cluster.createTopic(admin, topic, 2);
         DefaultMQProducer producer = clients.producer(Env.unique("PG"));
-        Map<MessageQueue, Long> phaseA = sendCounting(producer, topic, run, 0, 100);
+        Map<MessageQueue, Long> phaseA = Sends.countingPerQueue(producer, topic, run, 0, 100);
         Await.sleep(200);
         long t = System.currentTimeMillis();
         Await.sleep(200);
-        sendCounting(producer, topic, run, 100, 200);
+        Sends.countingPerQueue(producer, topic, run, 100, 200);
         Received first = new Received(run);
         DefaultMQPushConsumer c = startConsumer(group, topic, "*", first);
         first.awaitDistinct(200, WAIT);

@@ -3,15 +3,12 @@ package io.ferromq.interop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
-import org.apache.rocketmq.client.producer.SendResult;
-import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageQueue;
 import org.apache.rocketmq.remoting.protocol.admin.ConsumeStats;
@@ -64,11 +61,11 @@ class LiveResetTest extends InteropTestBase {
         c.start();
 
         DefaultMQProducer producer = clients.producer(Env.unique("PG"));
-        Map<MessageQueue, Long> beforeT = send(producer, topic, run, 0, 50);
+        Map<MessageQueue, Long> beforeT = Sends.countingPerQueue(producer, topic, run, 0, 50);
         Await.sleep(200);
         long t = System.currentTimeMillis();
         Await.sleep(200);
-        send(producer, topic, run, 50, 100);
+        Sends.countingPerQueue(producer, topic, run, 50, 100);
         first.awaitDistinct(100, WAIT);
         Await.value("the live group's offsets committed (lag 0)", WAIT, () -> {
             ConsumeStats s = admin.examineConsumeStats(group);
@@ -98,16 +95,5 @@ class LiveResetTest extends InteropTestBase {
         again.assertExactly(Received.range(50, 100), true);
         assertEquals(100, first.deliveries(), "deliveries before the reset");
         System.out.printf("live reset: all 50 messages re-delivered %d ms after the reset%n", took);
-    }
-
-    private static Map<MessageQueue, Long> send(DefaultMQProducer p, String topic, String run, int from, int to)
-        throws Exception {
-        Map<MessageQueue, Long> perQueue = new HashMap<>();
-        for (int i = from; i < to; i++) {
-            SendResult r = p.send(Bodies.message(topic, run, i, null));
-            assertEquals(SendStatus.SEND_OK, r.getSendStatus());
-            perQueue.merge(r.getMessageQueue(), 1L, Long::sum);
-        }
-        return perQueue;
     }
 }
