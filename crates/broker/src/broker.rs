@@ -221,7 +221,9 @@ async fn periodic(ctx: Arc<BrokerContext>, stop: CancellationToken) {
             _ = tick.tick() => {}
         }
         n += 1;
-        ctx.stats.sample(crate::processor::now_ms());
+        let now = crate::processor::now_ms();
+        ctx.stats.sample(now);
+        ctx.timer.sample(now);
         let store = ctx.store.clone();
         let due = ctx
             .pull_hold

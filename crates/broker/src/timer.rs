@@ -9,7 +9,7 @@
 //! offset below which every message was delivered. After a crash, messages delivered out of
 //! order above the mark may be delivered again (at-least-once, as RocketMQ's timer).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -96,7 +96,28 @@ pub struct TimerService {
     wheel: Mutex<Wheel>,
     path: PathBuf,
     pending: AtomicU64,
+    enqueued: AtomicU64,
     delivered: AtomicU64,
+    /// (at ms, enqueued, delivered) once a second, the last [`RATE_WINDOW_SECS`] seconds.
+    samples: Mutex<VecDeque<(i64, u64, u64)>>,
+}
+
+/// Seconds over which `timerEnqueueTps` / `timerDequeueTps` are averaged.
+const RATE_WINDOW_SECS: usize = 10;
+
+/// What GET_BROKER_RUNTIME_INFO reports of the timer, under Java's key names.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TimerMetrics {
+    /// `timerReadBehind`: seconds the oldest undelivered due message is overdue.
+    pub read_behind_secs: i64,
+    /// `timerOffsetBehind`: parked messages not yet read into the wheel.
+    pub offset_behind: i64,
+    /// `timerCongestNum`: messages in the wheel waiting for their time.
+    pub congest: u64,
+    /// `timerEnqueueTps`: messages read into the wheel per second, recently.
+    pub enqueue_tps: f32,
+    /// `timerDequeueTps`: messages delivered per second, recently.
+    pub dequeue_tps: f32,
 }
 
 impl TimerService {
@@ -111,8 +132,53 @@ impl TimerService {
             }),
             path,
             pending: AtomicU64::new(0),
+            enqueued: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            samples: Mutex::new(VecDeque::with_capacity(RATE_WINDOW_SECS + 1)),
         })
+    }
+
+    /// Records the counters for the rates (call once a second).
+    pub fn sample(&self, now_ms: i64) {
+        let mut s = self.samples.lock();
+        s.push_back((
+            now_ms,
+            self.enqueued.load(Ordering::Relaxed),
+            self.delivered(),
+        ));
+        while s.len() > RATE_WINDOW_SECS + 1 {
+            s.pop_front();
+        }
+    }
+
+    /// The timer's state at `now_ms`; `parked_max_offset` is the timer queue's max offset.
+    pub fn metrics(&self, now_ms: i64, parked_max_offset: i64) -> TimerMetrics {
+        let (oldest_due, enqueue_offset) = {
+            let w = self.wheel.lock();
+            let oldest = w
+                .buckets
+                .values()
+                .next()
+                .and_then(|b| b.iter().map(|p| p.deliver_ms).min());
+            (oldest, w.enqueue_offset)
+        };
+        let (enqueue_tps, dequeue_tps) = {
+            let s = self.samples.lock();
+            match (s.front(), s.back()) {
+                (Some(a), Some(b)) if b.0 > a.0 => {
+                    let secs = (b.0 - a.0) as f32 / 1000.0;
+                    ((b.1 - a.1) as f32 / secs, (b.2 - a.2) as f32 / secs)
+                }
+                _ => (0.0, 0.0),
+            }
+        };
+        TimerMetrics {
+            read_behind_secs: oldest_due.map_or(0, |d| (now_ms - d).max(0) / 1000),
+            offset_behind: (parked_max_offset - enqueue_offset).max(0),
+            congest: self.pending(),
+            enqueue_tps,
+            dequeue_tps,
+        }
     }
 
     /// Timer messages waiting for their time.
@@ -239,6 +305,7 @@ fn enqueue(ctx: &BrokerContext, t: &TimerService) {
                             queue_offset: *queue_offset,
                         });
                     t.pending.fetch_add(1, Ordering::Relaxed);
+                    t.enqueued.fetch_add(1, Ordering::Relaxed);
                 }
                 None => {
                     tracing::error!(queue_offset, "timer message without TIMER_OUT_MS skipped");
@@ -362,6 +429,38 @@ mod tests {
             Some(1250)
         );
         assert_eq!(requested_delivery("TAGS\u{1}a\u{2}", 1000), None);
+    }
+
+    #[test]
+    fn metrics_report_backlog_overdue_and_rates() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = TimerService::load(dir.path().to_str().unwrap()).unwrap();
+        assert_eq!(t.metrics(50_000, 0), TimerMetrics::default());
+        {
+            let mut w = t.wheel.lock();
+            w.enqueue_offset = 7;
+            for (q, deliver_ms) in [(5, 48_200), (6, 48_700), (4, 90_000)] {
+                w.buckets
+                    .entry(deliver_ms / 1000)
+                    .or_default()
+                    .push(Pending {
+                        deliver_ms,
+                        phys_offset: 0,
+                        queue_offset: q,
+                    });
+            }
+        }
+        t.pending.store(3, Ordering::Relaxed);
+        t.sample(40_000);
+        t.enqueued.store(30, Ordering::Relaxed);
+        t.delivered.store(10, Ordering::Relaxed);
+        t.sample(45_000);
+        let m = t.metrics(50_000, 12);
+        assert_eq!(m.read_behind_secs, 1, "48.2 s due, now 50 s");
+        assert_eq!(m.offset_behind, 5, "parked up to 12, read up to 7");
+        assert_eq!(m.congest, 3);
+        assert_eq!((m.enqueue_tps, m.dequeue_tps), (6.0, 2.0));
+        assert_eq!(t.metrics(48_000, 7).read_behind_secs, 0, "nothing due yet");
     }
 
     #[test]

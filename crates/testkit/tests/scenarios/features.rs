@@ -69,6 +69,45 @@ async fn wait_for(
     }
 }
 
+/// The timer keys of GET_BROKER_RUNTIME_INFO (all of them must be there, as in Java).
+async fn timer_runtime_info(c: &TestCluster) -> std::collections::HashMap<String, String> {
+    let r = c
+        .call(RemotingCommand::request(rc::GET_BROKER_RUNTIME_INFO))
+        .await;
+    let kv: ferromq_model::KVTable =
+        ferromq_model::from_fastjson_slice(&r.body.to_bytes()).unwrap();
+    let keys = [
+        "timerReadBehind",
+        "timerOffsetBehind",
+        "timerCongestNum",
+        "timerEnqueueTps",
+        "timerDequeueTps",
+    ];
+    keys.iter()
+        .map(|k| {
+            let v = kv.table.get(*k).unwrap_or_else(|| panic!("no {k}"));
+            assert!(v.parse::<f64>().is_ok(), "{k} = {v}");
+            (k.to_string(), v.clone())
+        })
+        .collect()
+}
+
+/// Polls `timerCongestNum` (the wheel is filled and drained every 100 ms) until it is `want`.
+async fn await_timer_congest(c: &TestCluster, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let got = timer_runtime_info(c).await["timerCongestNum"].clone();
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timerCongestNum {got}, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn props(pairs: &[(&str, &str)]) -> Properties {
     let mut p = Properties::new();
     for (k, v) in pairs {
@@ -150,7 +189,13 @@ async fn timer_messages_deliver_at_their_time() {
         ))
         .await;
     assert_eq!(r.code, code::SUCCESS);
+    // visible in GET_BROKER_RUNTIME_INFO under Java's keys while it waits
+    await_timer_congest(&c, "1").await;
+    let kv = timer_runtime_info(&c).await;
+    assert_eq!(kv["timerOffsetBehind"], "0", "read into the wheel");
+    assert_eq!(kv["timerReadBehind"], "0", "not due yet");
     let (got, seen) = wait_for(&c, &topic, 0, 1, Duration::from_secs(5)).await;
+    await_timer_congest(&c, "0").await;
     assert!(
         seen - sent >= Duration::from_millis(1900),
         "{:?}",

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use ferromq_model::{
-    ConsumeStats, KVTable, MessageQueue, OffsetWrapper, QueryConsumeTimeSpanBody, QueueTimeSpan,
-    TopicOffset, TopicStatsTable,
+    names, ConsumeStats, KVTable, MessageQueue, OffsetWrapper, QueryConsumeTimeSpanBody,
+    QueueTimeSpan, TopicOffset, TopicStatsTable,
 };
 use ferromq_protocol::headers::*;
 use ferromq_protocol::{response_code, version, RemotingCommand};
@@ -80,6 +80,18 @@ pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
         ),
     );
     t.put("pullHoldCount", ctx.pull_hold.len());
+    // Java reports the timer's keys as zeros when the timer wheel is disabled.
+    let timer = if ctx.config.read().store.timer_wheel_enable {
+        let parked = ctx.store.max_offset_in_queue(names::TIMER_TOPIC, 0).max(0);
+        ctx.timer.metrics(now_ms(), parked)
+    } else {
+        crate::timer::TimerMetrics::default()
+    };
+    t.put("timerReadBehind", timer.read_behind_secs);
+    t.put("timerOffsetBehind", timer.offset_behind);
+    t.put("timerCongestNum", timer.congest);
+    t.put("timerEnqueueTps", format!("{:?}", timer.enqueue_tps));
+    t.put("timerDequeueTps", format!("{:?}", timer.dequeue_tps));
     ok_json(&t)
 }
 

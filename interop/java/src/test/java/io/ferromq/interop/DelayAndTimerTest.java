@@ -2,11 +2,13 @@ package io.ferromq.interop;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
@@ -119,6 +121,21 @@ class DelayAndTimerTest extends InteropTestBase {
         }
         SendResult r = p.send(m);
         assertEquals(SendStatus.SEND_OK, r.getSendStatus());
+        if (delayMs >= 30_000) {
+            // Long enough to look at it waiting: GET_BROKER_RUNTIME_INFO counts it (timerCongestNum) as
+            // `mqadmin brokerStatus` shows it.
+            String addr = Cluster.firstMasterAddr(admin);
+            Map<String, String> kv = Await.value("timerCongestNum counting the waiting message",
+                Duration.ofSeconds(10), () -> {
+                    Map<String, String> t = admin.fetchBrokerRuntimeStats(addr).getTable();
+                    return Long.parseLong(t.get("timerCongestNum")) >= 1 ? t : null;
+                });
+            for (String k : List.of("timerReadBehind", "timerOffsetBehind", "timerEnqueueTps", "timerDequeueTps")) {
+                assertNotNull(kv.get(k), k + " in the runtime info");
+                Double.parseDouble(kv.get(k)); // numeric, as Java reports it
+            }
+            assertTrue(!got.containsKey(0), "delivered " + (System.currentTimeMillis() - sent) + " ms after sending");
+        }
         Await.until("the timer message", Duration.ofMillis(delayMs + 20_000), () -> got.containsKey(0));
         Delivery d = got.get(0);
         long due = sent + delayMs;
