@@ -47,8 +47,12 @@ pub async fn heartbeat(
         last_update: now,
     };
     let now = Instant::now();
-    let mut sub_change = true;
-    let fingerprint = data.heartbeat_fingerprint;
+    // Heartbeat V2 (a non-zero fingerprint of the client's subscriptions), as Java's
+    // heartBeatV2: IS_SUB_CHANGE tells the client that the fingerprint it sent differs from the
+    // one the broker holds for the group, so it must send its subscriptions again. A classic
+    // heartbeat is always answered "changed".
+    let v2 = data.heartbeat_fingerprint != 0;
+    let mut sub_change = !v2;
     for consumer in &data.consumer_data_set {
         let Some((group_cfg, created)) = ctx.groups.find_or_create(&consumer.group_name) else {
             continue;
@@ -56,26 +60,26 @@ pub async fn heartbeat(
         if created {
             ctx.groups_changed();
         }
-        // Heartbeat V2: an unchanged fingerprint without subscriptions only refreshes.
-        if fingerprint != 0 && data.without_sub {
-            let same =
-                ctx.heartbeat_fingerprints.lock().get(&consumer.group_name) == Some(&fingerprint);
-            if same
-                && ctx
-                    .clients
-                    .touch_consumer(&consumer.group_name, channel.id(), now)
-            {
-                sub_change = false;
-                continue;
-            }
-            // The client must resend its full data.
-            sub_change = true;
-            continue;
-        }
-        if fingerprint != 0 {
-            ctx.heartbeat_fingerprints
+        if v2 {
+            let previous = ctx
+                .heartbeat_fingerprints
                 .lock()
-                .insert(consumer.group_name.clone(), fingerprint);
+                .insert(consumer.group_name.clone(), data.heartbeat_fingerprint);
+            if previous.is_some_and(|p| p != data.heartbeat_fingerprint) {
+                sub_change = true;
+            }
+        }
+        if data.without_sub {
+            // Subscriptions left out: keep the ones registered. A consumer this broker does
+            // not know (it restarted) is asked for them instead of being registered without
+            // any, which Java would do.
+            if !ctx
+                .clients
+                .touch_consumer(&consumer.group_name, channel.id(), now)
+            {
+                sub_change = true;
+            }
+            continue;
         }
         let retry = names::retry_topic(&consumer.group_name);
         let (_, new_topic) = ctx.topics.create_if_absent(

@@ -180,6 +180,85 @@ async fn heartbeats_register_consumers_and_notify_changes() {
     c.shutdown().await;
 }
 
+/// A V2 heartbeat: `fingerprint`, with or without the subscription.
+fn heartbeat_v2(
+    client_id: &str,
+    group: &str,
+    topic: &str,
+    fingerprint: i32,
+    without_sub: bool,
+) -> RemotingCommand {
+    let mut req = heartbeat(client_id, group, topic, "TagA");
+    let mut data: HeartbeatData = from_fastjson_slice(&req.body.to_bytes()).unwrap();
+    data.heartbeat_fingerprint = fingerprint;
+    data.without_sub = without_sub;
+    if without_sub {
+        data.consumer_data_set[0].subscription_data_set.clear();
+    }
+    req = req.with_body(serde_json::to_vec(&data).unwrap());
+    req
+}
+
+#[tokio::test]
+async fn heartbeat_v2_asks_for_subscriptions_only_when_needed() {
+    let c = TestCluster::start().await;
+    let topic = unique("H2");
+    let group = unique("cg2");
+    c.create_topic(&topic, 1).await;
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let client = RemotingClient::new(ClientConfig::default(), Arc::new(Recorder(tx)));
+    let sub_change = |r: &RemotingCommand| {
+        assert_eq!(r.code, code::SUCCESS);
+        assert_eq!(r.ext_fields.get("IS_SUPPORT_HEART_BEAT_V2"), Some("true"));
+        r.ext_fields.get("IS_SUB_CHANGE").unwrap().to_string()
+    };
+    let addr = c.broker_addr();
+    let send = |req: RemotingCommand| client.invoke_sync(&addr, req, TIMEOUT);
+    // classic heartbeats are always "changed"
+    let r = send(heartbeat("c1", &group, &topic, "TagA")).await.unwrap();
+    assert_eq!(sub_change(&r), "true");
+    // first V2 heartbeat with subscriptions: nothing to compare with
+    let r = send(heartbeat_v2("c1", &group, &topic, 7, false))
+        .await
+        .unwrap();
+    assert_eq!(sub_change(&r), "false");
+    // fingerprint only: the registered subscription stays
+    for _ in 0..3 {
+        let r = send(heartbeat_v2("c1", &group, &topic, 7, true))
+            .await
+            .unwrap();
+        assert_eq!(sub_change(&r), "false");
+    }
+    let conn = c
+        .call(RemotingCommand::request_with(
+            rc::GET_CONSUMER_CONNECTION_LIST,
+            &ConsumerGroupRequestHeader {
+                consumer_group: group.clone(),
+            },
+        ))
+        .await;
+    let body = String::from_utf8(conn.body.to_bytes().to_vec()).unwrap();
+    assert!(body.contains("TagA"), "subscription kept: {body}");
+    // another fingerprint: the client must send its subscriptions again
+    let r = send(heartbeat_v2("c1", &group, &topic, 8, false))
+        .await
+        .unwrap();
+    assert_eq!(sub_change(&r), "true");
+    // a connection the broker has no subscription for (as after a broker restart)
+    let (tx2, _rx2) = mpsc::unbounded_channel();
+    let other = RemotingClient::new(ClientConfig::default(), Arc::new(Recorder(tx2)));
+    let r = other
+        .invoke_sync(
+            &c.broker_addr(),
+            heartbeat_v2("c2", &group, &topic, 8, true),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sub_change(&r), "true");
+    c.shutdown().await;
+}
+
 #[tokio::test]
 async fn queue_locks_are_exclusive() {
     let c = TestCluster::start().await;

@@ -2,6 +2,7 @@ package io.ferromq.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -19,7 +20,9 @@ import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
 import org.apache.rocketmq.remoting.protocol.admin.ConsumeStats;
 import org.apache.rocketmq.remoting.protocol.admin.OffsetWrapper;
+import org.apache.rocketmq.remoting.protocol.body.ConsumerConnection;
 import org.apache.rocketmq.remoting.protocol.heartbeat.MessageModel;
+import org.apache.rocketmq.remoting.protocol.heartbeat.SubscriptionData;
 import org.apache.rocketmq.remoting.protocol.route.TopicRouteData;
 import org.junit.jupiter.api.Test;
 
@@ -206,5 +209,53 @@ class PushConsumerTest extends InteropTestBase {
         }
         assertEquals(Set.of("TagA", "TagB"), seenTags);
         assertFalse(expected.isEmpty());
+    }
+
+    /**
+     * Pins HEART_BEAT with the 5.x V2 protocol ({@code useHeartbeatV2}): the broker answers
+     * {@code IS_SUPPORT_HEART_BEAT_V2}, so after the first full heartbeat the client sends only its
+     * fingerprint without subscriptions (every second here). Those heartbeats keep the subscription the
+     * broker filters pulls with: TagA messages sent before and after several of them are delivered, exactly
+     * once, TagB ones never, and the consumer's connection still lists the TagA subscription.
+     */
+    @Test
+    void heartbeatV2KeepsTheSubscription() throws Exception {
+        String topic = Env.unique("HbV2Topic");
+        String group = Env.unique("HbV2G");
+        String run = Env.unique("run");
+        Cluster.createTopic(admin, topic, 2);
+        Received got = new Received(run);
+        DefaultMQPushConsumer c = clients.pushConsumer(group);
+        c.setUseHeartbeatV2(true);
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(topic, "TagA");
+        c.registerMessageListener(got.listener());
+        c.start();
+        DefaultMQProducer producer = clients.producer(Env.unique("PG"));
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            String tag = i % 2 == 0 ? "TagA" : "TagB";
+            assertEquals(SendStatus.SEND_OK, producer.send(Bodies.message(topic, run, i, tag)).getSendStatus());
+            if (i % 2 == 0) {
+                expected.add(i);
+            }
+        }
+        got.awaitDistinct(20, CONSUME);
+        Await.sleep(4000); // several fingerprint-only heartbeats
+        ConsumerConnection cc = admin.examineConsumerConnectionInfo(group);
+        assertEquals(1, cc.getConnectionSet().size(), "connections of " + group);
+        SubscriptionData sd = cc.getSubscriptionTable().get(topic);
+        assertNotNull(sd, "subscription of " + topic + " after V2 heartbeats: " + cc.getSubscriptionTable().keySet());
+        assertEquals("TagA", sd.getSubString());
+        for (int i = 40; i < 80; i++) {
+            String tag = i % 2 == 0 ? "TagA" : "TagB";
+            assertEquals(SendStatus.SEND_OK, producer.send(Bodies.message(topic, run, i, tag)).getSendStatus());
+            if (i % 2 == 0) {
+                expected.add(i);
+            }
+        }
+        got.awaitDistinct(expected.size(), CONSUME);
+        Await.during("no TagB arriving", Duration.ofSeconds(1), () -> got.distinct() == expected.size(), got::summary);
+        got.assertExactly(expected, true);
     }
 }
