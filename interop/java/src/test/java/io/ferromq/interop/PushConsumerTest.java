@@ -233,13 +233,7 @@ class PushConsumerTest extends InteropTestBase {
         c.start();
         DefaultMQProducer producer = clients.producer(Env.unique("PG"));
         List<Integer> expected = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            String tag = i % 2 == 0 ? "TagA" : "TagB";
-            assertEquals(SendStatus.SEND_OK, producer.send(Bodies.message(topic, run, i, tag)).getSendStatus());
-            if (i % 2 == 0) {
-                expected.add(i);
-            }
-        }
+        expected.addAll(sendTagAAndTagB(producer, topic, run, 0, 40));
         got.awaitDistinct(20, CONSUME);
         Await.sleep(4000); // several fingerprint-only heartbeats
         ConsumerConnection cc = admin.examineConsumerConnectionInfo(group);
@@ -247,15 +241,23 @@ class PushConsumerTest extends InteropTestBase {
         SubscriptionData sd = cc.getSubscriptionTable().get(topic);
         assertNotNull(sd, "subscription of " + topic + " after V2 heartbeats: " + cc.getSubscriptionTable().keySet());
         assertEquals("TagA", sd.getSubString());
-        for (int i = 40; i < 80; i++) {
-            String tag = i % 2 == 0 ? "TagA" : "TagB";
-            assertEquals(SendStatus.SEND_OK, producer.send(Bodies.message(topic, run, i, tag)).getSendStatus());
-            if (i % 2 == 0) {
-                expected.add(i);
-            }
-        }
+        expected.addAll(sendTagAAndTagB(producer, topic, run, 40, 80));
         got.awaitDistinct(expected.size(), CONSUME);
         Await.during("no TagB arriving", Duration.ofSeconds(1), () -> got.distinct() == expected.size(), got::summary);
         got.assertExactly(expected, true);
+    }
+
+    /** Sends messages {@code from}..{@code to}, TagA for even indexes and TagB for odd; returns the TagA ones. */
+    private static List<Integer> sendTagAAndTagB(DefaultMQProducer p, String topic, String run, int from, int to)
+        throws Exception {
+        List<Integer> tagA = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            String tag = i % 2 == 0 ? "TagA" : "TagB";
+            assertEquals(SendStatus.SEND_OK, p.send(Bodies.message(topic, run, i, tag)).getSendStatus());
+            if (i % 2 == 0) {
+                tagA.add(i);
+            }
+        }
+        return tagA;
     }
 }
