@@ -17,7 +17,10 @@ use memmap2::MmapRaw;
 /// Disk space of the file system holding a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DiskUsage {
+    /// Space in use plus space available to the broker (not the raw partition size: blocks
+    /// reserved for root are left out, as Java and `df` leave them out).
     pub total_bytes: u64,
+    /// Space available to the broker.
     pub free_bytes: u64,
 }
 
@@ -190,9 +193,15 @@ impl FileSystem for OsFs {
         if rc != 0 {
             return Err(io::Error::last_os_error());
         }
+        // As Java's UtilAll.getDiskPartitionSpaceUsedPercent and df: used / (used + available
+        // to unprivileged writers). Blocks reserved for root (or held back by the file system)
+        // count as neither, so a partition with large reservations is not seen as full.
+        let frsize = st.f_frsize as u64;
+        let used = (st.f_blocks as u64).saturating_sub(st.f_bfree as u64) * frsize;
+        let available = st.f_bavail as u64 * frsize;
         Ok(DiskUsage {
-            total_bytes: st.f_blocks as u64 * st.f_frsize as u64,
-            free_bytes: st.f_bavail as u64 * st.f_frsize as u64,
+            total_bytes: used + available,
+            free_bytes: available,
         })
     }
 }
@@ -338,5 +347,28 @@ mod tests {
             .is_err());
         let u = OsFs.disk_usage(dir.path()).unwrap();
         assert!(u.total_bytes >= u.free_bytes && u.total_bytes > 0);
+    }
+
+    #[test]
+    fn disk_usage_percent_is_what_df_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("df")
+            .arg("-P")
+            .arg(dir.path())
+            .output()
+            .expect("df");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let line = text.lines().nth(1).expect("df output line");
+        let pcent: f64 = line
+            .split_whitespace()
+            .nth(4)
+            .and_then(|p| p.trim_end_matches('%').parse().ok())
+            .expect("Use% column");
+        let ours = OsFs.disk_usage(dir.path()).unwrap().used_ratio_percent();
+        // df rounds up; other processes may write in between.
+        assert!(
+            (ours - pcent).abs() <= 2.0,
+            "ours {ours:.2} %, df {pcent} %"
+        );
     }
 }

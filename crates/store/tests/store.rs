@@ -560,6 +560,10 @@ fn retention_deletes_expired_files_with_reasons() {
     };
     assert!(files.len() >= 3);
     // Not the hour, disk fine, files fresh: nothing happens.
+    *faults.disk_usage.lock() = Some(DiskUsage {
+        total_bytes: 100,
+        free_bytes: 60,
+    });
     store.run_retention();
     assert_eq!(store.min_phys_offset(), 0);
     // Two old files, disk above 75 %: both expired ones go, the fresh ones stay.
