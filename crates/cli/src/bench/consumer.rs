@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args, ValueEnum};
 use ferromq_client::{
-    Admin, ConcurrentlyContext, ConcurrentlyStatus, ConsumeFromWhere, PushConsumer,
-    PushConsumerConfig, ReceivedMessage,
+    ConcurrentlyContext, ConcurrentlyStatus, ConsumeFromWhere, PushConsumer, PushConsumerConfig,
+    ReceivedMessage,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -202,16 +202,7 @@ pub async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
         args.common.duration_secs,
     );
 
-    let admin = Admin::connect(&args.common.namesrv);
-    let ensured = topic::ensure_topic(
-        &admin,
-        &args.common.topic,
-        args.common.queues,
-        args.common.cluster.as_deref(),
-    )
-    .await;
-    admin.shutdown().await;
-    ensured?;
+    topic::ensure_bench_topic(&args.common).await?;
 
     let mut config = PushConsumerConfig::new(group.clone(), &args.common.namesrv);
     config.client.serialize_type = args.common.serialize_type();

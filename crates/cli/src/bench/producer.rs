@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args};
 use ferromq_client::message::CompressionConfig;
-use ferromq_client::{Admin, ClientError, Message, Producer, ProducerConfig, SendStatus};
+use ferromq_client::{ClientError, Message, Producer, ProducerConfig, SendStatus};
 use tokio::sync::Semaphore;
 use tokio_util::bytes::Bytes;
 use tokio_util::sync::CancellationToken;
@@ -320,16 +320,7 @@ pub async fn run(args: ProducerArgs, default_batch: usize) -> anyhow::Result<()>
         args.common.duration_secs,
     );
 
-    let admin = Admin::connect(&args.common.namesrv);
-    let ensured = topic::ensure_topic(
-        &admin,
-        &args.common.topic,
-        args.common.queues,
-        args.common.cluster.as_deref(),
-    )
-    .await;
-    admin.shutdown().await;
-    ensured?;
+    topic::ensure_bench_topic(&args.common).await?;
 
     let mut config = ProducerConfig::new(args.group.clone(), &args.common.namesrv);
     config.client.serialize_type = args.common.serialize_type();

@@ -33,6 +33,21 @@ pub fn target_masters(info: &ClusterInfo, cluster: Option<&str>) -> Vec<String> 
     addrs
 }
 
+/// Makes sure the benchmark's topic (`-t`, `-q`, `-c` of `common`) is routable, with an admin
+/// client of its own for just that.
+pub async fn ensure_bench_topic(common: &super::CommonArgs) -> anyhow::Result<()> {
+    let admin = Admin::connect(&common.namesrv);
+    let ensured = ensure_topic(
+        &admin,
+        &common.topic,
+        common.queues,
+        common.cluster.as_deref(),
+    )
+    .await;
+    admin.shutdown().await;
+    ensured.map(|_| ())
+}
+
 /// Makes sure `topic` is routable; creates it with `queues` queues per master when missing.
 /// Returns whether it was created.
 pub async fn ensure_topic(
