@@ -12,7 +12,7 @@ use serde_json::json;
 use super::cli::{ConsumeMessageArgs, PrintMsgArgs};
 use super::format::{message_ext, message_json, now_ms, parse_timestamp};
 use super::out::{progress, Out};
-use super::{raw, Ctx};
+use super::Ctx;
 
 /// Messages per pull (the broker's cap for one request).
 const BATCH: i64 = 32;
@@ -81,7 +81,11 @@ async fn read_range(
     let mut read = Vec::new();
     while offset < to || (through_end && offset == to) {
         let want = (to - offset).clamp(1, BATCH) as i32;
-        let r = match raw::pull_as(&ctx.admin, group, mq, expression, offset, want).await {
+        let r = match ctx
+            .admin
+            .pull_messages_as(group, mq, expression, offset, want)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 progress(format!(

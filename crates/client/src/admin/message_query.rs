@@ -185,7 +185,7 @@ impl Admin {
     }
 
     /// Pulls up to `max_nums` messages of `mq` from `offset` without holding the request
-    /// (mqadmin `queryMsgByOffset`, `printMsg`, `consumeMessage`), as `TOOLS_CONSUMER`.
+    /// (mqadmin `queryMsgByOffset`, `printMsg`), as `TOOLS_CONSUMER`.
     pub async fn pull_messages(
         &self,
         mq: &MessageQueue,
@@ -193,9 +193,23 @@ impl Admin {
         offset: i64,
         max_nums: i32,
     ) -> Result<PullResult> {
+        self.pull_messages_as(TOOLS_CONSUMER_GROUP, mq, expression, offset, max_nums)
+            .await
+    }
+
+    /// [`Admin::pull_messages`] as consumer group `group` (mqadmin `consumeMessage -g`), still
+    /// committing nothing (Java's `DefaultMQPullConsumer.pull`).
+    pub async fn pull_messages_as(
+        &self,
+        group: &str,
+        mq: &MessageQueue,
+        expression: &str,
+        offset: i64,
+        max_nums: i32,
+    ) -> Result<PullResult> {
         let sub = SubscriptionData::from_expression(mq.topic.clone(), expression);
         let args = PullArgs {
-            group: TOOLS_CONSUMER_GROUP,
+            group,
             mq,
             subscription: &sub,
             post_subscription: true,
