@@ -70,7 +70,6 @@ impl Broker {
             delay_offsets: crate::schedule::DelayOffsets::load(&config.store.store_path_root_dir)?,
             timer: crate::timer::TimerService::load(&config.store.store_path_root_dir)?,
             transactions: Default::default(),
-            heartbeat_fingerprints: Default::default(),
             stats: BrokerStats::default(),
             store_host,
             registration_needed: Default::default(),
@@ -244,13 +243,12 @@ async fn periodic(ctx: Arc<BrokerContext>, stop: CancellationToken) {
             let timeout = Duration::from_millis(
                 ctx.config.read().broker.channel_expired_timeout.max(1000) as u64,
             );
-            let (closed, groups) = ctx.clients.evict_idle(timeout);
+            let (closed, left) = ctx.clients.evict_idle(timeout);
             for c in closed {
                 c.close();
             }
-            for g in groups {
-                crate::processor::client::notify_consumer_ids_changed(&ctx, &g);
-            }
+            crate::processor::client::departed(&ctx, &left);
+            ctx.queue_locks.purge_expired(Instant::now());
         }
     }
 }

@@ -1,14 +1,18 @@
 //! Live clients, learned from HEART_BEAT: consumer groups (members, subscriptions, model) and
 //! producer groups (channels, for transaction check-backs). Members silent for
 //! `channelExpiredTimeout` (120 s) are evicted; a closed channel leaves every group at once.
+//! An index of the groups each channel is in bounds what one connection can register
+//! ([`MAX_GROUPS_PER_CHANNEL`]) and makes leaving cheap.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use ferromq_model::{ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData};
 use ferromq_protocol::LanguageCode;
 use ferromq_remoting::Channel;
 use parking_lot::RwLock;
+
+use crate::limits::MAX_GROUPS_PER_CHANNEL;
 
 /// One client connection in a group.
 #[derive(Debug, Clone)]
@@ -30,6 +34,9 @@ pub struct ConsumerGroup {
     pub members: HashMap<u64, ClientChannel>,
     /// Topic → subscription.
     pub subscriptions: BTreeMap<String, SubscriptionData>,
+    /// Heartbeat V2 fingerprint of the subscriptions, last reported; it lives and dies with
+    /// the group.
+    pub fingerprint: Option<i32>,
 }
 
 impl ConsumerGroup {
@@ -61,11 +68,36 @@ pub struct RegisterOutcome {
     pub subscriptions_changed: bool,
 }
 
-/// Consumers and producers by group.
+/// A registration refused because the connection is in too many groups already.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this connection is registered in {MAX_GROUPS_PER_CHANNEL} {kind} groups already; {group} refused")]
+pub struct TooManyGroups {
+    /// `"consumer"` or `"producer"`.
+    pub kind: &'static str,
+    /// The group refused.
+    pub group: String,
+}
+
+/// The groups one channel is a member of.
+#[derive(Default)]
+struct ChannelGroups {
+    consumers: HashSet<String>,
+    producers: HashSet<String>,
+}
+
+/// A member that left a group (closed, expired): its queue locks are released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Departure {
+    pub group: String,
+    pub client_id: String,
+}
+
+/// Consumers and producers by group. Lock order: consumers, producers, channels.
 #[derive(Default)]
 pub struct ClientRegistry {
     consumers: RwLock<HashMap<String, ConsumerGroup>>,
     producers: RwLock<HashMap<String, HashMap<u64, ClientChannel>>>,
+    channels: RwLock<HashMap<u64, ChannelGroups>>,
 }
 
 impl ClientRegistry {
@@ -79,8 +111,22 @@ impl ClientRegistry {
         &self,
         member: ClientChannel,
         reg: ConsumerRegistration,
-    ) -> RegisterOutcome {
+    ) -> Result<RegisterOutcome, TooManyGroups> {
+        let id = member.channel.id();
         let mut all = self.consumers.write();
+        {
+            let mut channels = self.channels.write();
+            let groups = &mut channels.entry(id).or_default().consumers;
+            if !groups.contains(&reg.group) {
+                if groups.len() >= MAX_GROUPS_PER_CHANNEL {
+                    return Err(TooManyGroups {
+                        kind: "consumer",
+                        group: reg.group,
+                    });
+                }
+                groups.insert(reg.group.clone());
+            }
+        }
         let group = all
             .entry(reg.group.clone())
             .or_insert_with(|| ConsumerGroup {
@@ -89,12 +135,12 @@ impl ClientRegistry {
                 consume_from_where: reg.consume_from_where,
                 members: HashMap::new(),
                 subscriptions: BTreeMap::new(),
+                fingerprint: None,
             });
         group.consume_type = reg.consume_type;
         group.message_model = reg.message_model;
         group.consume_from_where = reg.consume_from_where;
         let mut outcome = RegisterOutcome::default();
-        let id = member.channel.id();
         match group.members.get_mut(&id) {
             Some(m) => {
                 if m.client_id != member.client_id {
@@ -131,11 +177,20 @@ impl ClientRegistry {
             }
         }
         let before = group.subscriptions.len();
+        let seen: HashSet<String> = seen.into_iter().collect();
         group.subscriptions.retain(|t, _| seen.contains(t));
         if group.subscriptions.len() != before {
             outcome.subscriptions_changed = true;
         }
-        outcome
+        Ok(outcome)
+    }
+
+    /// Records the heartbeat V2 fingerprint of a registered group; returns the previous one
+    /// (`None` when the group is not online or had none).
+    pub fn swap_fingerprint(&self, group: &str, fingerprint: i32) -> Option<i32> {
+        let mut all = self.consumers.write();
+        let g = all.get_mut(group)?;
+        g.fingerprint.replace(fingerprint)
     }
 
     /// Refreshes a consumer member's liveness; false if it is not registered.
@@ -154,26 +209,47 @@ impl ClientRegistry {
         }
     }
 
-    /// Removes a member from one group (UNREGISTER_CLIENT). Returns whether it was there.
-    pub fn unregister_consumer(&self, group: &str, channel_id: u64) -> bool {
+    /// Removes a member from one group (UNREGISTER_CLIENT). Returns the departure if it was
+    /// there.
+    pub fn unregister_consumer(&self, group: &str, channel_id: u64) -> Option<Departure> {
         let mut all = self.consumers.write();
-        let Some(g) = all.get_mut(group) else {
-            return false;
-        };
-        let removed = g.members.remove(&channel_id).is_some();
+        let g = all.get_mut(group)?;
+        let removed = g.members.remove(&channel_id);
         if g.members.is_empty() {
             all.remove(group);
         }
-        removed
+        if let Some(c) = self.channels.write().get_mut(&channel_id) {
+            c.consumers.remove(group);
+        }
+        removed.map(|m| Departure {
+            group: group.to_string(),
+            client_id: m.client_id,
+        })
     }
 
     /// Registers a producer member.
-    pub fn register_producer(&self, group: &str, member: ClientChannel) {
-        self.producers
-            .write()
-            .entry(group.to_string())
-            .or_default()
-            .insert(member.channel.id(), member);
+    pub fn register_producer(
+        &self,
+        group: &str,
+        member: ClientChannel,
+    ) -> Result<(), TooManyGroups> {
+        let id = member.channel.id();
+        let mut all = self.producers.write();
+        {
+            let mut channels = self.channels.write();
+            let groups = &mut channels.entry(id).or_default().producers;
+            if !groups.contains(group) {
+                if groups.len() >= MAX_GROUPS_PER_CHANNEL {
+                    return Err(TooManyGroups {
+                        kind: "producer",
+                        group: group.to_string(),
+                    });
+                }
+                groups.insert(group.to_string());
+            }
+        }
+        all.entry(group.to_string()).or_default().insert(id, member);
+        Ok(())
     }
 
     /// Removes a producer member.
@@ -185,65 +261,95 @@ impl ClientRegistry {
                 all.remove(group);
             }
         }
+        if let Some(c) = self.channels.write().get_mut(&channel_id) {
+            c.producers.remove(group);
+        }
     }
 
-    /// Removes a closed channel everywhere; returns the consumer groups that lost a member.
-    pub fn channel_closed(&self, channel_id: u64) -> Vec<String> {
-        let mut changed = Vec::new();
-        {
-            let mut all = self.consumers.write();
-            for (name, g) in all.iter_mut() {
-                if g.members.remove(&channel_id).is_some() {
-                    changed.push(name.clone());
+    /// Removes a closed channel everywhere; returns who left which consumer group.
+    pub fn channel_closed(&self, channel_id: u64) -> Vec<Departure> {
+        let mut consumers = self.consumers.write();
+        let mut producers = self.producers.write();
+        let Some(groups) = self.channels.write().remove(&channel_id) else {
+            return Vec::new();
+        };
+        let mut left = Vec::new();
+        for name in groups.consumers {
+            if let Some(g) = consumers.get_mut(&name) {
+                if let Some(m) = g.members.remove(&channel_id) {
+                    left.push(Departure {
+                        group: name.clone(),
+                        client_id: m.client_id,
+                    });
+                }
+                if g.members.is_empty() {
+                    consumers.remove(&name);
                 }
             }
-            all.retain(|_, g| !g.members.is_empty());
         }
-        let mut producers = self.producers.write();
-        for g in producers.values_mut() {
-            g.remove(&channel_id);
+        for name in groups.producers {
+            if let Some(g) = producers.get_mut(&name) {
+                g.remove(&channel_id);
+                if g.is_empty() {
+                    producers.remove(&name);
+                }
+            }
         }
-        producers.retain(|_, g| !g.is_empty());
-        changed
+        left.sort_by(|a, b| a.group.cmp(&b.group));
+        left
     }
 
-    /// Evicts members silent for longer than `timeout`; returns (closed channels, groups
-    /// that lost members).
-    pub fn evict_idle(&self, timeout: Duration) -> (Vec<Channel>, Vec<String>) {
+    /// Evicts members silent for longer than `timeout`; returns the closed channels and who
+    /// left which consumer group.
+    pub fn evict_idle(&self, timeout: Duration) -> (Vec<Channel>, Vec<Departure>) {
         let now = Instant::now();
         let mut closed = Vec::new();
-        let mut groups = Vec::new();
-        {
-            let mut all = self.consumers.write();
-            for (name, g) in all.iter_mut() {
-                let before = g.members.len();
-                g.members.retain(|_, m| {
-                    let alive = now.duration_since(m.last_update) <= timeout;
-                    if !alive {
-                        tracing::warn!(group = %name, client = %m.client_id, "consumer channel expired");
-                        closed.push(m.channel.clone());
-                    }
-                    alive
-                });
-                if g.members.len() != before {
-                    groups.push(name.clone());
-                }
-            }
-            all.retain(|_, g| !g.members.is_empty());
-        }
+        let mut left = Vec::new();
+        let mut consumers = self.consumers.write();
         let mut producers = self.producers.write();
+        let mut channels = self.channels.write();
+        for (name, g) in consumers.iter_mut() {
+            g.members.retain(|id, m| {
+                let alive = now.duration_since(m.last_update) <= timeout;
+                if !alive {
+                    tracing::warn!(group = %name, client = %m.client_id, "consumer channel expired");
+                    closed.push(m.channel.clone());
+                    left.push(Departure {
+                        group: name.clone(),
+                        client_id: m.client_id.clone(),
+                    });
+                    if let Some(c) = channels.get_mut(id) {
+                        c.consumers.remove(name);
+                    }
+                }
+                alive
+            });
+        }
+        consumers.retain(|_, g| !g.members.is_empty());
         for (name, g) in producers.iter_mut() {
-            g.retain(|_, m| {
+            g.retain(|id, m| {
                 let alive = now.duration_since(m.last_update) <= timeout;
                 if !alive {
                     tracing::warn!(group = %name, client = %m.client_id, "producer channel expired");
                     closed.push(m.channel.clone());
+                    if let Some(c) = channels.get_mut(id) {
+                        c.producers.remove(name);
+                    }
                 }
                 alive
             });
         }
         producers.retain(|_, g| !g.is_empty());
-        (closed, groups)
+        channels.retain(|_, c| !c.consumers.is_empty() || !c.producers.is_empty());
+        (closed, left)
+    }
+
+    /// Groups a channel is registered in (consumer, producer).
+    pub fn channel_group_counts(&self, channel_id: u64) -> (usize, usize) {
+        self.channels
+            .read()
+            .get(&channel_id)
+            .map_or((0, 0), |c| (c.consumers.len(), c.producers.len()))
     }
 
     /// A snapshot of a consumer group.

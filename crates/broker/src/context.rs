@@ -6,9 +6,8 @@ use std::time::Instant;
 
 use ferromq_config::BrokerConfig;
 use ferromq_store::MessageStore;
-use std::collections::HashMap;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use tokio::sync::Notify;
 
 use crate::clients::ClientRegistry;
@@ -39,8 +38,6 @@ pub struct BrokerContext {
     pub timer: crate::timer::TimerService,
     /// Resolved transactional half messages.
     pub transactions: crate::transaction::TransactionState,
-    /// Heartbeat V2 fingerprints by consumer group.
-    pub heartbeat_fingerprints: Mutex<HashMap<String, i32>>,
     pub stats: BrokerStats,
     /// `brokerIP1:listenPort`: the address clients reach and message ids encode.
     pub store_host: SocketAddr,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ferromq_config::BrokerConfig;
+use ferromq_model::validate::validate_group;
 use ferromq_model::{names, DataVersion, SubscriptionGroupConfig, SubscriptionGroupWrapper};
 use parking_lot::RwLock;
 
@@ -73,12 +74,18 @@ impl GroupTable {
     }
 
     /// The config of `group`, auto-creating it with defaults when allowed. The flag says
-    /// whether it was created now (and so should be persisted).
+    /// whether it was created now (and so should be persisted). A name that is not a valid
+    /// group name is never created (Java's `findSubscriptionGroupConfig`): it would become
+    /// part of the retry and DLQ topic names.
     pub fn find_or_create(&self, group: &str) -> Option<(SubscriptionGroupConfig, bool)> {
         if let Some(g) = self.get(group) {
             return Some((g, false));
         }
         if !self.auto_create && !names::is_sys_consumer_group(group) {
+            return None;
+        }
+        if let Err(e) = validate_group(group) {
+            tracing::warn!(group, error = %e, "not auto-creating an invalid subscription group");
             return None;
         }
         let mut s = self.state.write();
@@ -152,5 +159,8 @@ mod tests {
         let strict = GroupTable::load(&c).unwrap();
         assert!(strict.find_or_create("other").is_none());
         assert!(strict.find_or_create("cg").is_some());
+        assert!(t.find_or_create("/../..").is_none());
+        assert!(t.find_or_create(&"g".repeat(121)).is_none());
+        assert!(t.get("/../..").is_none());
     }
 }

@@ -92,6 +92,42 @@ impl QueueLocks {
         }
     }
 
+    /// Releases every lock `client_id` holds in `group` (the client left: closed, expired or
+    /// unregistered), so the map does not keep departed clients.
+    pub fn release_client(&self, group: &str, client_id: &str) {
+        let mut table = self.table.lock();
+        if let Some(locks) = table.get_mut(group) {
+            locks.retain(|_, h| h.client_id != client_id);
+            if locks.is_empty() {
+                table.remove(group);
+            }
+        }
+    }
+
+    /// Drops locks whose lease ran out; returns how many. Expired locks are free anyway;
+    /// keeping them would let the table grow with every group and queue ever locked.
+    pub fn purge_expired(&self, now: Instant) -> usize {
+        let mut table = self.table.lock();
+        let mut n = 0;
+        table.retain(|_, locks| {
+            let before = locks.len();
+            locks.retain(|_, h| now.duration_since(h.last_update) <= self.lease);
+            n += before - locks.len();
+            !locks.is_empty()
+        });
+        n
+    }
+
+    /// Number of locks held (live or not yet purged).
+    pub fn len(&self) -> usize {
+        self.table.lock().values().map(HashMap::len).sum()
+    }
+
+    /// Whether no lock is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Whether `group` holds any live lock (retries of orderly groups go straight to DLQ).
     pub fn group_has_locks(&self, group: &str, now: Instant) -> bool {
         self.table.lock().get(group).is_some_and(|l| {
@@ -148,5 +184,22 @@ mod tests {
         );
         // another group is independent
         assert_eq!(locks.lock("h", "C", &[mq(1)], t0).len(), 1);
+    }
+
+    #[test]
+    fn departed_clients_and_expired_leases_leave_the_table() {
+        let locks = QueueLocks::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        locks.lock("g", "A", &[mq(0), mq(1)], t0);
+        locks.lock("g", "B", &[mq(2)], t0);
+        locks.lock("h", "A", &[mq(0)], t0 + Duration::from_secs(30));
+        assert_eq!(locks.len(), 4);
+        locks.release_client("g", "A");
+        assert_eq!(locks.len(), 2, "A's locks in g are gone, in h kept");
+        assert_eq!(locks.holder("g", &mq(2), t0).as_deref(), Some("B"));
+        assert_eq!(locks.purge_expired(t0 + Duration::from_secs(61)), 1);
+        assert_eq!(locks.len(), 1);
+        assert_eq!(locks.purge_expired(t0 + Duration::from_secs(91)), 1);
+        assert!(locks.is_empty());
     }
 }

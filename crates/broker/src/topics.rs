@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use ferromq_config::BrokerConfig;
 use ferromq_model::names;
 use ferromq_model::perm::{PERM_INHERIT, PERM_READ, PERM_WRITE};
+use ferromq_model::validate::{validate_topic, NameError};
 use ferromq_model::{
     DataVersion, TopicConfig, TopicConfigAndMappingSerializeWrapper, TopicConfigSerializeWrapper,
 };
@@ -18,6 +19,42 @@ use crate::json_file;
 
 /// Queues of `SCHEDULE_TOPIC_XXXX` (one per delay level).
 pub const SCHEDULE_TOPIC_QUEUE_NUM: i32 = 18;
+
+/// Most queues a topic may have (read or write). Java sets no limit; every per-queue
+/// request (stats, offsets) walks them, so a client-supplied count must be bounded.
+pub const MAX_QUEUE_NUMS: i32 = 16_384;
+
+/// Why a topic config is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopicConfigError {
+    /// The name is not a topic name.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// A queue count is negative or above [`MAX_QUEUE_NUMS`].
+    #[error("the queue nums of topic {topic} must be within 0..={MAX_QUEUE_NUMS}, read {read} write {write}")]
+    QueueNums {
+        /// The topic.
+        topic: String,
+        /// The requested read queues.
+        read: i32,
+        /// The requested write queues.
+        write: i32,
+    },
+}
+
+/// Checks what a stored topic config must satisfy.
+pub fn check_config(cfg: &TopicConfig) -> Result<(), TopicConfigError> {
+    validate_topic(&cfg.topic_name)?;
+    let range = 0..=MAX_QUEUE_NUMS;
+    if !range.contains(&cfg.read_queue_nums) || !range.contains(&cfg.write_queue_nums) {
+        return Err(TopicConfigError::QueueNums {
+            topic: cfg.topic_name.clone(),
+            read: cfg.read_queue_nums,
+            write: cfg.write_queue_nums,
+        });
+    }
+    Ok(())
+}
 
 /// The topic table.
 pub struct TopicTable {
@@ -148,17 +185,19 @@ impl TopicTable {
         self.state.read().version
     }
 
-    /// Creates or replaces a topic. Returns whether the table changed.
-    pub fn put(&self, cfg: TopicConfig) -> bool {
+    /// Creates or replaces a topic. Returns whether the table changed; a topic whose name is
+    /// not a valid topic name, or whose queue counts are out of range, is refused.
+    pub fn put(&self, cfg: TopicConfig) -> Result<bool, TopicConfigError> {
+        check_config(&cfg)?;
         let mut s = self.state.write();
         if s.topics.get(&cfg.topic_name) == Some(&cfg) {
-            return false;
+            return Ok(false);
         }
         tracing::info!(topic = %cfg.topic_name, read = cfg.read_queue_nums, write = cfg.write_queue_nums,
             perm = cfg.perm, "topic config updated");
         s.topics.insert(cfg.topic_name.clone(), cfg);
         s.version.next_version();
-        true
+        Ok(true)
     }
 
     /// Deletes a topic. Returns whether it existed.
@@ -189,6 +228,9 @@ impl TopicTable {
     /// default topic exists with the INHERIT permission. Queues = min(requested, default's
     /// write queues); perm = default's perm without INHERIT. Returns the config and whether
     /// it was created now.
+    ///
+    /// Only valid names are created, never a system topic (`rmq_sys_…` and the like are the
+    /// broker's own), and only from a default topic that is itself a valid name.
     pub fn create_in_send(
         &self,
         topic: &str,
@@ -198,6 +240,13 @@ impl TopicTable {
     ) -> Option<(TopicConfig, bool)> {
         if let Some(t) = self.get(topic) {
             return Some((t, false));
+        }
+        if validate_topic(topic).is_err()
+            || validate_topic(default_topic).is_err()
+            || names::is_sys_topic(topic)
+        {
+            tracing::warn!(topic, default_topic, "not auto-creating the topic");
+            return None;
         }
         let default = self.get(default_topic)?;
         let mut perm = default.perm;
@@ -216,21 +265,29 @@ impl TopicTable {
         let mut cfg = TopicConfig::with_queues(topic, queues, queues, perm & !PERM_INHERIT);
         cfg.topic_sys_flag = topic_sys_flag;
         cfg.topic_filter_type = default.topic_filter_type;
-        let created = self.put_if_absent(cfg);
-        Some(created)
+        Some(self.put_if_absent(cfg))
     }
 
     /// Creates a retry/DLQ/system topic if absent (CONSUMER_SEND_MSG_BACK, heartbeats).
+    /// `None` when `topic` is not a valid name (it derives from a client's group).
     pub fn create_if_absent(
         &self,
         topic: &str,
         queue_nums: i32,
         perm: i32,
         topic_sys_flag: i32,
-    ) -> (TopicConfig, bool) {
+    ) -> Option<(TopicConfig, bool)> {
+        if let Some(t) = self.get(topic) {
+            return Some((t, false));
+        }
+        let queue_nums = queue_nums.clamp(1, MAX_QUEUE_NUMS);
         let mut cfg = TopicConfig::with_queues(topic, queue_nums, queue_nums, perm);
         cfg.topic_sys_flag = topic_sys_flag;
-        self.put_if_absent(cfg)
+        if let Err(e) = check_config(&cfg) {
+            tracing::warn!(topic, error = %e, "not creating the topic");
+            return None;
+        }
+        Some(self.put_if_absent(cfg))
     }
 
     fn put_if_absent(&self, cfg: TopicConfig) -> (TopicConfig, bool) {
@@ -305,6 +362,17 @@ mod tests {
         assert_eq!(big.write_queue_nums, 8);
         // a default topic without INHERIT does not create
         assert!(t.create_in_send("X", "SELF_TEST_TOPIC", 4, 0).is_none());
+        // neither do names that are not names, nor system topics
+        assert!(t.create_in_send("a/b", "TBW102", 4, 0).is_none());
+        assert!(t.create_in_send("rmq_sys_mine", "TBW102", 4, 0).is_none());
+        assert!(t.create_in_send("Y", "../TBW102", 4, 0).is_none());
+        assert!(t.create_if_absent("%DLQ%/../..", 1, 6, 0).is_none());
+        assert!(t.create_if_absent("%DLQ%ok", 1, 6, 0).unwrap().1);
+        assert!(t
+            .put(TopicConfig::with_queues("Q", 1, MAX_QUEUE_NUMS + 1, 6))
+            .is_err());
+        assert!(t.put(TopicConfig::with_queues("Q", -1, 1, 6)).is_err());
+        assert!(t.put(TopicConfig::with_queues("..", 1, 1, 6)).is_err());
     }
 
     #[test]
@@ -321,7 +389,7 @@ mod tests {
     fn persist_and_reload() {
         let dir = tempfile::tempdir().unwrap();
         let t = TopicTable::load(&config(dir.path())).unwrap();
-        t.put(TopicConfig::with_queues("Mine", 3, 5, 6));
+        t.put(TopicConfig::with_queues("Mine", 3, 5, 6)).unwrap();
         t.persist().unwrap();
         let again = TopicTable::load(&config(dir.path())).unwrap();
         let m = again.get("Mine").unwrap();

@@ -383,7 +383,7 @@ fn discard(ctx: &BrokerContext, half: &MessageExt) {
     if ctx
         .topics
         .create_if_absent(names::TRANS_CHECK_MAX_TIME_TOPIC, 1, rw, 0)
-        .1
+        .is_some_and(|(_, created)| created)
     {
         ctx.topics_changed();
     }

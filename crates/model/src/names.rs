@@ -154,9 +154,20 @@ pub fn is_sys_topic(topic: &str) -> bool {
     SYSTEM_TOPICS.contains(&topic) || topic.starts_with(SYSTEM_TOPIC_PREFIX)
 }
 
-/// Whether clients are forbidden to send to `topic`.
+/// Whether clients are forbidden to send to `topic` (Java's `NOT_ALLOWED_SEND_TOPIC_SET`).
 pub fn is_not_allowed_send_topic(topic: &str) -> bool {
     NOT_ALLOWED_SEND_TOPICS.contains(&topic)
+}
+
+/// Whether a client's SEND may target `topic`. Stricter than Java's set: every `rmq_sys_`
+/// topic (the timer wheel, POP revive logs, member sync) and the RocksDB offset checkpoint
+/// topic are the broker's own too. A message stored in `rmq_sys_wheel_timer` with
+/// `REAL_TOPIC`/`REAL_QID` would otherwise be re-put by the timer into any topic and queue.
+/// The trace topic, `BenchmarkTest` and `TBW102` stay writable as in Java.
+pub fn is_client_writable(topic: &str) -> bool {
+    !is_not_allowed_send_topic(topic)
+        && topic != ROCKSDB_OFFSET_TOPIC
+        && !topic.starts_with(SYSTEM_TOPIC_PREFIX)
 }
 
 /// Whether `group` is a system consumer group (`CID_RMQ_SYS_` prefixed).
@@ -199,6 +210,13 @@ mod tests {
         assert!(!is_not_allowed_send_topic("TBW102"));
         assert!(is_sys_consumer_group("CID_RMQ_SYS_TRANS"));
         assert!(is_predefined_group("CLIENT_INNER_PRODUCER"));
+        assert!(!is_client_writable(TIMER_TOPIC));
+        assert!(!is_client_writable("rmq_sys_REVIVE_LOG_c"));
+        assert!(!is_client_writable(SCHEDULE_TOPIC));
+        assert!(!is_client_writable(ROCKSDB_OFFSET_TOPIC));
+        assert!(is_client_writable(TRACE_TOPIC));
+        assert!(is_client_writable("%RETRY%cg"));
+        assert!(is_client_writable("TopicTest"));
         assert!(!is_predefined_group("my_group"));
     }
 }

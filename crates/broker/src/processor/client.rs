@@ -9,7 +9,7 @@ use ferromq_model::fastjson::from_fastjson_slice;
 use ferromq_model::perm::{PERM_READ, PERM_WRITE};
 use ferromq_model::{
     names, CheckClientRequestBody, ExpressionType, GetConsumerListByGroupResponseBody,
-    HeartbeatData, LockBatchRequestBody, LockBatchResponseBody, MessageQueue,
+    HeartbeatData, LockBatchRequestBody, LockBatchResponseBody, MessageQueue, SubscriptionData,
     UnlockBatchRequestBody,
 };
 use ferromq_protocol::headers::*;
@@ -17,8 +17,10 @@ use ferromq_protocol::{request_code as rc, response_code, RemotingCommand};
 use ferromq_remoting::Channel;
 
 use super::{header, ok_json};
-use crate::clients::{ClientChannel, ConsumerRegistration};
+use crate::clients::{ClientChannel, ConsumerRegistration, Departure};
 use crate::context::BrokerContext;
+use crate::limits;
+use crate::request_error::{self, respond, RequestError, RequestResult};
 
 const IS_SUPPORT_HEART_BEAT_V2: &str = "IS_SUPPORT_HEART_BEAT_V2";
 const IS_SUB_CHANGE: &str = "IS_SUB_CHANGE";
@@ -30,15 +32,85 @@ pub async fn heartbeat(
     channel: &Channel,
     req: &RemotingCommand,
 ) -> RemotingCommand {
-    let data: HeartbeatData = match from_fastjson_slice(&req.body.to_bytes()) {
-        Ok(d) => d,
-        Err(e) => {
-            return RemotingCommand::error(
-                response_code::SYSTEM_ERROR,
-                format!("bad heartbeat body: {e}"),
-            );
+    respond(heartbeat_inner(ctx, channel, req))
+}
+
+/// Refuses a heartbeat whose names are not names, or that is larger than one client may
+/// register (see [`crate::limits`]), before anything is registered.
+fn check_heartbeat(data: &HeartbeatData) -> Result<(), RequestError> {
+    if data.client_id.len() > limits::MAX_CLIENT_ID_LEN {
+        return Err(RequestError::invalid("the client id is too long"));
+    }
+    if data.consumer_data_set.len() > limits::MAX_GROUPS_PER_HEARTBEAT
+        || data.producer_data_set.len() > limits::MAX_GROUPS_PER_HEARTBEAT
+    {
+        return Err(RequestError::invalid(format!(
+            "a heartbeat may carry at most {} consumer and {} producer groups",
+            limits::MAX_GROUPS_PER_HEARTBEAT,
+            limits::MAX_GROUPS_PER_HEARTBEAT
+        )));
+    }
+    for p in &data.producer_data_set {
+        request_error::group_name(&p.group_name)?;
+    }
+    for c in &data.consumer_data_set {
+        request_error::group_name(&c.group_name)?;
+        check_subscriptions(&c.group_name, &c.subscription_data_set)?;
+    }
+    Ok(())
+}
+
+fn check_subscriptions(group: &str, subs: &[SubscriptionData]) -> Result<(), RequestError> {
+    if subs.len() > limits::MAX_SUBSCRIPTIONS_PER_GROUP {
+        return Err(RequestError::invalid(format!(
+            "group {group} subscribes to more than {} topics",
+            limits::MAX_SUBSCRIPTIONS_PER_GROUP
+        )));
+    }
+    let mut total = 0usize;
+    for s in subs {
+        request_error::topic_name(&s.topic)?;
+        if s.sub_string.len() > limits::MAX_EXPRESSION_LEN {
+            return Err(RequestError::new(
+                response_code::SUBSCRIPTION_PARSE_FAILED,
+                format!(
+                    "the subscription expression of group {group} to {} is longer than {} bytes",
+                    s.topic,
+                    limits::MAX_EXPRESSION_LEN
+                ),
+            ));
         }
-    };
+        if s.tags_set.len() > limits::MAX_TAGS_PER_SUBSCRIPTION
+            || s.code_set.len() > limits::MAX_TAGS_PER_SUBSCRIPTION
+        {
+            return Err(RequestError::invalid(format!(
+                "the subscription of group {group} to {} has more than {} tags",
+                s.topic,
+                limits::MAX_TAGS_PER_SUBSCRIPTION
+            )));
+        }
+        total += s.topic.len()
+            + s.sub_string.len()
+            + s.tags_set.iter().map(String::len).sum::<usize>()
+            + 4 * s.code_set.len();
+    }
+    if total > limits::MAX_SUBSCRIPTION_BYTES_PER_GROUP {
+        return Err(RequestError::invalid(format!(
+            "the subscriptions of group {group} exceed {} bytes",
+            limits::MAX_SUBSCRIPTION_BYTES_PER_GROUP
+        )));
+    }
+    Ok(())
+}
+
+fn heartbeat_inner(
+    ctx: &Arc<BrokerContext>,
+    channel: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
+    let data: HeartbeatData = from_fastjson_slice(&req.body.to_bytes())
+        .map_err(|e| RequestError::system(format!("bad heartbeat body: {e}")))?;
+    check_heartbeat(&data)?;
     let member = |now: Instant| ClientChannel {
         channel: channel.clone(),
         client_id: data.client_id.clone(),
@@ -60,15 +132,6 @@ pub async fn heartbeat(
         if created {
             ctx.groups_changed();
         }
-        if v2 {
-            let previous = ctx
-                .heartbeat_fingerprints
-                .lock()
-                .insert(consumer.group_name.clone(), data.heartbeat_fingerprint);
-            if previous.is_some_and(|p| p != data.heartbeat_fingerprint) {
-                sub_change = true;
-            }
-        }
         if data.without_sub {
             // Subscriptions left out: keep the ones registered. A consumer this broker does
             // not know (it restarted) is asked for them instead of being registered without
@@ -78,40 +141,55 @@ pub async fn heartbeat(
                 .touch_consumer(&consumer.group_name, channel.id(), now)
             {
                 sub_change = true;
+            } else if v2 {
+                sub_change |= fingerprint_changed(ctx, &consumer.group_name, &data);
             }
             continue;
         }
         let retry = names::retry_topic(&consumer.group_name);
-        let (_, new_topic) = ctx.topics.create_if_absent(
+        if let Some((_, true)) = ctx.topics.create_if_absent(
             &retry,
             group_cfg.retry_queue_nums.max(1),
             PERM_WRITE | PERM_READ,
             0,
-        );
-        if new_topic {
+        ) {
             ctx.topics_changed();
         }
-        let outcome = ctx.clients.register_consumer(
-            member(now),
-            ConsumerRegistration {
-                group: consumer.group_name.clone(),
-                consume_type: consumer.consume_type,
-                message_model: consumer.message_model,
-                consume_from_where: consumer.consume_from_where,
-                subscriptions: consumer.subscription_data_set.clone(),
-            },
-        );
+        let outcome = ctx
+            .clients
+            .register_consumer(
+                member(now),
+                ConsumerRegistration {
+                    group: consumer.group_name.clone(),
+                    consume_type: consumer.consume_type,
+                    message_model: consumer.message_model,
+                    consume_from_where: consumer.consume_from_where,
+                    subscriptions: consumer.subscription_data_set.clone(),
+                },
+            )
+            .map_err(|e| RequestError::invalid(e.to_string()))?;
+        if v2 {
+            sub_change |= fingerprint_changed(ctx, &consumer.group_name, &data);
+        }
         if outcome.members_changed && group_cfg.notify_consumer_ids_changed_enable {
             notify_consumer_ids_changed(ctx, &consumer.group_name);
         }
     }
     for producer in &data.producer_data_set {
         ctx.clients
-            .register_producer(&producer.group_name, member(now));
+            .register_producer(&producer.group_name, member(now))
+            .map_err(|e| RequestError::invalid(e.to_string()))?;
     }
-    RemotingCommand::success()
+    Ok(RemotingCommand::success()
         .with_ext(IS_SUPPORT_HEART_BEAT_V2, "true")
-        .with_ext(IS_SUB_CHANGE, sub_change.to_string())
+        .with_ext(IS_SUB_CHANGE, sub_change.to_string()))
+}
+
+/// Stores the heartbeat's fingerprint for `group`; true when it differs from the one held.
+fn fingerprint_changed(ctx: &BrokerContext, group: &str, data: &HeartbeatData) -> bool {
+    ctx.clients
+        .swap_fingerprint(group, data.heartbeat_fingerprint)
+        .is_some_and(|p| p != data.heartbeat_fingerprint)
 }
 
 /// UNREGISTER_CLIENT: the client is leaving its groups.
@@ -125,14 +203,8 @@ pub async fn unregister_client(
         ctx.clients.unregister_producer(g, channel.id());
     }
     if let Some(g) = h.consumer_group.as_deref().filter(|g| !g.is_empty()) {
-        if ctx.clients.unregister_consumer(g, channel.id()) {
-            let notify = ctx
-                .groups
-                .get(g)
-                .is_none_or(|c| c.notify_consumer_ids_changed_enable);
-            if notify {
-                notify_consumer_ids_changed(ctx, g);
-            }
+        if let Some(left) = ctx.clients.unregister_consumer(g, channel.id()) {
+            departed(ctx, &[left]);
         }
     }
     RemotingCommand::success()
@@ -140,9 +212,29 @@ pub async fn unregister_client(
 
 /// A channel closed: it leaves every group, and the groups that lost a member rebalance.
 pub fn channel_closed(ctx: &Arc<BrokerContext>, channel: &Channel) {
-    for group in ctx.clients.channel_closed(channel.id()) {
-        tracing::info!(group, client_addr = %channel.remote_addr(), "consumer channel closed");
-        notify_consumer_ids_changed(ctx, &group);
+    let left = ctx.clients.channel_closed(channel.id());
+    for d in &left {
+        tracing::info!(group = %d.group, client_addr = %channel.remote_addr(), "consumer channel closed");
+    }
+    departed(ctx, &left);
+}
+
+/// Members left their groups: their queue locks are released at once (not after the lease),
+/// and each group that lost a member is told to rebalance.
+pub fn departed(ctx: &Arc<BrokerContext>, left: &[Departure]) {
+    let mut notified = std::collections::HashSet::new();
+    for d in left {
+        ctx.queue_locks.release_client(&d.group, &d.client_id);
+        if !notified.insert(d.group.as_str()) {
+            continue;
+        }
+        let notify = ctx
+            .groups
+            .get(&d.group)
+            .is_none_or(|c| c.notify_consumer_ids_changed_enable);
+        if notify {
+            notify_consumer_ids_changed(ctx, &d.group);
+        }
     }
 }
 
@@ -206,33 +298,48 @@ pub fn check_client_config(ctx: &BrokerContext, req: &RemotingCommand) -> Remoti
     RemotingCommand::success()
 }
 
+/// The queues of a LOCK/UNLOCK_BATCH_MQ request, checked: a valid group and topics, a
+/// bounded count.
+fn lock_queues(group: &str, mqs: Vec<MessageQueue>) -> Result<Vec<MessageQueue>, RequestError> {
+    request_error::group_name(group)?;
+    if mqs.len() > limits::MAX_QUEUES_PER_LOCK_REQUEST {
+        return Err(RequestError::invalid(format!(
+            "at most {} queues per lock request",
+            limits::MAX_QUEUES_PER_LOCK_REQUEST
+        )));
+    }
+    for mq in &mqs {
+        request_error::topic_name(&mq.topic)?;
+    }
+    Ok(mqs)
+}
+
 /// LOCK_BATCH_MQ: locks the queues of an orderly consumer.
 pub fn lock_batch_mq(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let body: LockBatchRequestBody = match from_fastjson_slice(&req.body.to_bytes()) {
-        Ok(b) => b,
-        Err(e) => {
-            return RemotingCommand::error(response_code::SYSTEM_ERROR, format!("bad body: {e}"))
+    respond((|| {
+        let body: LockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
+            .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
+        if body.client_id.len() > limits::MAX_CLIENT_ID_LEN {
+            return Err(RequestError::invalid("the client id is too long"));
         }
-    };
-    let mqs: Vec<MessageQueue> = body.mq_set.into_iter().collect();
-    let locked = ctx
-        .queue_locks
-        .lock(&body.consumer_group, &body.client_id, &mqs, Instant::now());
-    ok_json(&LockBatchResponseBody {
-        lock_ok_mq_set: locked,
-    })
+        let mqs = lock_queues(&body.consumer_group, body.mq_set.into_iter().collect())?;
+        let locked =
+            ctx.queue_locks
+                .lock(&body.consumer_group, &body.client_id, &mqs, Instant::now());
+        Ok(ok_json(&LockBatchResponseBody {
+            lock_ok_mq_set: locked,
+        }))
+    })())
 }
 
 /// UNLOCK_BATCH_MQ.
 pub fn unlock_batch_mq(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let body: UnlockBatchRequestBody = match from_fastjson_slice(&req.body.to_bytes()) {
-        Ok(b) => b,
-        Err(e) => {
-            return RemotingCommand::error(response_code::SYSTEM_ERROR, format!("bad body: {e}"))
-        }
-    };
-    let mqs: Vec<MessageQueue> = body.mq_set.into_iter().collect();
-    ctx.queue_locks
-        .unlock(&body.consumer_group, &body.client_id, &mqs);
-    RemotingCommand::success()
+    respond((|| {
+        let body: UnlockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
+            .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
+        let mqs = lock_queues(&body.consumer_group, body.mq_set.into_iter().collect())?;
+        ctx.queue_locks
+            .unlock(&body.consumer_group, &body.client_id, &mqs);
+        Ok(RemotingCommand::success())
+    })())
 }

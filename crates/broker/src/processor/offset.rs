@@ -7,6 +7,7 @@ use ferromq_store::BoundaryType;
 
 use super::header;
 use crate::context::BrokerContext;
+use crate::request_error::{self, respond, RequestError, RequestResult};
 
 fn offset_response(offset: i64) -> RemotingCommand {
     RemotingCommand::success().with_header(&OffsetResponseHeader { offset })
@@ -38,18 +39,42 @@ fn first_message_in_memory(ctx: &BrokerContext, topic: &str, queue_id: i32) -> b
     }
 }
 
-/// UPDATE_CONSUMER_OFFSET (usually one-way).
+/// UPDATE_CONSUMER_OFFSET (usually one-way). As Java: the group and the topic must exist
+/// (the group is auto-created when allowed); the queue must be one of the topic's, so a
+/// client cannot grow the offset table with made-up names or queue ids.
 pub fn update_consumer_offset(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, UpdateConsumerOffsetRequestHeader);
-    if ctx.topics.get(&h.topic).is_none() {
-        return RemotingCommand::error(
+    respond(update_offset(ctx, req))
+}
+
+fn update_offset(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResult {
+    let h: UpdateConsumerOffsetRequestHeader = req.decode_header()?;
+    request_error::group_name(&h.consumer_group)?;
+    request_error::topic_name(&h.topic)?;
+    let Some(topic) = ctx.topics.get(&h.topic) else {
+        return Err(RequestError::new(
             response_code::TOPIC_NOT_EXIST,
             format!("Topic {} not exist!", h.topic),
-        );
+        ));
+    };
+    let Some((_, created)) = ctx.groups.find_or_create(&h.consumer_group) else {
+        return Err(RequestError::new(
+            response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!("Group {} not exist!", h.consumer_group),
+        ));
+    };
+    if created {
+        ctx.groups_changed();
+    }
+    let queues = topic.read_queue_nums.max(topic.write_queue_nums);
+    if h.queue_id < 0 || h.queue_id >= queues {
+        return Err(RequestError::invalid(format!(
+            "queueId[{}] is illegal, topic {} has {queues} queues",
+            h.queue_id, h.topic
+        )));
     }
     ctx.offsets
         .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
-    RemotingCommand::success()
+    Ok(RemotingCommand::success())
 }
 
 /// GET_MAX_OFFSET: the next offset to be written.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ferromq_model::names;
-use ferromq_model::perm::{PERM_READ, PERM_WRITE};
+use ferromq_model::perm::{is_writeable, PERM_READ, PERM_WRITE};
 use ferromq_protocol::headers::*;
 use ferromq_protocol::message::id::encode_offset_msg_id;
 use ferromq_protocol::message::properties::{find_property, keys, Properties};
@@ -14,9 +14,9 @@ use ferromq_remoting::Channel;
 use ferromq_store::{BatchToStore, MessageToStore, PutMessageStatus, PutResult};
 use rand::Rng;
 
-use super::header;
 use crate::context::BrokerContext;
 use crate::message_rewrite;
+use crate::request_error::{self, respond, RequestError, RequestResult};
 
 /// Queues of a DLQ topic.
 const DLQ_NUMS_PER_GROUP: i32 = 1;
@@ -27,22 +27,31 @@ pub async fn send_message(
     channel: &Channel,
     req: RemotingCommand,
 ) -> RemotingCommand {
+    respond(send(ctx, channel, req).await)
+}
+
+async fn send(ctx: &Arc<BrokerContext>, channel: &Channel, req: RemotingCommand) -> RequestResult {
     let h = if req.code == rc::SEND_MESSAGE {
-        header!(req, SendMessageRequestHeader)
+        req.decode_header::<SendMessageRequestHeader>()?
     } else {
-        header!(req, SendMessageRequestHeaderV2).into_v1()
+        req.decode_header::<SendMessageRequestHeaderV2>()?.into_v1()
     };
     let batch = req.code == rc::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false);
-    let topic_cfg = match check_topic(ctx, channel, &h) {
-        Ok((c, created)) => {
-            if created {
-                // The producer's next route lookup must find it (Java registers at once too).
-                ctx.register_now().await;
-            }
-            c
-        }
-        Err(resp) => return resp,
-    };
+    // Java's msgContentCheck: the properties string is bounded before anything parses it.
+    if h.properties
+        .as_ref()
+        .is_some_and(|p| p.len() > MAX_PROPERTIES_LEN)
+    {
+        return Err(RequestError::new(
+            response_code::MESSAGE_ILLEGAL,
+            format!("the message properties are longer than {MAX_PROPERTIES_LEN} bytes"),
+        ));
+    }
+    let (topic_cfg, created) = check_topic(ctx, channel, &h)?;
+    if created {
+        // The producer's next route lookup must find it (Java registers at once too).
+        ctx.register_now().await;
+    }
     let mut topic = h.topic.clone();
     let mut queue_id = h.queue_id;
     if queue_id < 0 {
@@ -55,10 +64,10 @@ pub async fn send_message(
     if let Some(group) = topic.strip_prefix(names::RETRY_GROUP_TOPIC_PREFIX) {
         let group = group.to_string();
         let Some((gcfg, _)) = ctx.groups.find_or_create(&group) else {
-            return RemotingCommand::error(
+            return Err(RequestError::new(
                 response_code::SUBSCRIPTION_NOT_EXIST,
                 format!("subscription group not exist, {group}"),
-            );
+            ));
         };
         let mut max = gcfg.retry_max_times;
         if req.version >= version::V3_4_9 {
@@ -67,20 +76,15 @@ pub async fn send_message(
             }
         }
         if batch {
-            return RemotingCommand::error(
+            return Err(RequestError::new(
                 response_code::MESSAGE_ILLEGAL,
                 "Batch message does not support retry group",
-            );
+            ));
         }
         if reconsume_times > max {
             topic = names::dlq_topic(&group);
             queue_id = 0;
-            let (_, created) =
-                ctx.topics
-                    .create_if_absent(&topic, DLQ_NUMS_PER_GROUP, PERM_WRITE | PERM_READ, 0);
-            if created {
-                ctx.topics_changed();
-            }
+            create_dlq(ctx, &topic)?;
             tracing::info!(group, dlq = %topic, reconsume_times, "message sent to the DLQ");
         }
     }
@@ -93,24 +97,24 @@ pub async fn send_message(
         if find_property(&props, keys::DELAY_TIME_LEVEL)
             .is_some_and(|l| l.trim().parse::<i32>().unwrap_or(0) > 0)
         {
-            return RemotingCommand::error(
+            return Err(RequestError::new(
                 response_code::MESSAGE_ILLEGAL,
                 "Batch message does not support delay message",
-            );
+            ));
         }
         let messages = match BatchToStore::messages_from_body(&req.body.to_bytes()) {
             Ok(m) if !m.is_empty() => m,
             Ok(_) => {
-                return RemotingCommand::error(
+                return Err(RequestError::new(
                     response_code::MESSAGE_ILLEGAL,
                     "the batch message is empty",
-                )
+                ))
             }
             Err(e) => {
-                return RemotingCommand::error(
+                return Err(RequestError::new(
                     response_code::MESSAGE_ILLEGAL,
                     format!("bad batch body: {e}"),
-                )
+                ))
             }
         };
         let batch = BatchToStore {
@@ -128,10 +132,10 @@ pub async fn send_message(
         let body = req.body.to_bytes();
         let max = ctx.config.read().store.max_message_size as usize;
         if body.len() > max {
-            return RemotingCommand::error(
+            return Err(RequestError::new(
                 response_code::MESSAGE_ILLEGAL,
                 format!("the message body size over max value, MAX: {max}"),
-            );
+            ));
         }
         // Unique id, cluster, and the rewrites for transactions and delays.
         let cluster = ctx.cluster_name.clone();
@@ -149,107 +153,123 @@ pub async fn send_message(
             prepared_transaction_offset: 0,
         };
         let delay_levels = ctx.config.read().delay_levels().len() as i32;
-        if let Err(resp) =
-            message_rewrite::prepare(ctx, &mut msg, &mut props, &cluster, delay_levels)
-        {
-            return resp;
-        }
+        message_rewrite::prepare(ctx, &mut msg, &mut props, &cluster, delay_levels)
+            .map_err(refusal)?;
         msg.properties = props.clone();
         ctx.store.put_message(&msg)
     };
-    finish_put(ctx, put, &props, queue_id, &topic, batch).await
+    Ok(finish_put(ctx, put, &props, queue_id, &topic, batch).await)
 }
 
-/// Validates the topic and creates it when allowed (Java's `msgCheck`).
+/// Longest properties string a message may carry (Java: `Short.MAX_VALUE`).
+pub const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
+
+/// A rewrite's error response, as a refusal.
+fn refusal(resp: RemotingCommand) -> RequestError {
+    RequestError::new(resp.code, resp.remark.unwrap_or_default())
+}
+
+/// Creates a group's DLQ topic if absent (SYSTEM_ERROR if its name is not a topic name).
+fn create_dlq(ctx: &BrokerContext, dlq: &str) -> Result<(), RequestError> {
+    match ctx
+        .topics
+        .create_if_absent(dlq, DLQ_NUMS_PER_GROUP, PERM_WRITE | PERM_READ, 0)
+    {
+        Some((_, created)) => {
+            if created {
+                ctx.topics_changed();
+            }
+            Ok(())
+        }
+        None => Err(RequestError::system(format!("topic[{dlq}] not exist"))),
+    }
+}
+
+/// Validates the topic and creates it when allowed (Java's `msgCheck`), then checks that the
+/// topic may be written.
 fn check_topic(
     ctx: &BrokerContext,
     channel: &Channel,
     h: &SendMessageRequestHeader,
-) -> Result<(ferromq_model::TopicConfig, bool), RemotingCommand> {
+) -> Result<(ferromq_model::TopicConfig, bool), RequestError> {
     if ctx.broker_permission() & PERM_WRITE == 0 {
-        return Err(RemotingCommand::error(
-            response_code::NO_PERMISSION,
-            format!(
-                "the broker[{}] sending message is forbidden",
-                ctx.store_host.ip()
-            ),
-        ));
+        return Err(RequestError::no_permission(format!(
+            "the broker[{}] sending message is forbidden",
+            ctx.store_host.ip()
+        )));
     }
-    if let Err(e) = ferromq_model::validate::validate_topic(&h.topic) {
-        return Err(RemotingCommand::error(
-            response_code::INVALID_PARAMETER,
-            e.to_string(),
-        ));
-    }
-    if names::is_not_allowed_send_topic(&h.topic) {
-        return Err(RemotingCommand::error(
-            response_code::NO_PERMISSION,
-            format!("Sending message to topic[{}] is forbidden.", h.topic),
-        ));
+    request_error::topic_name(&h.topic)?;
+    if !names::is_client_writable(&h.topic) {
+        return Err(RequestError::no_permission(format!(
+            "Sending message to topic[{}] is forbidden.",
+            h.topic
+        )));
     }
     let mut created_now = false;
     let cfg = match ctx.topics.get(&h.topic) {
         Some(c) => c,
         None => {
             tracing::warn!(topic = %h.topic, producer = %channel.remote_addr(), "the topic does not exist");
-            let mut sys_flag = 0;
-            if h.unit_mode.unwrap_or(false) {
-                sys_flag = if h.topic.starts_with(names::RETRY_GROUP_TOPIC_PREFIX) {
-                    sysflag::topic::UNIT_SUB
-                } else {
-                    sysflag::topic::UNIT
-                };
-            }
-            let created = ctx
-                .topics
-                .create_in_send(
-                    &h.topic,
-                    &h.default_topic,
-                    h.default_topic_queue_nums,
-                    sys_flag,
+            let (cfg, new) = auto_create(ctx, h).ok_or_else(|| {
+                RequestError::new(
+                    response_code::TOPIC_NOT_EXIST,
+                    format!(
+                        "topic[{}] not exist, apply first please!\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.",
+                        h.topic
+                    ),
                 )
-                .or_else(|| {
-                    h.topic
-                        .starts_with(names::RETRY_GROUP_TOPIC_PREFIX)
-                        .then(|| {
-                            ctx.topics.create_if_absent(
-                                &h.topic,
-                                1,
-                                PERM_WRITE | PERM_READ,
-                                sys_flag,
-                            )
-                        })
-                });
-            match created {
-                Some((cfg, new)) => {
-                    created_now = new;
-                    cfg
-                }
-                None => {
-                    return Err(RemotingCommand::error(
-                        response_code::TOPIC_NOT_EXIST,
-                        format!(
-                            "topic[{}] not exist, apply first please!\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.",
-                            h.topic
-                        ),
-                    ))
-                }
-            }
+            })?;
+            created_now = new;
+            cfg
         }
     };
+    if !is_writeable(cfg.perm) {
+        return Err(RequestError::no_permission(format!(
+            "the topic[{}] sending message is forbidden",
+            h.topic
+        )));
+    }
     let valid = cfg.write_queue_nums.max(cfg.read_queue_nums);
     if h.queue_id >= valid {
-        return Err(RemotingCommand::error(
-            response_code::INVALID_PARAMETER,
-            format!(
-                "request queueId[{}] is illegal, {:?} Producer: {}",
-                h.queue_id,
-                cfg,
-                channel.remote_addr()
-            ),
-        ));
+        return Err(RequestError::invalid(format!(
+            "request queueId[{}] is illegal, {:?} Producer: {}",
+            h.queue_id,
+            cfg,
+            channel.remote_addr()
+        )));
     }
     Ok((cfg, created_now))
+}
+
+/// Auto-creates a topic on send: from the request's default topic (normally `TBW102`), or, for
+/// a retry topic, with one queue.
+fn auto_create(
+    ctx: &BrokerContext,
+    h: &SendMessageRequestHeader,
+) -> Option<(ferromq_model::TopicConfig, bool)> {
+    let mut sys_flag = 0;
+    if h.unit_mode.unwrap_or(false) {
+        sys_flag = if h.topic.starts_with(names::RETRY_GROUP_TOPIC_PREFIX) {
+            sysflag::topic::UNIT_SUB
+        } else {
+            sysflag::topic::UNIT
+        };
+    }
+    ctx.topics
+        .create_in_send(
+            &h.topic,
+            &h.default_topic,
+            h.default_topic_queue_nums,
+            sys_flag,
+        )
+        .or_else(|| {
+            if h.topic.starts_with(names::RETRY_GROUP_TOPIC_PREFIX) {
+                ctx.topics
+                    .create_if_absent(&h.topic, 1, PERM_WRITE | PERM_READ, sys_flag)
+            } else {
+                None
+            }
+        })
 }
 
 /// Waits for durability, then maps the put status onto the Java response.
@@ -341,41 +361,57 @@ pub async fn consumer_send_msg_back(
     channel: &Channel,
     req: RemotingCommand,
 ) -> RemotingCommand {
-    let h = header!(req, ConsumerSendMsgBackRequestHeader);
+    respond(send_back(ctx, channel, req).await)
+}
+
+async fn send_back(
+    ctx: &Arc<BrokerContext>,
+    channel: &Channel,
+    req: RemotingCommand,
+) -> RequestResult {
+    let h: ConsumerSendMsgBackRequestHeader = req.decode_header()?;
+    // An invalid group is never found nor created: its retry and DLQ topics would not be
+    // topic names (Java answers the same).
     let Some((gcfg, _)) = ctx.groups.find_or_create(&h.group) else {
-        return RemotingCommand::error(
+        return Err(RequestError::new(
             response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
             format!("subscription group not exist, {}", h.group),
-        );
+        ));
     };
     if ctx.broker_permission() & PERM_WRITE == 0 {
-        return RemotingCommand::error(
-            response_code::NO_PERMISSION,
-            format!(
-                "the broker[{}] sending message is forbidden",
-                ctx.store_host.ip()
-            ),
-        );
+        return Err(RequestError::no_permission(format!(
+            "the broker[{}] sending message is forbidden",
+            ctx.store_host.ip()
+        )));
     }
     if gcfg.retry_queue_nums <= 0 {
         // Java: success without doing anything when the group has no retry queues.
-        return RemotingCommand::success();
+        return Ok(RemotingCommand::success());
     }
     let retry_topic = names::retry_topic(&h.group);
-    let (retry_cfg, created) = ctx.topics.create_if_absent(
+    let Some((retry_cfg, created)) = ctx.topics.create_if_absent(
         &retry_topic,
         gcfg.retry_queue_nums,
         PERM_WRITE | PERM_READ,
         0,
-    );
+    ) else {
+        return Err(RequestError::system(format!(
+            "topic[{retry_topic}] not exist"
+        )));
+    };
     if created {
         ctx.topics_changed();
     }
+    if !is_writeable(retry_cfg.perm) {
+        return Err(RequestError::no_permission(format!(
+            "the topic[{retry_topic}] sending message is forbidden"
+        )));
+    }
     let Some((_, ext)) = ctx.store.message_by_phys_offset(h.offset) else {
-        return RemotingCommand::error(
-            response_code::SYSTEM_ERROR,
-            format!("look message by offset failed, {}", h.offset),
-        );
+        return Err(RequestError::system(format!(
+            "look message by offset failed, {}",
+            h.offset
+        )));
     };
     let mut props = Properties::parse_bytes(&ext.properties);
     if !props.contains(keys::RETRY_TOPIC) {
@@ -392,18 +428,13 @@ pub async fn consumer_send_msg_back(
     let mut delay_level = h.delay_level;
     let (topic, queue_id) = if reconsume_times >= max || delay_level < 0 {
         let dlq = names::dlq_topic(&h.group);
-        let (_, created) =
-            ctx.topics
-                .create_if_absent(&dlq, DLQ_NUMS_PER_GROUP, PERM_WRITE | PERM_READ, 0);
-        if created {
-            ctx.topics_changed();
-        }
+        create_dlq(ctx, &dlq)?;
         delay_level = 0;
         tracing::info!(group = %h.group, msg_offset = h.offset, reconsume_times, "message moved to the DLQ");
         (dlq, 0)
     } else {
         if delay_level == 0 {
-            delay_level = 3 + reconsume_times;
+            delay_level = reconsume_times.saturating_add(3);
         }
         let q = rand::thread_rng().gen_range(0..retry_cfg.write_queue_nums.max(1));
         (retry_topic, q)
@@ -427,15 +458,13 @@ pub async fn consumer_send_msg_back(
         born_timestamp: ext.born_timestamp,
         born_host: channel.remote_addr(),
         store_host: ctx.store_host,
-        reconsume_times: reconsume_times + 1,
+        reconsume_times: reconsume_times.saturating_add(1),
         prepared_transaction_offset: 0,
     };
     let mut text = props.encode();
     let cluster = ctx.cluster_name.clone();
     let levels = ctx.config.read().delay_levels().len() as i32;
-    if let Err(resp) = message_rewrite::prepare(ctx, &mut msg, &mut text, &cluster, levels) {
-        return resp;
-    }
+    message_rewrite::prepare(ctx, &mut msg, &mut text, &cluster, levels).map_err(refusal)?;
     msg.properties = text;
     let put = ctx.store.put_message(&msg);
     let mut status = put.status;
@@ -448,8 +477,8 @@ pub async fn consumer_send_msg_back(
             1,
             put.append.map(|a| a.wrote_bytes as u64).unwrap_or(0),
         );
-        RemotingCommand::success()
+        Ok(RemotingCommand::success())
     } else {
-        RemotingCommand::error(response_code::SYSTEM_ERROR, status.name())
+        Err(RequestError::system(status.name()))
     }
 }

@@ -107,6 +107,11 @@ pub fn update_group_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Rem
             return RemotingCommand::error(response_code::SYSTEM_ERROR, format!("bad body: {e}"))
         }
     };
+    for cfg in &list.group_config_list {
+        if let Err(e) = ferromq_model::validate::validate_group(&cfg.group_name) {
+            return RemotingCommand::error(response_code::INVALID_PARAMETER, e.to_string());
+        }
+    }
     for cfg in list.group_config_list {
         ctx.groups.put(cfg);
     }
@@ -270,6 +275,9 @@ pub fn all_delay_offsets(ctx: &BrokerContext) -> RemotingCommand {
 /// CLONE_GROUP_OFFSET (314).
 pub fn clone_group_offset(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
     let h = header!(req, CloneGroupOffsetRequestHeader);
+    if let Err(e) = ferromq_model::validate::validate_group(&h.dest_group) {
+        return RemotingCommand::error(response_code::INVALID_PARAMETER, e.to_string());
+    }
     ctx.offsets
         .clone_group(&h.src_group, &h.dest_group, h.topic.as_deref());
     RemotingCommand::success()

@@ -12,6 +12,7 @@ use ferromq_protocol::{request_code as rc, RemotingCommand};
 use ferromq_remoting::Channel;
 
 use crate::context::BrokerContext;
+use crate::request_error::respond;
 
 const CODES: &[i32] = &[
     rc::UPDATE_AND_CREATE_TOPIC,
@@ -58,9 +59,9 @@ pub async fn process(
     req: RemotingCommand,
 ) -> RemotingCommand {
     let resp = match req.code {
-        rc::UPDATE_AND_CREATE_TOPIC => topic::create_topic(ctx, &req).await,
-        rc::UPDATE_AND_CREATE_TOPIC_LIST => topic::create_topic_list(ctx, &req).await,
-        rc::DELETE_TOPIC_IN_BROKER => topic::delete_topic(ctx, &req).await,
+        rc::UPDATE_AND_CREATE_TOPIC => respond(topic::create_topic(ctx, &req).await),
+        rc::UPDATE_AND_CREATE_TOPIC_LIST => respond(topic::create_topic_list(ctx, &req).await),
+        rc::DELETE_TOPIC_IN_BROKER => respond(topic::delete_topic(ctx, &req).await),
         rc::GET_ALL_TOPIC_CONFIG => topic::get_all_topic_config(ctx),
         rc::GET_TOPIC_CONFIG => topic::get_topic_config(ctx, &req),
         rc::GET_TOPIC_NAME_LIST => topic::get_topic_name_list(ctx),

@@ -13,6 +13,7 @@ use ferromq_protocol::{response_code, RemotingCommand};
 
 use crate::context::BrokerContext;
 use crate::processor::{header, ok_json};
+use crate::request_error::{self, RequestError, RequestResult};
 
 /// Parses Java's topic attribute syntax `+key=value,-key` onto `attrs`.
 fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<(), String> {
@@ -31,27 +32,29 @@ fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<
     Ok(())
 }
 
+/// Refuses names that are not topics, and the broker's own topics (Java's
+/// `validateSystemTopicWhenUpdateTopic`, on by default).
+fn check_user_topic(topic: &str) -> Result<(), RequestError> {
+    request_error::topic_name(topic)?;
+    if names::is_sys_topic(topic) && !names::is_retry_topic(topic) && !names::is_dlq_topic(topic) {
+        return Err(RequestError::invalid(format!(
+            "The topic[{topic}] is conflict with system topic."
+        )));
+    }
+    Ok(())
+}
+
+/// Stores a topic config, mapping refusals to INVALID_PARAMETER.
+fn put(ctx: &BrokerContext, cfg: TopicConfig) -> Result<bool, RequestError> {
+    ctx.topics
+        .put(cfg)
+        .map_err(|e| RequestError::invalid(e.to_string()))
+}
+
 /// UPDATE_AND_CREATE_TOPIC (17).
-pub async fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, CreateTopicRequestHeader);
-    if let Err(e) = ferromq_model::validate::validate_topic(&h.topic) {
-        return RemotingCommand::error(response_code::INVALID_PARAMETER, e.to_string());
-    }
-    if names::is_sys_topic(&h.topic)
-        && !names::is_retry_topic(&h.topic)
-        && !names::is_dlq_topic(&h.topic)
-    {
-        return RemotingCommand::error(
-            response_code::INVALID_PARAMETER,
-            format!("The topic[{}] is conflict with system topic.", h.topic),
-        );
-    }
-    if h.read_queue_nums < 0 || h.write_queue_nums < 0 {
-        return RemotingCommand::error(
-            response_code::INVALID_PARAMETER,
-            "queue nums must not be negative",
-        );
-    }
+pub async fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RequestResult {
+    let h: CreateTopicRequestHeader = req.decode_header()?;
+    check_user_topic(&h.topic)?;
     let mut cfg = ctx
         .topics
         .get(&h.topic)
@@ -66,58 +69,43 @@ pub async fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Re
     cfg.topic_sys_flag = h.topic_sys_flag.unwrap_or(0);
     cfg.order = h.order;
     if let Some(spec) = h.attributes.as_deref() {
-        if let Err(e) = apply_attributes(&mut cfg.attributes, spec) {
-            return RemotingCommand::error(response_code::INVALID_PARAMETER, e);
-        }
+        apply_attributes(&mut cfg.attributes, spec).map_err(RequestError::invalid)?;
     }
-    if ctx.topics.put(cfg) {
+    if put(ctx, cfg)? {
         ctx.register_now().await;
     }
-    RemotingCommand::success()
+    Ok(RemotingCommand::success())
 }
 
-/// UPDATE_AND_CREATE_TOPIC_LIST (18).
-pub async fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
-    let body: CreateTopicListRequestBody = match from_fastjson_slice(&req.body.to_bytes()) {
-        Ok(b) => b,
-        Err(e) => {
-            return RemotingCommand::error(response_code::SYSTEM_ERROR, format!("bad body: {e}"))
-        }
-    };
+/// UPDATE_AND_CREATE_TOPIC_LIST (18): all or nothing — every config is checked first.
+pub async fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RequestResult {
+    let body: CreateTopicListRequestBody = from_fastjson_slice(&req.body.to_bytes())
+        .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
     for cfg in &body.topic_config_list {
-        if let Err(e) = ferromq_model::validate::validate_topic(&cfg.topic_name) {
-            return RemotingCommand::error(response_code::INVALID_PARAMETER, e.to_string());
-        }
+        check_user_topic(&cfg.topic_name)?;
+        crate::topics::check_config(cfg).map_err(|e| RequestError::invalid(e.to_string()))?;
     }
     let mut changed = false;
     for cfg in body.topic_config_list {
-        changed |= ctx.topics.put(cfg);
+        changed |= put(ctx, cfg)?;
     }
     if changed {
         ctx.register_now().await;
     }
-    RemotingCommand::success()
+    Ok(RemotingCommand::success())
 }
 
 /// DELETE_TOPIC_IN_BROKER (215): the topic, its queues and its offsets.
-pub async fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, TopicRequestHeader);
-    if names::is_sys_topic(&h.topic)
-        && !names::is_retry_topic(&h.topic)
-        && !names::is_dlq_topic(&h.topic)
-    {
-        return RemotingCommand::error(
-            response_code::INVALID_PARAMETER,
-            format!("The topic[{}] is conflict with system topic.", h.topic),
-        );
-    }
+pub async fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RequestResult {
+    let h: TopicRequestHeader = req.decode_header()?;
+    check_user_topic(&h.topic)?;
     ctx.topics.delete(&h.topic);
     ctx.offsets.remove_topic(&h.topic);
     if let Err(e) = ctx.store.delete_topic(&h.topic) {
         tracing::warn!(topic = %h.topic, error = %e, "deleting the topic's queues failed");
     }
     ctx.register_now().await;
-    RemotingCommand::success()
+    Ok(RemotingCommand::success())
 }
 
 /// GET_ALL_TOPIC_CONFIG (21).
