@@ -27,6 +27,7 @@ pub mod processor;
 pub mod pull_hold;
 pub mod queue_locks;
 pub mod registration;
+pub mod repost;
 pub mod request_error;
 pub mod schedule;
 pub mod stats;

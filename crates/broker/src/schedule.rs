@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferromq_model::{names, DataVersion, DelayOffsetSerializeWrapper};
-use ferromq_protocol::message::properties::{keys, Properties};
+use ferromq_protocol::message::properties::Properties;
 use ferromq_protocol::message::record::MessageExt;
 use ferromq_store::{GetMessageStatus, MessageToStore, PutMessageStatus};
 use parking_lot::Mutex;
@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::context::BrokerContext;
 use crate::error::BrokerError;
 use crate::json_file;
+use crate::repost::{self, PutOutcome, RepostError};
 
 /// How often each level's queue is examined (Java: 100 ms).
 const TICK: Duration = Duration::from_millis(100);
@@ -62,14 +63,13 @@ impl DelayOffsets {
     }
 }
 
-/// Builds the message to deliver from a parked one: real topic and queue restored. As in
-/// Java, the stored property string is kept as it was (the consumer still sees `DELAY`,
-/// `REAL_TOPIC`, `REAL_QID`).
-pub fn restore(ext: &MessageExt, store_host: std::net::SocketAddr) -> Option<MessageToStore> {
+/// Builds the message to deliver from a parked one: real topic and queue restored (and
+/// checked, see [`crate::repost`]). As in Java, the stored property string is kept as it was
+/// (the consumer still sees `DELAY`, `REAL_TOPIC`, `REAL_QID`).
+pub fn restore(ctx: &BrokerContext, ext: &MessageExt) -> Result<MessageToStore, RepostError> {
     let props = Properties::parse_bytes(&ext.properties);
-    let topic = props.get(keys::REAL_TOPIC)?.to_string();
-    let queue_id = props.get(keys::REAL_QUEUE_ID)?.trim().parse().ok()?;
-    Some(MessageToStore {
+    let (topic, queue_id) = repost::real_target(&ctx.topics, &props)?;
+    Ok(MessageToStore {
         topic,
         queue_id,
         flag: ext.flag,
@@ -78,7 +78,7 @@ pub fn restore(ext: &MessageExt, store_host: std::net::SocketAddr) -> Option<Mes
         sys_flag: ext.sys_flag,
         born_timestamp: ext.born_timestamp,
         born_host: ext.born_host,
-        store_host,
+        store_host: ctx.store_host,
         reconsume_times: ext.reconsume_times,
         prepared_transaction_offset: ext.prepared_transaction_offset,
     })
@@ -126,31 +126,43 @@ fn deliver_level(ctx: &BrokerContext, level: i32, delay_ms: i64, now_ms: i64) ->
                     continue;
                 }
             };
-            if now_ms < ext.store_timestamp + delay_ms {
+            if now_ms < ext.store_timestamp.saturating_add(delay_ms) {
                 return delivered;
             }
-            match restore(&ext, ctx.store_host) {
-                Some(msg) => {
+            match restore(ctx, &ext) {
+                Ok(msg) => {
                     let put = ctx.store.put_message(&msg);
-                    if !put.status.is_stored() {
-                        // Disk full or shutting down: try again on a later tick.
-                        tracing::warn!(
-                            level,
-                            status = put.status.name(),
-                            "delivering a delayed message failed"
-                        );
-                        return delivered;
+                    match repost::classify(put.status) {
+                        PutOutcome::Stored => {
+                            if put.status == PutMessageStatus::PutOk {
+                                ctx.stats.record_put(&msg.topic, 1, msg.body.len() as u64);
+                            }
+                            delivered += 1;
+                        }
+                        PutOutcome::Retry => {
+                            // Disk full or shutting down: try again on a later tick.
+                            tracing::warn!(
+                                level,
+                                status = put.status.name(),
+                                "delivering a delayed message failed"
+                            );
+                            return delivered;
+                        }
+                        PutOutcome::Drop => {
+                            ctx.stats.record_dropped_repost();
+                            tracing::error!(
+                                level,
+                                queue_offset,
+                                status = put.status.name(),
+                                "a delayed message can never be stored; dropped"
+                            );
+                        }
                     }
-                    if put.status == PutMessageStatus::PutOk {
-                        ctx.stats.record_put(&msg.topic, 1, msg.body.len() as u64);
-                    }
-                    delivered += 1;
                 }
-                None => tracing::error!(
-                    level,
-                    queue_offset,
-                    "delayed message without REAL_TOPIC/REAL_QID dropped"
-                ),
+                Err(e) => {
+                    ctx.stats.record_dropped_repost();
+                    tracing::error!(level, queue_offset, error = %e, "delayed message dropped");
+                }
             }
             ctx.delay_offsets.set(level, queue_offset + 1);
         }

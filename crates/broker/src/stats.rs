@@ -23,6 +23,8 @@ pub struct BrokerStats {
     gets: AtomicU64,
     get_bytes: AtomicU64,
     topic_puts: RwLock<HashMap<String, Arc<AtomicU64>>>,
+    /// Parked messages (delay, timer) dropped because they could never be re-put.
+    dropped_reposts: AtomicU64,
     history: Mutex<VecDeque<Sample>>,
     topic_tps: Mutex<HashMap<String, (u64, f64)>>,
     day: Mutex<DayCounters>,
@@ -45,6 +47,16 @@ pub struct Tps {
 }
 
 impl BrokerStats {
+    /// Counts a parked message dropped by a re-put (see [`crate::repost`]).
+    pub fn record_dropped_repost(&self) {
+        self.dropped_reposts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Parked messages dropped since start.
+    pub fn dropped_reposts(&self) -> u64 {
+        self.dropped_reposts.load(Ordering::Relaxed)
+    }
+
     /// Counts `count` messages / `bytes` stored to `topic`.
     pub fn record_put(&self, topic: &str, count: u64, bytes: u64) {
         self.puts.fetch_add(count, Ordering::Relaxed);

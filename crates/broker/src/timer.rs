@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::context::BrokerContext;
 use crate::error::BrokerError;
 use crate::json_file;
+use crate::repost::{self, PutOutcome};
 
 const TICK: Duration = Duration::from_millis(100);
 /// Queue offsets are grouped in chunks to track the low-water mark cheaply.
@@ -343,55 +344,62 @@ fn dequeue(ctx: &BrokerContext, t: &TimerService, now_ms: i64) -> usize {
     };
     let mut delivered = 0;
     for p in due {
-        let ok = match ctx.store.message_by_phys_offset(p.phys_offset) {
-            Some((_, ext)) => match crate::schedule::restore(&ext, ctx.store_host) {
-                Some(mut msg) => {
-                    let mut props = Properties::parse(&msg.properties);
-                    props.insert(keys::TIMER_DEQUEUE_MS, now_ms.to_string());
-                    msg.properties = props.encode();
-                    let put = ctx.store.put_message(&msg);
-                    if put.status.is_stored() {
-                        ctx.stats.record_put(&msg.topic, 1, msg.body.len() as u64);
-                        true
-                    } else {
-                        // Try again later.
-                        tracing::warn!(
-                            status = put.status.name(),
-                            "delivering a timer message failed"
-                        );
-                        t.wheel
-                            .lock()
-                            .buckets
-                            .entry(now_sec + 1)
-                            .or_default()
-                            .push(p);
-                        continue;
-                    }
-                }
-                None => {
-                    tracing::error!(
-                        phys = p.phys_offset,
-                        "timer message without REAL_TOPIC dropped"
-                    );
-                    true
-                }
-            },
-            None => {
-                tracing::error!(
-                    phys = p.phys_offset,
-                    "timer message no longer in the CommitLog"
-                );
-                true
+        match deliver(ctx, &p, now_ms) {
+            PutOutcome::Retry => {
+                // The store cannot take it now (disk full): try again in a second.
+                t.wheel
+                    .lock()
+                    .buckets
+                    .entry(now_sec + 1)
+                    .or_default()
+                    .push(p);
+                continue;
             }
-        };
-        if ok {
-            delivered += 1;
-            t.pending.fetch_sub(1, Ordering::Relaxed);
-            t.delivered.fetch_add(1, Ordering::Relaxed);
-            t.wheel.lock().finish(p.queue_offset);
+            PutOutcome::Drop => ctx.stats.record_dropped_repost(),
+            PutOutcome::Stored => {}
         }
+        delivered += 1;
+        t.pending.fetch_sub(1, Ordering::Relaxed);
+        t.delivered.fetch_add(1, Ordering::Relaxed);
+        t.wheel.lock().finish(p.queue_offset);
     }
     delivered
+}
+
+/// Re-puts one due timer message to its real topic.
+fn deliver(ctx: &BrokerContext, p: &Pending, now_ms: i64) -> PutOutcome {
+    let Some((_, ext)) = ctx.store.message_by_phys_offset(p.phys_offset) else {
+        tracing::error!(
+            phys = p.phys_offset,
+            "timer message no longer in the CommitLog"
+        );
+        return PutOutcome::Drop;
+    };
+    let mut msg = match crate::schedule::restore(ctx, &ext) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(phys = p.phys_offset, error = %e, "timer message dropped");
+            return PutOutcome::Drop;
+        }
+    };
+    let mut props = Properties::parse(&msg.properties);
+    props.insert(keys::TIMER_DEQUEUE_MS, now_ms.to_string());
+    msg.properties = props.encode();
+    let put = ctx.store.put_message(&msg);
+    let outcome = repost::classify(put.status);
+    match outcome {
+        PutOutcome::Stored => ctx.stats.record_put(&msg.topic, 1, msg.body.len() as u64),
+        PutOutcome::Retry => tracing::warn!(
+            status = put.status.name(),
+            "delivering a timer message failed"
+        ),
+        PutOutcome::Drop => tracing::error!(
+            phys = p.phys_offset,
+            status = put.status.name(),
+            "a timer message can never be stored; dropped"
+        ),
+    }
+    outcome
 }
 
 /// Runs the timer every 100 ms and persists its mark every 10 s, until `stop`.

@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::BrokerContext;
 use crate::processor::header;
+use crate::repost::RepostError;
 
 const GROUP: &str = names::CID_SYS_RMQ_TRANS;
 const OP_TAG: &str = "d";
@@ -122,11 +123,14 @@ pub async fn end_transaction(ctx: &Arc<BrokerContext>, req: &RemotingCommand) ->
         return RemotingCommand::success();
     }
     if h.commit_or_rollback == transaction_resolution::COMMIT {
-        let Some(mut msg) = committed_message(&half, ctx.store_host) else {
-            return RemotingCommand::error(
-                response_code::SYSTEM_ERROR,
-                "half message lacks REAL_TOPIC/REAL_QID",
-            );
+        let mut msg = match committed_message(ctx, &half) {
+            Ok(m) => m,
+            Err(e) => {
+                return RemotingCommand::error(
+                    response_code::SYSTEM_ERROR,
+                    format!("the half message cannot be committed: {e}"),
+                )
+            }
         };
         msg.prepared_transaction_offset = h.commit_log_offset;
         let mut props = msg.properties.clone();
@@ -185,15 +189,18 @@ fn check_prepare_message(
     Ok(())
 }
 
-/// The real message of a committed half: real topic/queue, COMMIT type, REAL_* removed.
+/// The real message of a committed half: real topic/queue (checked, see [`crate::repost`]),
+/// COMMIT type, REAL_* removed.
 fn committed_message(
+    ctx: &BrokerContext,
     half: &MessageExt,
-    store_host: std::net::SocketAddr,
-) -> Option<MessageToStore> {
+) -> Result<MessageToStore, RepostError> {
     let mut props = Properties::parse_bytes(&half.properties);
-    let topic = props.remove(keys::REAL_TOPIC)?;
-    let queue_id = props.remove(keys::REAL_QUEUE_ID)?.trim().parse().ok()?;
-    Some(MessageToStore {
+    let (topic, queue_id) = crate::repost::real_target(&ctx.topics, &props)?;
+    props.remove(keys::REAL_TOPIC);
+    props.remove(keys::REAL_QUEUE_ID);
+    let store_host = ctx.store_host;
+    Ok(MessageToStore {
         topic,
         queue_id,
         flag: half.flag,

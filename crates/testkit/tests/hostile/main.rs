@@ -5,6 +5,8 @@
 //! The catalogue of what is refused and why is `docs/security.md`.
 
 mod names;
+mod permissions;
+mod system_topics;
 
 use std::path::{Path, PathBuf};
 
