@@ -81,6 +81,7 @@ impl Broker {
             broker_id: config.broker.broker_id,
             store: store.clone(),
             config: RwLock::new(config),
+            config_update: Default::default(),
         });
         // Persist the system topics a fresh broker creates.
         persist_tables(&ctx).await;

@@ -22,6 +22,8 @@ use crate::topics::TopicTable;
 pub struct BrokerContext {
     /// Live configuration (UPDATE_BROKER_CONFIG changes some keys at runtime).
     pub config: RwLock<BrokerConfig>,
+    /// Serialises UPDATE_BROKER_CONFIG requests (each parses outside `config`'s lock).
+    pub config_update: parking_lot::Mutex<()>,
     /// The message store.
     pub store: Arc<MessageStore>,
     pub topics: TopicTable,

@@ -1,19 +1,34 @@
 //! Long polling: pulls that found nothing wait here until a message arrives for their queue
 //! (the store's dispatcher calls [`PullHold::on_arrival`]) or their time is up (a periodic
 //! [`PullHold::due`] check). Woken pulls run again and answer through their channel.
+//!
+//! A parked pull keeps only its decoded header (never the request's body), and the number
+//! parked is bounded per connection and in total ([`crate::limits`]): past either bound the
+//! pull is answered at once instead of parked.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use ferromq_protocol::RemotingCommand;
+use ferromq_protocol::headers::PullMessageRequestHeader;
+use ferromq_protocol::SerializeType;
 use ferromq_remoting::Channel;
 use parking_lot::Mutex;
+
+use crate::limits::{MAX_HELD_PULLS, MAX_HELD_PULLS_PER_CHANNEL};
+
+/// What is needed to run a pull again and answer it: the header, not the frame.
+#[derive(Debug, Clone)]
+pub struct PullRequest {
+    pub header: PullMessageRequestHeader,
+    pub opaque: i32,
+    pub serialize_type: SerializeType,
+}
 
 /// A parked pull.
 pub struct HeldPull {
     pub channel: Channel,
-    pub request: RemotingCommand,
+    pub request: PullRequest,
     /// The queue offset the client asked for.
     pub offset: i64,
     /// When to answer even if nothing arrived.
@@ -22,28 +37,85 @@ pub struct HeldPull {
     pub tag_codes: Option<Vec<i32>>,
 }
 
-/// Parked pulls by topic and queue.
+/// Why a pull was not parked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HoldRefused {
+    /// The connection has [`MAX_HELD_PULLS_PER_CHANNEL`] pulls parked.
+    #[error("this connection has {MAX_HELD_PULLS_PER_CHANNEL} pulls parked already")]
+    ChannelFull,
+    /// The broker has [`MAX_HELD_PULLS`] pulls parked.
+    #[error("the broker has {MAX_HELD_PULLS} pulls parked already")]
+    BrokerFull,
+}
+
 #[derive(Default)]
+struct Held {
+    by_queue: HashMap<String, HashMap<i32, Vec<HeldPull>>>,
+    per_channel: HashMap<u64, usize>,
+}
+
+impl Held {
+    fn released(&mut self, pulls: &[HeldPull]) {
+        for p in pulls {
+            let id = p.channel.id();
+            if let Some(n) = self.per_channel.get_mut(&id) {
+                *n -= 1;
+                if *n == 0 {
+                    self.per_channel.remove(&id);
+                }
+            }
+        }
+    }
+}
+
+/// Parked pulls by topic and queue.
 pub struct PullHold {
-    held: Mutex<HashMap<String, HashMap<i32, Vec<HeldPull>>>>,
+    held: Mutex<Held>,
     count: AtomicUsize,
+    per_channel_limit: usize,
+    total_limit: usize,
+}
+
+impl Default for PullHold {
+    fn default() -> Self {
+        Self::with_limits(MAX_HELD_PULLS_PER_CHANNEL, MAX_HELD_PULLS)
+    }
 }
 
 impl PullHold {
-    /// An empty hold.
+    /// An empty hold with the default limits.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Parks a pull.
-    pub fn hold(&self, topic: &str, queue_id: i32, pull: HeldPull) {
+    /// An empty hold with the given limits (tests use small ones).
+    pub fn with_limits(per_channel: usize, total: usize) -> Self {
+        PullHold {
+            held: Mutex::new(Held::default()),
+            count: AtomicUsize::new(0),
+            per_channel_limit: per_channel,
+            total_limit: total,
+        }
+    }
+
+    /// Parks a pull, unless its connection or the broker holds too many already.
+    pub fn hold(&self, topic: &str, queue_id: i32, pull: HeldPull) -> Result<(), HoldRefused> {
         let mut held = self.held.lock();
-        let queues = match held.get_mut(topic) {
+        if self.count.load(Ordering::Relaxed) >= self.total_limit {
+            return Err(HoldRefused::BrokerFull);
+        }
+        let n = held.per_channel.entry(pull.channel.id()).or_insert(0);
+        if *n >= self.per_channel_limit {
+            return Err(HoldRefused::ChannelFull);
+        }
+        *n += 1;
+        let queues = match held.by_queue.get_mut(topic) {
             Some(q) => q,
-            None => held.entry(topic.to_string()).or_default(),
+            None => held.by_queue.entry(topic.to_string()).or_default(),
         };
         queues.entry(queue_id).or_default().push(pull);
         self.count.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// How many pulls are parked.
@@ -54,6 +126,16 @@ impl PullHold {
     /// Whether nothing is parked.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many pulls connection `channel_id` has parked.
+    pub fn held_by(&self, channel_id: u64) -> usize {
+        self.held
+            .lock()
+            .per_channel
+            .get(&channel_id)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A message with `tag_code` arrived in `topic`/`queue_id`, whose next offset is now
@@ -69,7 +151,7 @@ impl PullHold {
             return Vec::new();
         }
         let mut held = self.held.lock();
-        let Some(queues) = held.get_mut(topic) else {
+        let Some(queues) = held.by_queue.get_mut(topic) else {
             return Vec::new();
         };
         let Some(list) = queues.get_mut(&queue_id) else {
@@ -92,9 +174,10 @@ impl PullHold {
         if list.is_empty() {
             queues.remove(&queue_id);
             if queues.is_empty() {
-                held.remove(topic);
+                held.by_queue.remove(topic);
             }
         }
+        held.released(&woken);
         self.count.fetch_sub(woken.len(), Ordering::Relaxed);
         woken
     }
@@ -107,16 +190,15 @@ impl PullHold {
         }
         let mut held = self.held.lock();
         let mut woken = Vec::new();
-        let mut dropped = 0;
-        for (topic, queues) in held.iter_mut() {
+        let mut dropped = Vec::new();
+        for (topic, queues) in held.by_queue.iter_mut() {
             for (qid, list) in queues.iter_mut() {
                 let max = max_offset(topic, *qid);
                 let mut i = 0;
                 while i < list.len() {
                     let p = &list[i];
                     if p.channel.is_closed() {
-                        list.swap_remove(i);
-                        dropped += 1;
+                        dropped.push(list.swap_remove(i));
                     } else if now >= p.deadline || max > p.offset {
                         woken.push(list.swap_remove(i));
                     } else {
@@ -126,9 +208,11 @@ impl PullHold {
             }
             queues.retain(|_, l| !l.is_empty());
         }
-        held.retain(|_, q| !q.is_empty());
+        held.by_queue.retain(|_, q| !q.is_empty());
+        held.released(&woken);
+        held.released(&dropped);
         self.count
-            .fetch_sub(woken.len() + dropped, Ordering::Relaxed);
+            .fetch_sub(woken.len() + dropped.len(), Ordering::Relaxed);
         woken
     }
 
@@ -136,9 +220,11 @@ impl PullHold {
     pub fn drain(&self) -> Vec<HeldPull> {
         let mut held = self.held.lock();
         let all: Vec<HeldPull> = held
+            .by_queue
             .drain()
             .flat_map(|(_, q)| q.into_values().flatten())
             .collect();
+        held.per_channel.clear();
         self.count.store(0, Ordering::Relaxed);
         all
     }

@@ -226,10 +226,18 @@ pub fn requested_delivery(props: &str, now_ms: i64) -> Option<i64> {
         return v.trim().parse().ok();
     }
     if let Some(v) = find_property(props, keys::TIMER_DELAY_SEC) {
-        return v.trim().parse::<i64>().ok().map(|s| now_ms + s * 1000);
+        return v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(|s| now_ms.saturating_add(s.saturating_mul(1000)));
     }
     if let Some(v) = find_property(props, keys::TIMER_DELAY_MS) {
-        return v.trim().parse::<i64>().ok().map(|ms| now_ms + ms);
+        return v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(|ms| now_ms.saturating_add(ms));
     }
     None
 }
@@ -250,8 +258,8 @@ pub fn park(
             "accurate timer message is not enabled, timerWheelEnable is false",
         ));
     }
-    let max_ms = cfg.store.timer_max_delay_sec as i64 * 1000;
-    if deliver_ms - now_ms > max_ms {
+    let max_ms = (cfg.store.timer_max_delay_sec as i64).saturating_mul(1000);
+    if deliver_ms.saturating_sub(now_ms) > max_ms {
         return Err(RemotingCommand::error(
             response_code::MESSAGE_ILLEGAL,
             format!(
@@ -437,6 +445,15 @@ mod tests {
             Some(1250)
         );
         assert_eq!(requested_delivery("TAGS\u{1}a\u{2}", 1000), None);
+        // Values from the wire saturate instead of overflowing.
+        assert_eq!(
+            requested_delivery("TIMER_DELAY_SEC\u{1}9223372036854775807\u{2}", 1000),
+            Some(i64::MAX)
+        );
+        assert_eq!(
+            requested_delivery("TIMER_DELAY_MS\u{1}-9223372036854775808\u{2}", 1000),
+            Some(i64::MIN + 1000)
+        );
     }
 
     #[test]

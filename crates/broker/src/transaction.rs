@@ -317,9 +317,9 @@ pub fn check_pass(ctx: &BrokerContext, now: i64) -> usize {
             let immunity = props
                 .get(keys::CHECK_IMMUNITY_TIME_IN_SECONDS)
                 .and_then(|v| v.trim().parse::<i64>().ok())
-                .map(|s| s * 1000)
+                .map(|s| s.saturating_mul(1000))
                 .unwrap_or(timeout_ms);
-            if now - half.store_timestamp < immunity {
+            if now.saturating_sub(half.store_timestamp) < immunity {
                 // Later halves are younger still.
                 break 'walk;
             }

@@ -280,6 +280,15 @@ pub fn check_client_config(ctx: &BrokerContext, req: &RemotingCommand) -> Remoti
         }
     };
     if let Some(sub) = body.subscription_data {
+        if sub.sub_string.len() > limits::MAX_EXPRESSION_LEN {
+            return RemotingCommand::error(
+                response_code::SUBSCRIPTION_PARSE_FAILED,
+                format!(
+                    "the subscription expression is longer than {} bytes",
+                    limits::MAX_EXPRESSION_LEN
+                ),
+            );
+        }
         if sub.expression_type == ExpressionType::Sql92 {
             if !ctx.config.read().broker.enable_property_filter {
                 return RemotingCommand::error(

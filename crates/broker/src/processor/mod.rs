@@ -53,7 +53,7 @@ async fn dispatch(
         }
         rc::CONSUMER_SEND_MSG_BACK => send::consumer_send_msg_back(&ctx, &channel, req).await,
         rc::PULL_MESSAGE | rc::LITE_PULL_MESSAGE => {
-            return pull::pull_message(ctx, channel, req, true).await
+            return pull::pull_message(ctx, channel, req).await
         }
         rc::QUERY_CONSUMER_OFFSET => offset::query_consumer_offset(&ctx, &req),
         rc::UPDATE_CONSUMER_OFFSET => offset::update_consumer_offset(&ctx, &req),

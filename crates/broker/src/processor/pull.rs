@@ -14,50 +14,81 @@ use ferromq_store::GetMessageStatus;
 use crate::filtering::StoreFilter;
 
 use crate::context::BrokerContext;
-use crate::pull_hold::HeldPull;
+use crate::limits;
+use crate::pull_hold::{HeldPull, PullRequest};
+use crate::request_error::RequestError;
 
-/// Handles a pull. `allow_suspend` is false when a parked pull is re-run. Returns `None`
-/// when the pull was parked (its response is sent later).
+/// Handles a pull. Returns `None` when the pull was parked (its response is sent later).
 pub async fn pull_message(
     ctx: Arc<BrokerContext>,
     channel: Channel,
     req: RemotingCommand,
+) -> Option<RemotingCommand> {
+    let request = match req.decode_header::<PullMessageRequestHeader>() {
+        Ok(header) => PullRequest {
+            header,
+            opaque: req.opaque,
+            serialize_type: req.serialize_type,
+        },
+        Err(e) => return Some(RequestError::from(e).into_response()),
+    };
+    run(&ctx, &channel, request, true)
+}
+
+/// Runs a pull; `allow_suspend` is false when a parked pull is re-run.
+fn run(
+    ctx: &Arc<BrokerContext>,
+    channel: &Channel,
+    request: PullRequest,
     allow_suspend: bool,
 ) -> Option<RemotingCommand> {
-    match pull_once(&ctx, &channel, &req, allow_suspend) {
+    match pull_once(ctx, channel, &request.header, allow_suspend) {
         PullOutcome::Respond(r) => Some(r),
-        PullOutcome::Hold(held, topic, qid) => {
-            ctx.pull_hold.hold(&topic, qid, held);
-            None
+        PullOutcome::Hold {
+            offset,
+            deadline,
+            tag_codes,
+        } => {
+            let (topic, queue_id) = (request.header.topic.clone(), request.header.queue_id);
+            let held = HeldPull {
+                channel: channel.clone(),
+                request,
+                offset,
+                deadline,
+                tag_codes,
+            };
+            match ctx.pull_hold.hold(&topic, queue_id, held) {
+                Ok(()) => None,
+                // Busy, not "no message": Java clients back off on errors instead of
+                // pulling again at once.
+                Err(e) => Some(RemotingCommand::error(
+                    response_code::SYSTEM_BUSY,
+                    format!("[OVERLOAD] {e}"),
+                )),
+            }
         }
     }
 }
 
 enum PullOutcome {
     Respond(RemotingCommand),
-    Hold(HeldPull, String, i32),
+    Hold {
+        offset: i64,
+        deadline: Instant,
+        tag_codes: Option<Vec<i32>>,
+    },
 }
 
 fn respond(r: RemotingCommand) -> PullOutcome {
     PullOutcome::Respond(r)
 }
 
-macro_rules! pull_header {
-    ($req:expr) => {
-        match $req.decode_header::<PullMessageRequestHeader>() {
-            Ok(h) => h,
-            Err(e) => return respond(super::bad_header(e)),
-        }
-    };
-}
-
 fn pull_once(
     ctx: &BrokerContext,
     channel: &Channel,
-    req: &RemotingCommand,
+    h: &PullMessageRequestHeader,
     allow_suspend: bool,
 ) -> PullOutcome {
-    let h = pull_header!(req);
     if ctx.broker_permission() & PERM_READ == 0 {
         return respond(RemotingCommand::error(
             response_code::NO_PERMISSION,
@@ -107,7 +138,7 @@ fn pull_once(
         ));
     }
 
-    let subscription = match subscription_for(ctx, &h, group_cfg.consume_broadcast_enable) {
+    let subscription = match subscription_for(ctx, h, group_cfg.consume_broadcast_enable) {
         Ok(s) => s,
         Err(r) => return respond(r),
     };
@@ -158,7 +189,7 @@ fn pull_once(
         &h.topic,
         h.queue_id,
         h.queue_offset,
-        h.max_msg_nums.max(1) as usize,
+        max_msg_nums(ctx, h.max_msg_nums),
         max_bytes,
         Some(&filter),
     );
@@ -188,22 +219,20 @@ fn pull_once(
 
     let suspend = allow_suspend && pull_flag::has_suspend(h.sys_flag);
     if code == response_code::PULL_NOT_FOUND && suspend {
-        let cfg = ctx.config.read();
-        let wait_ms = if cfg.broker.long_polling_enable {
-            h.suspend_timeout_millis.max(0)
-        } else {
-            cfg.broker.short_polling_time_mills
+        let wait = {
+            let cfg = ctx.config.read();
+            suspend_for(
+                cfg.broker.long_polling_enable,
+                cfg.broker.short_polling_time_mills,
+                h.suspend_timeout_millis,
+            )
         };
-        drop(cfg);
-        let held = HeldPull {
-            channel: channel.clone(),
-            request: req.clone(),
+        commit_offset_if_asked(ctx, h, allow_suspend);
+        return PullOutcome::Hold {
             offset: h.queue_offset,
-            deadline: Instant::now() + Duration::from_millis(wait_ms as u64),
+            deadline: Instant::now() + wait,
             tag_codes: filter.wake_codes(),
         };
-        commit_offset_if_asked(ctx, &h, allow_suspend);
-        return PullOutcome::Hold(held, h.topic.clone(), h.queue_id);
     }
 
     let header = PullMessageResponseHeader {
@@ -232,7 +261,7 @@ fn pull_once(
             .record_get(&h.topic, count, result.buffer_total_size as u64);
         resp.body = Body::from_chunks(result.messages);
     }
-    commit_offset_if_asked(ctx, &h, allow_suspend);
+    commit_offset_if_asked(ctx, h, allow_suspend);
     respond(resp)
 }
 
@@ -245,6 +274,16 @@ fn subscription_for(
 ) -> Result<SubscriptionData, RemotingCommand> {
     if pull_flag::has_subscription(h.sys_flag) {
         let expr = h.subscription.as_deref().unwrap_or("*");
+        if expr.len() > limits::MAX_EXPRESSION_LEN {
+            return Err(RemotingCommand::error(
+                response_code::SUBSCRIPTION_PARSE_FAILED,
+                format!(
+                    "the subscription expression is longer than {} bytes, group: {}",
+                    limits::MAX_EXPRESSION_LEN,
+                    h.consumer_group
+                ),
+            ));
+        }
         let ty = match h.expression_type.as_deref() {
             None | Some("") | Some("TAG") => ExpressionType::Tag,
             Some("SQL92") => ExpressionType::Sql92,
@@ -311,6 +350,29 @@ fn commit_offset_if_asked(ctx: &BrokerContext, h: &PullMessageRequestHeader, fir
     }
 }
 
+/// How long a pull that found nothing is parked: the client's `suspendTimeoutMillis` under
+/// long polling, else the broker's short-polling time; never more than
+/// [`limits::MAX_SUSPEND`] (clients ask 15–30 s), never negative.
+fn suspend_for(long_polling: bool, short_polling_ms: i64, requested_ms: i64) -> Duration {
+    let ms = if long_polling {
+        requested_ms
+    } else {
+        short_polling_ms
+    };
+    Duration::from_millis(ms.max(0) as u64).min(limits::MAX_SUSPEND)
+}
+
+/// Messages per pull: at least one, at most what one pull can return anyway (Java's transfer
+/// limits, 32 hot / 8 cold by default), so a huge `maxMsgNums` cannot widen the store's scan.
+fn max_msg_nums(ctx: &BrokerContext, requested: i32) -> usize {
+    let cfg = &ctx.config.read().store;
+    let most = cfg
+        .max_transfer_count_on_message_in_memory
+        .max(cfg.max_transfer_count_on_message_in_disk)
+        .max(1) as usize;
+    (requested.max(1) as usize).min(most)
+}
+
 /// Re-runs woken pulls and answers them through their channels.
 pub fn wake(ctx: &Arc<BrokerContext>, woken: Vec<HeldPull>) {
     for held in woken {
@@ -318,14 +380,25 @@ pub fn wake(ctx: &Arc<BrokerContext>, woken: Vec<HeldPull>) {
         tokio::spawn(async move {
             let opaque = held.request.opaque;
             let ser = held.request.serialize_type;
-            if let Some(mut resp) =
-                pull_message(ctx, held.channel.clone(), held.request, false).await
-            {
+            if let Some(mut resp) = run(&ctx, &held.channel, held.request, false) {
                 resp.opaque = opaque;
                 resp.serialize_type = ser;
                 resp.flag |= ferromq_protocol::RESPONSE_FLAG;
                 let _ = held.channel.send(resp).await;
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suspension_is_clamped() {
+        assert_eq!(suspend_for(true, 1000, 15_000), Duration::from_secs(15));
+        assert_eq!(suspend_for(true, 1000, i64::MAX), limits::MAX_SUSPEND);
+        assert_eq!(suspend_for(true, 1000, i64::MIN), Duration::ZERO);
+        assert_eq!(suspend_for(false, 1000, 15_000), Duration::from_secs(1));
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! The catalogue of what is refused and why is `docs/security.md`.
 
+mod limits;
 mod names;
 mod permissions;
 mod system_topics;
@@ -176,3 +177,77 @@ pub fn assert_refused(r: &RemotingCommand, expected: i32) {
 }
 
 pub use code::*;
+
+/// A bare TCP connection speaking frames, for what a well-behaved client would not do
+/// (pipelining thousands of requests, never reading, oversized frames).
+pub struct RawConn {
+    pub stream: tokio::net::TcpStream,
+    buf: bytes::BytesMut,
+    next_opaque: i32,
+}
+
+impl RawConn {
+    /// Connects to `addr`.
+    pub async fn connect(addr: &str) -> RawConn {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        RawConn {
+            stream,
+            buf: bytes::BytesMut::new(),
+            next_opaque: 1,
+        }
+    }
+
+    /// Writes a request with a fresh opaque; returns the opaque.
+    pub async fn send(&mut self, mut cmd: RemotingCommand) -> i32 {
+        use tokio::io::AsyncWriteExt;
+        cmd.opaque = self.next_opaque;
+        self.next_opaque += 1;
+        let frame = ferromq_protocol::frame::encode(&cmd);
+        self.stream.write_all(&frame).await.expect("write");
+        cmd.opaque
+    }
+
+    /// The next response, or `None` if none arrives within `wait`.
+    pub async fn recv_response(&mut self, wait: std::time::Duration) -> Option<RemotingCommand> {
+        loop {
+            let r = self.recv(wait).await?;
+            if r.is_response() {
+                return Some(r);
+            }
+        }
+    }
+
+    /// The next frame, or `None` if none arrives within `wait` (or the peer closed).
+    pub async fn recv(&mut self, wait: std::time::Duration) -> Option<RemotingCommand> {
+        use tokio::io::AsyncReadExt;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(cmd) =
+                ferromq_protocol::frame::decode(&mut self.buf, 64 << 20).expect("frame")
+            {
+                return Some(cmd);
+            }
+            let n = tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf))
+                .await
+                .ok()?
+                .ok()?;
+            if n == 0 {
+                return None;
+            }
+        }
+    }
+
+    /// Sends a request and waits for its response (skipping other frames).
+    pub async fn call(&mut self, cmd: RemotingCommand) -> RemotingCommand {
+        let opaque = self.send(cmd).await;
+        loop {
+            let r = self
+                .recv(std::time::Duration::from_secs(10))
+                .await
+                .expect("a response");
+            if r.is_response() && r.opaque == opaque {
+                return r;
+            }
+        }
+    }
+}

@@ -21,9 +21,18 @@ pub fn get_broker_config(ctx: &BrokerContext) -> RemotingCommand {
 }
 
 /// Applies properties text to the live config (keys in `configBlackList` are refused).
+///
+/// The text is parsed and applied to a copy while only other updates wait (the body can be
+/// megabytes); the live config's write lock is held just for the swap, so sends and pulls
+/// reading the config never wait on a parse.
 pub fn update_broker_config(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
     let text = String::from_utf8_lossy(&req.body.to_bytes()).into_owned();
-    let result = ctx.config.write().update_from_properties(&text);
+    let _one_update_at_a_time = ctx.config_update.lock();
+    let mut next = ctx.config.read().clone();
+    let result = next.update_from_properties(&text);
+    if result.is_ok() {
+        *ctx.config.write() = next;
+    }
     match result {
         Ok(changed) => {
             tracing::info!(?changed, "broker config updated");
