@@ -155,3 +155,80 @@ async fn subscriptions_are_bounded() {
     assert_refused(&r, INVALID_PARAMETER);
     c.shutdown().await;
 }
+
+/// Properties longer than Java's 32767 are refused before they are parsed.
+#[tokio::test]
+async fn oversized_properties_are_refused() {
+    use ferromq_protocol::message::properties::Properties;
+    let c = TestCluster::start().await;
+    let topic = unique("Props");
+    c.create_topic(&topic, 1).await;
+    let mut p = Properties::new();
+    p.insert("k", "v".repeat(40_000));
+    let r = c
+        .call(ferromq_testkit::send_request_with(&topic, 0, "x", &p, 0))
+        .await;
+    assert_refused(&r, MESSAGE_ILLEGAL);
+    c.settle();
+    assert_eq!(
+        c.brokers[0].context().store.max_offset_in_queue(&topic, 0),
+        0
+    );
+    c.shutdown().await;
+}
+
+/// Queue counts are bounded: every per-queue request walks them.
+#[tokio::test]
+async fn queue_counts_are_bounded() {
+    let c = TestCluster::start().await;
+    let max = ferromq_broker::topics::MAX_QUEUE_NUMS;
+    assert_eq!(c.create_topic(&unique("Wide"), max).await.code, SUCCESS);
+    for n in [max + 1, i32::MAX, -1] {
+        assert_refused(&c.create_topic(&unique("Wide"), n).await, INVALID_PARAMETER);
+    }
+    c.shutdown().await;
+}
+
+/// Queue locks leave with their client: a closed connection releases them at once.
+#[tokio::test]
+async fn queue_locks_leave_with_their_client() {
+    let c = TestCluster::start().await;
+    let topic = unique("Ordered");
+    c.create_topic(&topic, 1).await;
+    let group = unique("ocg");
+    let mut conn = RawConn::connect(&c.broker_addr()).await;
+    let hb = crate::names::heartbeat(&group, &topic);
+    assert_eq!(conn.call(hb).await.code, SUCCESS);
+    // The heartbeat's client id is the one the lock request names.
+    let body = serde_json::json!({
+        "consumerGroup": group, "clientId": "127.0.0.1@hostile", "onlyThisBroker": true,
+        "mqSet": [ { "topic": topic, "brokerName": "broker-a", "queueId": 0 } ] });
+    let r = conn
+        .call(
+            RemotingCommand::request(rc::LOCK_BATCH_MQ)
+                .with_body(serde_json::to_vec(&body).unwrap()),
+        )
+        .await;
+    assert_eq!(r.code, SUCCESS);
+    let locks = &c.brokers[0].context().queue_locks;
+    assert_eq!(locks.len(), 1);
+    drop(conn);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !locks.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(locks.is_empty(), "released when the connection closed");
+    // Too many queues in one request.
+    let many: Vec<_> = (0..=ferromq_broker::limits::MAX_QUEUES_PER_LOCK_REQUEST as i32)
+        .map(|q| serde_json::json!({ "topic": topic, "brokerName": "broker-a", "queueId": q }))
+        .collect();
+    let body = serde_json::json!({ "consumerGroup": group, "clientId": "x", "mqSet": many });
+    let r = c
+        .call(
+            RemotingCommand::request(rc::LOCK_BATCH_MQ)
+                .with_body(serde_json::to_vec(&body).unwrap()),
+        )
+        .await;
+    assert_refused(&r, INVALID_PARAMETER);
+    c.shutdown().await;
+}
