@@ -24,8 +24,9 @@ use crate::error::ModelError;
 
 mod refs;
 
-/// Nesting deeper than this is treated as garbage and left for the JSON parser to reject.
-const MAX_DEPTH: usize = 512;
+/// Nesting deeper than this is treated as garbage and left for the JSON parser to reject
+/// (serde_json refuses anything past 127 levels). It also bounds the normalizer's recursion.
+const MAX_DEPTH: usize = 128;
 
 /// Rewrites fastjson output into standard JSON.
 ///
@@ -47,6 +48,9 @@ pub fn normalize(input: &str) -> Cow<'_, str> {
 }
 
 /// Normalizes `input` with [`normalize`], resolves `$ref` objects, and deserializes it.
+///
+/// Safe on hostile input: nesting stays within serde_json's limit of 127 levels before and
+/// after `$ref` expansion, and expansion copies at most 16 MiB (more references become `null`).
 pub fn from_fastjson<T: DeserializeOwned>(input: &str) -> Result<T, ModelError> {
     let text = normalize(input);
     if !text.contains("\"$ref\"") {
@@ -108,7 +112,7 @@ struct Normalizer<'a> {
     src: &'a str,
     pos: usize,
     out: String,
-    /// Drop whitespace instead of copying it (while rendering an object-valued key).
+    /// Drop whitespace instead of copying it: set while rendering an object-valued key.
     compact: bool,
     depth: usize,
 }
@@ -224,6 +228,9 @@ impl<'a> Normalizer<'a> {
         match self.peek()? {
             b'"' => self.double_quoted(),
             b'\'' => self.single_quoted(),
+            // An object-valued key inside another one: fastjson never writes it for RocketMQ
+            // types, and each level would double the escaping (2^depth bytes of output).
+            b'{' | b'[' if self.compact => None,
             b'{' | b'[' => {
                 // Render the key value compactly on its own, then quote it as a string.
                 let outer = std::mem::take(&mut self.out);
@@ -390,6 +397,56 @@ mod tests {
         }
         let deep = "[".repeat(MAX_DEPTH + 10);
         assert_eq!(normalize(&deep), deep.as_str());
+    }
+
+    #[test]
+    fn nested_object_keys_cannot_amplify_the_output() {
+        // Each level of object-in-object keys would double the escaping.
+        let mut doc = String::from("1");
+        for _ in 0..20 {
+            doc = format!("{{{doc}:1}}");
+        }
+        let out = normalize(&doc);
+        assert!(
+            out.len() <= 4 * doc.len(),
+            "{} bytes from {}",
+            out.len(),
+            doc.len()
+        );
+        assert!(from_fastjson::<Value>(&doc).is_err());
+        // One level, as ConsumeStats writes it, still works.
+        let v: Value = from_fastjson(r#"{{"k":[1,{"a":2}]}:{"x":{0:1}}}"#).unwrap();
+        assert_eq!(v, json!({r#"{"k":[1,{"a":2}]}"#: {"x": {"0": 1}}}));
+    }
+
+    #[test]
+    fn deep_documents_fail_cleanly_on_a_small_stack() {
+        let deep_refs = format!(
+            r#"{{"a":{}{{"$ref":"$.a"}}{}}}"#,
+            "[".repeat(120),
+            "]".repeat(120)
+        );
+        let docs = [
+            "[".repeat(100_000),
+            format!("{}{}", "{0:".repeat(50_000), "}".repeat(50_000)),
+            format!("{}1{}", "[".repeat(127), "]".repeat(127)),
+            deep_refs,
+        ];
+        // Request handlers run on tokio workers (2 MiB stacks); a debug build on half of
+        // that proves the margin.
+        std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                for doc in &docs {
+                    let _ = normalize(doc);
+                    if let Ok(v) = from_fastjson::<Value>(doc) {
+                        assert!(refs::tests::nesting(&v) <= refs::MAX_NESTING);
+                    }
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

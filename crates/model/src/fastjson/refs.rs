@@ -7,67 +7,100 @@ use serde_json::Value;
 
 /// Substitutions nested deeper than this are cut off (a `$ref` to an ancestor is a cycle).
 const MAX_EXPANSION_DEPTH: usize = 32;
-/// JSON nodes all substitutions together may copy; hostile documents (reference "bombs")
-/// get `null`s instead of exhausting memory.
-const MAX_COPIED_NODES: usize = 1_000_000;
+/// Deepest nesting a resolved document may reach: what serde_json's parser accepts (its
+/// recursion limit is 128). Deserializing, cloning and dropping a `Value` recurse once per
+/// level, so a document that expands deeper than it could be parsed would trade the parser's
+/// stack guard for a stack overflow later.
+pub(crate) const MAX_NESTING: usize = 127;
+/// Estimated bytes all substitutions of one document together may copy. Counting nodes alone
+/// is not enough: a thousand references to one long string copy the string a thousand times.
+pub(crate) const MAX_COPIED_BYTES: usize = 16 * 1024 * 1024;
 
-/// Replaces every `{"$ref": path}` object in `root`.
+/// Estimated heap cost of one JSON node besides its string contents.
+const NODE_COST: usize = std::mem::size_of::<Value>();
+/// Estimated cost of one object entry besides the key's bytes (the `String` and map slot).
+const ENTRY_COST: usize = 2 * std::mem::size_of::<String>();
+
+/// Replaces every `{"$ref": path}` object in `root`. References that are cycles, dangle, or
+/// would break the depth or copy bounds become `null`.
 pub(crate) fn resolve(root: &mut Value) {
     let snapshot = root.clone();
     let mut resolver = Resolver {
         root: &snapshot,
-        budget: MAX_COPIED_NODES,
+        budget: MAX_COPIED_BYTES,
     };
-    resolver.expand(root, 0);
+    resolver.expand(root, 0, 0);
 }
 
 struct Resolver<'r> {
     root: &'r Value,
+    /// Bytes substitutions may still copy.
     budget: usize,
 }
 
 impl Resolver<'_> {
-    fn expand(&mut self, value: &mut Value, depth: usize) {
+    /// Expands references in `value`, which sits below `nesting` containers, `refs` of them
+    /// substituted.
+    fn expand(&mut self, value: &mut Value, refs: usize, nesting: usize) {
         if let Some(path) = ref_path(value) {
-            *value = self.copy_target(&path, depth).unwrap_or(Value::Null);
+            *value = self
+                .copy_target(&path, refs, nesting)
+                .unwrap_or(Value::Null);
             if !value.is_null() {
-                self.expand(value, depth + 1);
+                self.expand(value, refs + 1, nesting);
             }
             return;
         }
+        // Never deeper than MAX_NESTING: parsed input is not, and substitutions are checked.
         match value {
-            Value::Object(map) => map.values_mut().for_each(|v| self.expand(v, depth)),
-            Value::Array(items) => items.iter_mut().for_each(|v| self.expand(v, depth)),
+            Value::Object(map) => map
+                .values_mut()
+                .for_each(|v| self.expand(v, refs, nesting + 1)),
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| self.expand(v, refs, nesting + 1)),
             _ => {}
         }
     }
 
-    fn copy_target(&mut self, path: &str, depth: usize) -> Option<Value> {
-        if depth >= MAX_EXPANSION_DEPTH {
+    fn copy_target(&mut self, path: &str, refs: usize, nesting: usize) -> Option<Value> {
+        if refs >= MAX_EXPANSION_DEPTH {
             return None;
         }
         let target = lookup(self.root, path)?;
-        self.budget = self.budget.checked_sub(count_nodes(target, self.budget)?)?;
+        let room = MAX_NESTING.checked_sub(nesting)?;
+        let cost = measure(target, self.budget, room)?;
+        self.budget -= cost;
         Some(target.clone())
     }
 }
 
-/// Nodes in `value`, or `None` once more than `limit`.
-fn count_nodes(value: &Value, limit: usize) -> Option<usize> {
-    let mut count = 0usize;
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        count += 1;
-        if count > limit {
-            return None;
-        }
+/// The estimated bytes of `value`, or `None` once they exceed `budget` or `value` nests
+/// deeper than `max_height` containers.
+fn measure(value: &Value, budget: usize, max_height: usize) -> Option<usize> {
+    let mut cost = 0usize;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, height)) = stack.pop() {
+        cost = cost.checked_add(NODE_COST)?;
         match v {
-            Value::Object(map) => stack.extend(map.values()),
-            Value::Array(items) => stack.extend(items.iter()),
+            Value::String(s) => cost = cost.checked_add(s.len())?,
+            Value::Object(map) if height < max_height => {
+                for (k, child) in map {
+                    cost = cost.checked_add(ENTRY_COST + k.len())?;
+                    stack.push((child, height + 1));
+                }
+            }
+            Value::Array(items) if height < max_height => {
+                stack.extend(items.iter().map(|child| (child, height + 1)));
+            }
+            Value::Object(_) | Value::Array(_) => return None,
             _ => {}
         }
+        if cost > budget {
+            return None;
+        }
     }
-    Some(count)
+    Some(cost)
 }
 
 fn ref_path(value: &Value) -> Option<String> {
@@ -126,7 +159,7 @@ fn split_name(s: &str) -> (String, &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -177,5 +210,50 @@ mod tests {
             resolved(r#"{"$ref":"$","k":1}"#),
             json!({"$ref": "$", "k": 1})
         );
+    }
+
+    /// Nesting of `value` in containers (a scalar is 0, `[]` is 1), without recursion.
+    pub(crate) fn nesting(value: &Value) -> usize {
+        let mut max = 0;
+        let mut stack = vec![(value, 0)];
+        while let Some((v, above)) = stack.pop() {
+            let children: Vec<&Value> = match v {
+                Value::Object(map) => map.values().collect(),
+                Value::Array(items) => items.iter().collect(),
+                _ => continue,
+            };
+            max = max.max(above + 1);
+            stack.extend(children.into_iter().map(|c| (c, above + 1)));
+        }
+        max
+    }
+
+    #[test]
+    fn expansion_never_nests_deeper_than_the_parser_allows() {
+        // A 100-deep list that refers to itself: each substitution would add 100 levels.
+        let text = format!(
+            r#"{{"a":{}{{"$ref":"$.a"}}{}}}"#,
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        let v = resolved(&text);
+        assert!(nesting(&v) <= MAX_NESTING, "nesting {}", nesting(&v));
+        // A shallow self-reference still expands, up to the bound.
+        let v = resolved(r#"{"a":{"b":{"$ref":"$.a"}}}"#);
+        let n = nesting(&v);
+        assert!(n > 10 && n <= MAX_NESTING, "nesting {n}");
+    }
+
+    #[test]
+    fn copies_are_bounded_in_bytes_not_just_nodes() {
+        let long = "x".repeat(64 * 1024);
+        let refs = vec![r#"{"$ref":"$.s"}"#; 1000].join(",");
+        let text = format!(r#"{{"s":"{long}","r":[{refs}]}}"#);
+        let v = resolved(&text);
+        let copies = v["r"].as_array().unwrap();
+        let copied: usize = copies.iter().filter_map(Value::as_str).map(str::len).sum();
+        assert!(copied <= MAX_COPIED_BYTES, "copied {copied} bytes");
+        assert!(copies[0].is_string(), "early references still resolve");
+        assert!(copies[999].is_null(), "late ones are cut off");
     }
 }
