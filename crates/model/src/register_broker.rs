@@ -23,8 +23,28 @@ use crate::static_topic::TopicQueueMappingInfo;
 use crate::topic_config::TopicConfig;
 use crate::topic_config_wrapper::TopicConfigAndMappingSerializeWrapper;
 
-/// Upper bound on the inflated size of a compressed body (a zlib bomb stops here).
-pub const MAX_INFLATED_BODY: u64 = 256 * 1024 * 1024;
+/// Default bound on the inflated size of a compressed body: a zlib bomb stops here. A broker
+/// with 300 000 topics inflates to about 15 MiB (≈ 50 bytes per topic).
+pub const MAX_INFLATED_BODY: u64 = 32 * 1024 * 1024;
+
+/// Bounds for decoding a body that came from the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Most bytes a compressed body may inflate to.
+    pub max_inflated: u64,
+    /// Most topics (and most static-topic mappings) the body may carry; the compressed form
+    /// is refused as soon as its count says more, before anything is decoded.
+    pub max_topics: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_inflated: MAX_INFLATED_BODY,
+            max_topics: usize::MAX,
+        }
+    }
+}
 
 /// `{"filterServerList":[],"topicConfigSerializeWrapper":{…}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,11 +70,27 @@ impl RegisterBrokerBody {
 
     /// Decodes a body; `compressed` is the request header's flag.
     pub fn decode(body: &[u8], compressed: bool) -> Result<Self, ModelError> {
+        Self::decode_with_limits(body, compressed, DecodeLimits::default())
+    }
+
+    /// [`decode`](Self::decode) within `limits`.
+    pub fn decode_with_limits(
+        body: &[u8],
+        compressed: bool,
+        limits: DecodeLimits,
+    ) -> Result<Self, ModelError> {
         if compressed {
-            Self::decode_compressed(body)
-        } else {
-            from_fastjson_slice(body)
+            return Self::decode_compressed_with_limits(body, limits);
         }
+        let decoded: Self = from_fastjson_slice(body)?;
+        let wrapper = &decoded.topic_config_serialize_wrapper;
+        check_count("topic count", wrapper.topic_config_table.len(), limits)?;
+        check_count(
+            "topic queue mapping count",
+            wrapper.topic_queue_mapping_info_map.len(),
+            limits,
+        )?;
+        Ok(decoded)
     }
 
     /// The zlib-compressed binary layout (always with the 5.x mapping section; older
@@ -79,7 +115,14 @@ impl RegisterBrokerBody {
 
     /// Decodes the compressed layout, with or without the 5.x mapping section.
     pub fn decode_compressed(body: &[u8]) -> Result<Self, ModelError> {
-        let mut input = ZlibDecoder::new(body).take(MAX_INFLATED_BODY);
+        Self::decode_compressed_with_limits(body, DecodeLimits::default())
+    }
+
+    fn decode_compressed_with_limits(
+        body: &[u8],
+        limits: DecodeLimits,
+    ) -> Result<Self, ModelError> {
+        let mut input = ZlibDecoder::new(body).take(limits.max_inflated);
         let mut result = Self::default();
         let wrapper = &mut result.topic_config_serialize_wrapper;
 
@@ -87,6 +130,7 @@ impl RegisterBrokerBody {
         wrapper.data_version = from_fastjson_slice(&data_version)?;
 
         let topic_count = read_len(&mut input, "topic count")?;
+        check_count("topic count", topic_count, limits)?;
         for _ in 0..topic_count {
             let block = read_block(&mut input, "topic config")?;
             let text = std::str::from_utf8(&block).map_err(ModelError::Utf8)?;
@@ -106,6 +150,7 @@ impl RegisterBrokerBody {
 
         let wrapper = &mut result.topic_config_serialize_wrapper;
         if let Some(mapping_count) = read_optional_len(&mut input, "topic queue mapping count")? {
+            check_count("topic queue mapping count", mapping_count, limits)?;
             for _ in 0..mapping_count {
                 let block = read_block(&mut input, "topic queue mapping")?;
                 let info: TopicQueueMappingInfo = from_fastjson_slice(&block)?;
@@ -116,6 +161,16 @@ impl RegisterBrokerBody {
         }
         Ok(result)
     }
+}
+
+fn check_count(what: &'static str, count: usize, limits: DecodeLimits) -> Result<(), ModelError> {
+    if count > limits.max_topics {
+        return Err(ModelError::InvalidLength {
+            what,
+            len: i64::try_from(count).unwrap_or(i64::MAX),
+        });
+    }
+    Ok(())
 }
 
 fn put_len(out: &mut Vec<u8>, len: usize) -> Result<(), ModelError> {
@@ -308,6 +363,85 @@ mod tests {
         assert!(matches!(
             RegisterBrokerBody::decode_compressed(b"not zlib"),
             Err(ModelError::Zlib(_))
+        ));
+    }
+
+    #[test]
+    fn limits_bound_inflation_and_topic_count() {
+        // A zlib bomb: a filter-server list claiming 1 GiB, then 64 MiB of zeros (64 KiB
+        // compressed). Inflation stops at the cap instead of reading it all.
+        let mut raw = Vec::new();
+        put_block(&mut raw, b"{}").unwrap();
+        put_len(&mut raw, 0).unwrap();
+        put_len(&mut raw, 1 << 30).unwrap();
+        let mut enc = ZlibEncoder::new(Vec::new(), Compression::best());
+        enc.write_all(&raw).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            enc.write_all(&zeros).unwrap();
+        }
+        let bomb = enc.finish().unwrap();
+        assert!(bomb.len() < 128 * 1024);
+        let truncated = |r: Result<RegisterBrokerBody, ModelError>| {
+            matches!(
+                r,
+                Err(ModelError::Truncated {
+                    what: "filter server list"
+                })
+            )
+        };
+        assert!(truncated(RegisterBrokerBody::decode(&bomb, true)));
+        let small = DecodeLimits {
+            max_inflated: 1 << 20,
+            max_topics: 1,
+        };
+        assert!(truncated(RegisterBrokerBody::decode_with_limits(
+            &bomb, true, small
+        )));
+
+        let two = sample();
+        for compressed in [false, true] {
+            let body = two.encode(compressed).unwrap();
+            let err = RegisterBrokerBody::decode_with_limits(&body, compressed, small).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ModelError::InvalidLength {
+                        what: "topic count",
+                        len: 2
+                    }
+                ),
+                "{err:?}"
+            );
+            let fits = DecodeLimits {
+                max_topics: 2,
+                ..small
+            };
+            assert_eq!(
+                RegisterBrokerBody::decode_with_limits(&body, compressed, fits).unwrap(),
+                two
+            );
+        }
+        // A count far beyond the data is refused before any topic is read.
+        let mut raw = Vec::new();
+        put_block(&mut raw, b"{}").unwrap();
+        raw.extend_from_slice(&i32::MAX.to_be_bytes());
+        let mut enc = ZlibEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(&raw).unwrap();
+        let lying = enc.finish().unwrap();
+        assert!(matches!(
+            RegisterBrokerBody::decode_with_limits(
+                &lying,
+                true,
+                DecodeLimits {
+                    max_topics: 100_000,
+                    ..small
+                }
+            ),
+            Err(ModelError::InvalidLength {
+                what: "topic count",
+                ..
+            })
         ));
     }
 
