@@ -51,6 +51,7 @@ pub fn options(config: &NamesrvConfig) -> NameServerOptions {
         broker_expired: std::time::Duration::from_millis(
             config.namesrv.broker_expired_millis.max(1000) as u64,
         ),
+        ..NameServerOptions::default()
     }
 }
 

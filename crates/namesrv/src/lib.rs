@@ -1,12 +1,14 @@
 //! FerroMQ NameServer: broker registration and liveness, topic routes, cluster info, KV config.
 //!
-//! - [`route_table`]: the routing state and its rules, pure and clock-driven.
+//! - [`route_table`]: the routing state and its rules and limits, pure and clock-driven.
+//! - [`checks`]: which broker, cluster and topic names and addresses may enter the tables.
 //! - [`kv_config`]: namespaced KV config persisted to `kvConfig.json`.
 //! - [`state`]: shared state, options and the monotonic clock.
 //! - [`processor`]: the request handler (one match over the NameServer codes).
 //!
 //! [`NameServer::run`] serves a listener and runs the liveness scan until shutdown.
 
+pub mod checks;
 pub mod kv_config;
 pub mod processor;
 pub mod route_table;

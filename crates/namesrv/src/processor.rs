@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use ferromq_model::fastjson::from_fastjson_slice;
+use ferromq_model::register_broker::DecodeLimits;
 use ferromq_model::{
     DataVersion, RegisterBrokerBody, TopicConfigAndMappingSerializeWrapper, TopicRouteData,
 };
@@ -11,6 +12,7 @@ use ferromq_protocol::{request_code as rc, response_code, version, RemotingComma
 use ferromq_remoting::{not_supported, Channel, RequestHandler, ResponseFuture};
 use serde_json::json;
 
+use crate::checks::Clip;
 use crate::state::NameServerState;
 
 /// The NameServer's [`RequestHandler`].
@@ -46,7 +48,23 @@ fn ok_json(value: &impl serde::Serialize) -> RemotingCommand {
 }
 
 fn bad_header(e: HeaderError) -> RemotingCommand {
-    RemotingCommand::error(response_code::SYSTEM_ERROR, e.to_string())
+    RemotingCommand::error(response_code::SYSTEM_ERROR, clipped(e))
+}
+
+/// An error as a remark of bounded length: decode errors may quote what they could not read,
+/// and a remark the client cannot take (over its frame limit) helps nobody.
+fn clipped(e: impl std::fmt::Display) -> String {
+    const MAX_REMARK: usize = 512;
+    let mut text = e.to_string();
+    if text.len() > MAX_REMARK {
+        let mut cut = MAX_REMARK;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 macro_rules! header {
@@ -73,7 +91,8 @@ async fn process(
                 &h.broker_name,
                 h.broker_id,
             );
-            tracing::info!(broker = %h.broker_name, addr = %h.broker_addr, id = h.broker_id, removed,
+            // Only a lookup: names that were never admitted miss.
+            tracing::info!(broker = ?Clip(&h.broker_name), addr = ?Clip(&h.broker_addr), id = h.broker_id, removed,
                 "broker unregistered");
             RemotingCommand::success()
         }
@@ -84,9 +103,18 @@ async fn process(
         rc::GET_BROKER_CLUSTER_INFO => ok_json(&state.routes.read().cluster_info()),
         rc::PUT_KV_CONFIG => {
             let h = header!(req, PutKvConfigRequestHeader);
-            let snapshot = state.kv.lock().put(&h.namespace, &h.key, &h.value);
-            state.persist_kv(snapshot).await;
-            RemotingCommand::success()
+            let put = state.kv.lock().put(&h.namespace, &h.key, &h.value);
+            match put {
+                Ok(generation) => {
+                    state.persist_kv(generation).await;
+                    RemotingCommand::success()
+                }
+                Err(e) => {
+                    tracing::warn!(namespace = ?Clip(&h.namespace), key = ?Clip(&h.key), client = %channel.remote_addr(),
+                        error = %e, "KV put refused");
+                    RemotingCommand::error(e.response_code(), e.to_string())
+                }
+            }
         }
         rc::GET_KV_CONFIG => {
             let h = header!(req, KvConfigKeyRequestHeader);
@@ -102,9 +130,9 @@ async fn process(
         }
         rc::DELETE_KV_CONFIG => {
             let h = header!(req, KvConfigKeyRequestHeader);
-            let snapshot = state.kv.lock().delete(&h.namespace, &h.key);
-            if let Some(s) = snapshot {
-                state.persist_kv(s).await;
+            let deleted = state.kv.lock().delete(&h.namespace, &h.key);
+            if let Some(generation) = deleted {
+                state.persist_kv(generation).await;
             }
             RemotingCommand::success()
         }
@@ -121,7 +149,8 @@ async fn process(
         rc::WIPE_WRITE_PERM_OF_BROKER => {
             let h = header!(req, BrokerNameRequestHeader);
             let n = state.routes.write().set_write_perm(&h.broker_name, false);
-            tracing::info!(broker = %h.broker_name, topics = n, "wiped write permission");
+            tracing::info!(broker = ?Clip(&h.broker_name), topics = n, client = %channel.remote_addr(),
+                "wiped write permission");
             RemotingCommand::success().with_header(&WipeWritePermOfBrokerResponseHeader {
                 wipe_topic_count: n,
             })
@@ -129,7 +158,8 @@ async fn process(
         rc::ADD_WRITE_PERM_OF_BROKER => {
             let h = header!(req, BrokerNameRequestHeader);
             let n = state.routes.write().set_write_perm(&h.broker_name, true);
-            tracing::info!(broker = %h.broker_name, topics = n, "restored write permission");
+            tracing::info!(broker = ?Clip(&h.broker_name), topics = n, client = %channel.remote_addr(),
+                "restored write permission");
             RemotingCommand::success()
                 .with_header(&AddWritePermOfBrokerResponseHeader { add_topic_count: n })
         }
@@ -148,17 +178,23 @@ async fn process(
             let h = header!(req, TopicRequestHeader);
             let body = req.body.to_bytes();
             if !body.is_empty() {
-                match from_fastjson_slice::<TopicRouteData>(&body) {
-                    Ok(route) => state
-                        .routes
-                        .write()
-                        .register_topic(&h.topic, route.queue_datas),
+                let route = match from_fastjson_slice::<TopicRouteData>(&body) {
+                    Ok(route) => route,
                     Err(e) => {
                         return RemotingCommand::error(
                             response_code::SYSTEM_ERROR,
-                            format!("bad route body: {e}"),
+                            format!("bad route body: {}", clipped(e)),
                         )
                     }
+                };
+                let registered = state
+                    .routes
+                    .write()
+                    .register_topic(&h.topic, route.queue_datas);
+                if let Err(e) = registered {
+                    tracing::warn!(topic = ?Clip(&h.topic), client = %channel.remote_addr(), error = %e,
+                        "topic registration refused");
+                    return RemotingCommand::error(e.response_code(), clipped(e));
                 }
             }
             RemotingCommand::success()
@@ -267,13 +303,19 @@ fn register_broker(
     let topics: TopicConfigAndMappingSerializeWrapper = if body.is_empty() {
         TopicConfigAndMappingSerializeWrapper::default()
     } else if req.version >= version::V3_0_11 {
-        match RegisterBrokerBody::decode(&body, h.compressed.unwrap_or(false)) {
+        let limits = DecodeLimits {
+            max_topics: state.options.route_limits.max_topics_per_broker,
+            ..DecodeLimits::default()
+        };
+        match RegisterBrokerBody::decode_with_limits(&body, h.compressed.unwrap_or(false), limits) {
             Ok(b) => b.topic_config_serialize_wrapper,
             Err(e) => {
+                tracing::warn!(broker = ?Clip(&h.broker_name), client = %channel.remote_addr(),
+                    error = %clipped(&e), "undecodable register body");
                 return RemotingCommand::error(
                     response_code::SYSTEM_ERROR,
-                    format!("bad register body: {e}"),
-                )
+                    format!("bad register body: {}", clipped(e)),
+                );
             }
         }
     } else {
@@ -283,7 +325,7 @@ fn register_broker(
             Err(e) => {
                 return RemotingCommand::error(
                     response_code::SYSTEM_ERROR,
-                    format!("bad register body: {e}"),
+                    format!("bad register body: {}", clipped(e)),
                 )
             }
         }
@@ -302,9 +344,22 @@ fn register_broker(
     };
     let now = state.now_ms();
     let result = state.routes.write().register_broker(registration, now);
-    let Some(result) = result else {
-        return RemotingCommand::success();
+    let result = match result {
+        Ok(Some(result)) => result,
+        Ok(None) => return RemotingCommand::success(),
+        Err(e) => {
+            tracing::warn!(broker = ?Clip(&h.broker_name), addr = ?Clip(&h.broker_addr), id = h.broker_id,
+                client = %channel.remote_addr(), error = %e, "broker registration refused");
+            return RemotingCommand::error(
+                e.response_code(),
+                format!("register broker failed: {}", clipped(e)),
+            );
+        }
     };
+    if result.skipped != Default::default() {
+        tracing::warn!(broker = %h.broker_name, addr = %h.broker_addr, skipped = %result.skipped,
+            "broker registered without some of its topics");
+    }
     tracing::debug!(broker = %h.broker_name, addr = %h.broker_addr, id = h.broker_id, "broker registered");
     let order_conf = state
         .kv

@@ -8,8 +8,8 @@ use ferromq_config::namesrv::NamesrvConfig;
 use ferromq_config::ConfigTable;
 use parking_lot::{Mutex, RwLock};
 
-use crate::kv_config::{persist, KvConfig, KvTables};
-use crate::route_table::RouteTable;
+use crate::kv_config::{persist, KvConfig, KvLimits};
+use crate::route_table::{RouteLimits, RouteTable};
 
 /// What the NameServer needs from its configuration.
 #[derive(Debug, Clone)]
@@ -22,6 +22,10 @@ pub struct NameServerOptions {
     pub scan_interval: Duration,
     /// Silence after which a broker is dead, unless it registered its own timeout (120 s).
     pub broker_expired: Duration,
+    /// Bounds on the KV store.
+    pub kv_limits: KvLimits,
+    /// Bounds on the route table.
+    pub route_limits: RouteLimits,
 }
 
 impl Default for NameServerOptions {
@@ -31,6 +35,8 @@ impl Default for NameServerOptions {
             order_message_enable: false,
             scan_interval: Duration::from_secs(10),
             broker_expired: Duration::from_secs(120),
+            kv_limits: KvLimits::default(),
+            route_limits: RouteLimits::default(),
         }
     }
 }
@@ -78,21 +84,31 @@ pub struct NameServerState {
     pub(crate) options: NameServerOptions,
     pub(crate) config: Arc<dyn ConfigAccess>,
     epoch: tokio::time::Instant,
-    persist_lock: tokio::sync::Mutex<()>,
+    /// The KV generation last written to disk; held while writing, so writes are serial.
+    kv_persisted: tokio::sync::Mutex<u64>,
+    /// How many times the KV file was written (coalescing makes this less than the changes).
+    kv_writes: std::sync::atomic::AtomicU64,
 }
 
 impl NameServerState {
     /// Builds the state, loading KV config from disk.
     pub fn new(options: NameServerOptions, config: Arc<dyn ConfigAccess>) -> Self {
         NameServerState {
-            routes: RwLock::new(RouteTable::with_default_timeout(
-                options.broker_expired.as_millis() as i64,
+            routes: RwLock::new(
+                RouteTable::with_default_timeout(
+                    i64::try_from(options.broker_expired.as_millis()).unwrap_or(i64::MAX),
+                )
+                .with_limits(options.route_limits),
+            ),
+            kv: Mutex::new(KvConfig::load(
+                options.kv_config_path.clone(),
+                options.kv_limits,
             )),
-            kv: Mutex::new(KvConfig::load(options.kv_config_path.clone())),
             options,
             config,
             epoch: tokio::time::Instant::now(),
-            persist_lock: tokio::sync::Mutex::new(()),
+            kv_persisted: tokio::sync::Mutex::new(0),
+            kv_writes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -117,18 +133,72 @@ impl NameServerState {
         removed.len()
     }
 
-    /// Writes KV tables to disk off the async threads, one write at a time, never holding
-    /// the data lock meanwhile.
-    pub(crate) async fn persist_kv(&self, tables: KvTables) {
+    /// Makes KV generation `generation` durable before returning, as Java's put does.
+    ///
+    /// Writes are serial and coalesced: whoever holds the write lock serializes the table as
+    /// it is then (under the KV lock, without copying it) and writes outside every lock, so a
+    /// change that a write already captured returns at once. A burst of puts costs a few
+    /// writes, not one full copy and one write each.
+    pub(crate) async fn persist_kv(&self, generation: u64) {
         let Some(path) = self.options.kv_config_path.clone() else {
             return;
         };
-        let _serial = self.persist_lock.lock().await;
-        let result = tokio::task::spawn_blocking(move || persist(&path, &tables)).await;
+        let mut persisted = self.kv_persisted.lock().await;
+        if *persisted >= generation {
+            return;
+        }
+        let (snapshot, json) = self.kv.lock().to_json();
+        self.kv_writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = tokio::task::spawn_blocking(move || persist(&path, &json)).await;
         match result {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => *persisted = snapshot,
             Ok(Err(e)) => tracing::error!(error = %e, "persisting KV config failed"),
             Err(e) => tracing::error!(error = %e, "persisting KV config panicked"),
         }
+    }
+
+    /// How many times the KV file has been written.
+    pub fn kv_writes(&self) -> u64 {
+        self.kv_writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Concurrent puts share writes: none copies the table, and the file ends up with all.
+    #[tokio::test]
+    async fn kv_writes_are_coalesced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kvConfig.json");
+        let state = Arc::new(NameServerState::new(
+            NameServerOptions {
+                kv_config_path: Some(path.clone()),
+                ..Default::default()
+            },
+            Arc::new(LiveConfig::default()),
+        ));
+        let puts: Vec<_> = (0..64)
+            .map(|i| {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let generation = state.kv.lock().put("NS", &format!("k{i}"), "v").unwrap();
+                    state.persist_kv(generation).await;
+                })
+            })
+            .collect();
+        for p in puts {
+            p.await.unwrap();
+        }
+        let writes = state.kv_writes();
+        assert!((1..=8).contains(&writes), "{writes} writes for 64 puts");
+        let reloaded = KvConfig::load(Some(path), KvLimits::default());
+        assert_eq!(reloaded.namespace("NS").map(|t| t.len()), Some(64));
+        // Nothing changed: nothing to write.
+        let current = state.kv.lock().to_json().0;
+        state.persist_kv(current).await;
+        assert_eq!(state.kv_writes(), writes);
     }
 }

@@ -15,6 +15,8 @@ use rand::{Rng, SeedableRng};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+mod limits;
+
 const T: Duration = Duration::from_secs(5);
 
 struct Running {
