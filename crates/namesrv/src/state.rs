@@ -85,7 +85,7 @@ pub struct NameServerState {
     pub(crate) config: Arc<dyn ConfigAccess>,
     epoch: tokio::time::Instant,
     /// The KV generation last written to disk; held while writing, so writes are serial.
-    kv_persisted: tokio::sync::Mutex<u64>,
+    kv_persisted: Arc<tokio::sync::Mutex<u64>>,
     /// How many times the KV file was written (coalescing makes this less than the changes).
     kv_writes: std::sync::atomic::AtomicU64,
 }
@@ -107,7 +107,7 @@ impl NameServerState {
             options,
             config,
             epoch: tokio::time::Instant::now(),
-            kv_persisted: tokio::sync::Mutex::new(0),
+            kv_persisted: Arc::new(tokio::sync::Mutex::new(0)),
             kv_writes: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -138,21 +138,27 @@ impl NameServerState {
     /// Writes are serial and coalesced: whoever holds the write lock serializes the table as
     /// it is then (under the KV lock, without copying it) and writes outside every lock, so a
     /// change that a write already captured returns at once. A burst of puts costs a few
-    /// writes, not one full copy and one write each.
+    /// writes, not one full copy and one write each. The write owns the lock, so a request
+    /// dropped mid-write cannot let a second write start on the same temporary file.
     pub(crate) async fn persist_kv(&self, generation: u64) {
         let Some(path) = self.options.kv_config_path.clone() else {
             return;
         };
-        let mut persisted = self.kv_persisted.lock().await;
+        let mut persisted = self.kv_persisted.clone().lock_owned().await;
         if *persisted >= generation {
             return;
         }
         let (snapshot, json) = self.kv.lock().to_json();
         self.kv_writes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let result = tokio::task::spawn_blocking(move || persist(&path, &json)).await;
+        let result = tokio::task::spawn_blocking(move || {
+            persist(&path, &json)?;
+            *persisted = snapshot;
+            Ok::<_, crate::kv_config::KvConfigError>(())
+        })
+        .await;
         match result {
-            Ok(Ok(())) => *persisted = snapshot,
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "persisting KV config failed"),
             Err(e) => tracing::error!(error = %e, "persisting KV config panicked"),
         }
