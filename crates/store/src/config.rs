@@ -220,7 +220,7 @@ impl StoreConfig {
         if level <= 0 {
             return store_timestamp;
         }
-        store_timestamp + self.delay_levels_ms[(level - 1) as usize] as i64
+        store_timestamp.saturating_add(self.delay_levels_ms[(level - 1) as usize] as i64)
     }
 
     /// Hours listed in `delete_when`.

@@ -84,9 +84,18 @@ pub struct ConsumeQueue {
     write: Mutex<()>,
 }
 
-/// `{root}/consumequeue/{topic}/{queueId}`.
-pub fn queue_dir(cq_root: &Path, topic: &str, queue_id: i32) -> PathBuf {
-    cq_root.join(topic).join(queue_id.to_string())
+/// `{root}/consumequeue/{topic}/{queueId}`, for a valid topic and queue id only (see
+/// [`crate::queue_name`]): anything else could name a path outside `cq_root`.
+pub fn queue_dir(cq_root: &Path, topic: &str, queue_id: i32) -> Result<PathBuf, StoreError> {
+    crate::queue_name::check_queue(topic, queue_id)?;
+    Ok(cq_root.join(topic).join(queue_id.to_string()))
+}
+
+/// Byte position of queue offset `index` in the queue's files, if it is one 20-byte entries
+/// can have (non-negative, and the position fits an `i64` as in Java).
+pub fn cq_position(index: i64) -> Option<u64> {
+    let pos = u64::try_from(index).ok()?.checked_mul(CQ_STORE_UNIT_SIZE)?;
+    (pos <= i64::MAX as u64).then_some(pos)
 }
 
 impl ConsumeQueue {
@@ -98,7 +107,7 @@ impl ConsumeQueue {
         queue_id: i32,
         file_size: u64,
     ) -> Result<Self, StoreError> {
-        let dir = queue_dir(cq_root, topic, queue_id);
+        let dir = queue_dir(cq_root, topic, queue_id)?;
         let files = MappedFileQueue::load(fs, &dir, file_size)?;
         Ok(ConsumeQueue {
             topic: topic.to_string(),
@@ -175,13 +184,20 @@ impl ConsumeQueue {
     }
 
     /// Adds the entry for queue offset `cq_offset`. Entries already present (replay during
-    /// recovery) are skipped.
+    /// recovery) are skipped. An impossible queue offset (negative, past what 20-byte entries
+    /// can address, or more than one file of entries beyond the queue's end) fails with
+    /// [`StoreError::BadRecord`]: padding up to it would write unbounded blank entries.
     pub fn put(&self, entry: CqEntry, cq_offset: i64) -> Result<(), StoreError> {
         let _g = self.write.lock();
-        if entry.phys_offset + entry.size as i64 <= self.max_phys_offset() {
+        if entry.phys_offset.saturating_add(entry.size as i64) <= self.max_phys_offset() {
             return Ok(());
         }
-        let expected = cq_offset as u64 * CQ_STORE_UNIT_SIZE;
+        let bad = |reason: String| StoreError::BadRecord {
+            phys_offset: entry.phys_offset,
+            reason,
+        };
+        let expected = cq_position(cq_offset)
+            .ok_or_else(|| bad(format!("queue offset {cq_offset} is out of range")))?;
         let file_size = self.files.file_size();
         let cur_end = self.files.max_offset();
         if self.files.is_empty() {
@@ -192,8 +208,15 @@ impl ConsumeQueue {
         } else if expected < cur_end {
             tracing::warn!(topic = %self.topic, queue = self.queue_id, expected, cur_end, "consume queue entry built twice");
             return Ok(());
+        } else if expected - cur_end > file_size {
+            return Err(bad(format!(
+                "queue offset {cq_offset} of {}/{} is {} entries past the queue's end",
+                self.topic,
+                self.queue_id,
+                (expected - cur_end) / CQ_STORE_UNIT_SIZE
+            )));
         }
-        // Pad up to the expected position (first file starting late, or a gap).
+        // Pad up to the expected position (first file starting late, or a small gap).
         loop {
             let end = self.files.max_offset();
             if end >= expected {
@@ -209,8 +232,10 @@ impl ConsumeQueue {
         }
         let f = self.writable_file()?;
         f.append(&entry.encode());
-        self.max_phys_offset
-            .store(entry.phys_offset + entry.size as i64, Ordering::Release);
+        self.max_phys_offset.store(
+            entry.phys_offset.saturating_add(entry.size as i64),
+            Ordering::Release,
+        );
         Ok(())
     }
 
@@ -224,10 +249,7 @@ impl ConsumeQueue {
 
     /// The entry at queue offset `index`, if written.
     pub fn entry(&self, index: i64) -> Option<CqEntry> {
-        if index < 0 {
-            return None;
-        }
-        let off = index as u64 * CQ_STORE_UNIT_SIZE;
+        let off = cq_position(index)?;
         let f = self.files.find(off)?;
         let b = f.slice(off - f.start_offset(), CQ_STORE_UNIT_SIZE as usize)?;
         Some(CqEntry::decode(b))

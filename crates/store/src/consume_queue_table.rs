@@ -9,6 +9,7 @@ use parking_lot::RwLock;
 use crate::consume_queue::ConsumeQueue;
 use crate::error::StoreError;
 use crate::io::FileSystem;
+use crate::queue_name::{check_queue, check_topic, parse_queue_dir_name};
 
 type Queues = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 
@@ -22,28 +23,30 @@ pub struct ConsumeQueueTable {
 }
 
 impl ConsumeQueueTable {
-    /// Opens every `consumequeue/{topic}/{queueId}` directory.
+    /// Opens every `consumequeue/{topic}/{queueId}` directory. Entries that no valid queue
+    /// could have created (a foreign topic name, a queue directory not named by its canonical
+    /// id, a plain file) are left alone with a warning: the store never opens, writes or
+    /// deletes them.
     pub fn load(fs: Arc<dyn FileSystem>, root: &Path, file_size: u64) -> Result<Self, StoreError> {
         fs.create_dir_all(root)
             .map_err(|e| StoreError::io(root, e))?;
         let mut queues: Queues = HashMap::new();
         for topic_dir in fs.list_dir(root).map_err(|e| StoreError::io(root, e))? {
-            let Some(topic) = topic_dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .map(str::to_string)
-            else {
+            let Some(topic) = valid_topic_dir(&topic_dir) else {
                 continue;
             };
-            for qdir in fs
-                .list_dir(&topic_dir)
-                .map_err(|e| StoreError::io(&topic_dir, e))?
-            {
-                let Some(qid) = qdir
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.parse::<i32>().ok())
-                else {
+            let qdirs = match fs.list_dir(&topic_dir) {
+                Ok(q) => q,
+                Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                    tracing::warn!(path = %topic_dir.display(), "ignoring a file in consumequeue/");
+                    continue;
+                }
+                Err(e) => return Err(StoreError::io(&topic_dir, e)),
+            };
+            for qdir in qdirs {
+                let name = qdir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let Some(qid) = parse_queue_dir_name(name) else {
+                    tracing::warn!(path = %qdir.display(), "ignoring a foreign entry in a topic's consume queue directory");
                     continue;
                 };
                 let cq = ConsumeQueue::load(fs.clone(), root, &topic, qid, file_size)?;
@@ -66,7 +69,8 @@ impl ConsumeQueueTable {
         self.queues.read().get(topic)?.get(&queue_id).cloned()
     }
 
-    /// The queue, created empty if missing.
+    /// The queue, created empty if missing. Fails with [`StoreError::InvalidTopic`] /
+    /// [`StoreError::InvalidQueueId`] for names that cannot be a queue directory.
     pub fn find_or_create(
         &self,
         topic: &str,
@@ -75,6 +79,7 @@ impl ConsumeQueueTable {
         if let Some(q) = self.find(topic, queue_id) {
             return Ok(q);
         }
+        check_queue(topic, queue_id)?;
         let mut w = self.queues.write();
         if let Some(q) = w.get(topic).and_then(|m| m.get(&queue_id)) {
             return Ok(q.clone());
@@ -118,8 +123,11 @@ impl ConsumeQueueTable {
         self.queues.read().keys().cloned().collect()
     }
 
-    /// Deletes a topic's queues and their files.
+    /// Deletes a topic's queues and their files: `consumequeue/{topic}` and nothing else.
+    /// Fails with [`StoreError::InvalidTopic`], touching nothing, for a name that is not one
+    /// plain component (such a directory was never created nor loaded).
     pub fn remove_topic(&self, topic: &str) -> Result<bool, StoreError> {
+        check_topic(topic).map_err(|reason| StoreError::invalid_topic(topic, reason))?;
         let removed = self.queues.write().remove(topic);
         let Some(m) = removed else {
             return Ok(false);
@@ -141,5 +149,20 @@ impl ConsumeQueueTable {
             self.remove_topic(&t)?;
         }
         Ok(())
+    }
+}
+
+/// The topic a directory under `consumequeue/` stands for, if its name is a valid topic.
+fn valid_topic_dir(path: &Path) -> Option<String> {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        tracing::warn!(path = %path.display(), "ignoring a non-UTF-8 entry in consumequeue/");
+        return None;
+    };
+    match check_topic(name) {
+        Ok(()) => Some(name.to_string()),
+        Err(reason) => {
+            tracing::warn!(path = %path.display(), %reason, "ignoring a directory that is not a valid topic in consumequeue/");
+            None
+        }
     }
 }

@@ -64,7 +64,8 @@ fn tag_code_of(
         if let Some(level) = p.delay.and_then(|l| l.trim().parse::<i32>().ok()) {
             let level = level.min(delay_levels_ms.len() as i32);
             if level > 0 {
-                return store_timestamp + delay_levels_ms[(level - 1) as usize] as i64;
+                return store_timestamp
+                    .saturating_add(delay_levels_ms[(level - 1) as usize] as i64);
             }
         }
     }
@@ -129,6 +130,14 @@ pub struct Dispatcher {
     reput_offset: AtomicU64,
     last_store_timestamp: AtomicI64,
     dispatched: AtomicU64,
+    /// Records skipped because they cannot be dispatched (see [`Dispatcher::dispatch`]).
+    skipped: AtomicU64,
+    /// Records whose index keys could not be written (the ConsumeQueue entry was).
+    index_skipped: AtomicU64,
+    /// Rounds that failed on a transient error (disk full, I/O) and were retried.
+    retries: AtomicU64,
+    skip_log: LogThrottle,
+    index_log: LogThrottle,
     /// Set while the dispatcher thread is (about to be) parked: appenders unpark it only
     /// then, instead of paying a futex wake-up on every append.
     idle: AtomicBool,
@@ -157,6 +166,11 @@ impl Dispatcher {
             reput_offset: AtomicU64::new(0),
             last_store_timestamp: AtomicI64::new(0),
             dispatched: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            index_skipped: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            skip_log: LogThrottle::default(),
+            index_log: LogThrottle::default(),
             idle: AtomicBool::new(false),
         }
     }
@@ -186,8 +200,59 @@ impl Dispatcher {
         self.dispatched.load(Ordering::Relaxed)
     }
 
-    /// Dispatches one record: CQ entry (if not a transaction half), index keys, arrival.
-    pub fn dispatch(&self, v: &RecordView<'_>, notify: bool) -> Result<(), StoreError> {
+    /// Records skipped because they could not be dispatched, since start.
+    pub fn skipped_count(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// Records left out of the index (their ConsumeQueue entry was written), since start.
+    pub fn index_skipped_count(&self) -> u64 {
+        self.index_skipped.load(Ordering::Relaxed)
+    }
+
+    /// Dispatch rounds retried after a transient failure, since start.
+    pub fn retry_count(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Dispatches the record found at CommitLog offset `at`: its ConsumeQueue entry (unless
+    /// it is a transaction half), its index keys, the arrival callback.
+    ///
+    /// Only a transient failure (disk full, an I/O error that may clear) is returned, and
+    /// nothing of the record is lost by retrying it later. A record that cannot be dispatched
+    /// because of what it contains (a topic that cannot name a queue, an impossible queue
+    /// offset, a physical offset field that is not its position) would fail forever and stop
+    /// every queue behind it: it is logged, counted and skipped. Index trouble never holds
+    /// up the queues (Java likewise builds no index entry when it has no index file).
+    pub fn dispatch(&self, v: &RecordView<'_>, at: u64, notify: bool) -> Result<(), StoreError> {
+        match self.dispatch_record(v, at, notify) {
+            Ok(()) => Ok(()),
+            Err(e) if is_transient(&e) => Err(e),
+            Err(e) => {
+                let n = self.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                if self.skip_log.allow() {
+                    tracing::error!(
+                        offset = at,
+                        topic = %crate::queue_name::shorten(&text(v.topic)),
+                        queue_id = v.queue_id,
+                        error = %e,
+                        skipped_total = n,
+                        "record cannot be dispatched: skipped"
+                    );
+                }
+                self.finish(v);
+                Ok(())
+            }
+        }
+    }
+
+    fn dispatch_record(&self, v: &RecordView<'_>, at: u64, notify: bool) -> Result<(), StoreError> {
+        if u64::try_from(v.physical_offset).ok() != Some(at) {
+            return Err(StoreError::BadRecord {
+                phys_offset: at as i64,
+                reason: format!("its physical offset field says {}", v.physical_offset),
+            });
+        }
         let topic: Cow<'_, str> = text(v.topic);
         let props_text: Cow<'_, str> = text(v.properties);
         let props = DispatchProps::scan(&props_text);
@@ -218,19 +283,29 @@ impl Dispatcher {
             }
         }
         if let Some(index) = &self.index {
-            index.build(&IndexRequest {
+            let req = IndexRequest {
                 topic: &topic,
                 phys_offset: v.physical_offset,
                 store_timestamp: v.store_timestamp,
                 sys_flag: v.sys_flag,
                 keys: props.keys,
                 uniq_key: props.uniq,
-            })?;
+            };
+            if let Err(e) = index.build(&req) {
+                let n = self.index_skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                if self.index_log.allow() {
+                    tracing::error!(offset = at, error = %e, skipped_total = n, "record left out of the index");
+                }
+            }
         }
+        self.finish(v);
+        Ok(())
+    }
+
+    fn finish(&self, v: &RecordView<'_>) {
         self.last_store_timestamp
             .store(v.store_timestamp, Ordering::Release);
         self.dispatched.fetch_add(1, Ordering::Relaxed);
-        Ok(())
     }
 
     /// Dispatches every published record past the reput offset. Returns how many.
@@ -260,7 +335,7 @@ impl Dispatcher {
             while p < wrote {
                 match scan_record(buf, p, false) {
                     Scanned::Record(v) => {
-                        self.dispatch(&v, true)?;
+                        self.dispatch(&v, file.start_offset() + p as u64, true)?;
                         p += v.total_size();
                         self.set_reput_offset(file.start_offset() + p as u64);
                         n += 1;
@@ -295,9 +370,11 @@ impl Dispatcher {
     /// itself idle and the next append wakes it at once (low latency for sparse traffic).
     pub fn run(&self, log: &CommitLog, stop: &AtomicBool) {
         let mut quiet_rounds = 0u32;
+        let mut backoff = RETRY_MIN;
         loop {
             match self.catch_up(log) {
                 Ok(0) => {
+                    backoff = RETRY_MIN;
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
@@ -314,16 +391,68 @@ impl Dispatcher {
                     std::thread::park_timeout(Duration::from_millis(1));
                     self.idle.store(false, Ordering::SeqCst);
                 }
-                Ok(_) => quiet_rounds = 0,
+                Ok(_) => {
+                    quiet_rounds = 0;
+                    backoff = RETRY_MIN;
+                }
                 Err(e) => {
-                    tracing::error!(error = %e, "dispatch failed, retrying");
+                    let n = self.retries.fetch_add(1, Ordering::Relaxed) + 1;
+                    if self.skip_log.allow() {
+                        tracing::error!(error = %e, offset = self.reput_offset(), retries = n, "dispatch failed, retrying");
+                    }
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
-                    std::thread::sleep(Duration::from_millis(100));
+                    // Parked, not slept: shutdown unparks us at once.
+                    std::thread::park_timeout(backoff);
+                    backoff = (backoff * 2).min(RETRY_MAX);
                 }
             }
         }
+    }
+}
+
+/// First and longest pause between retries of a failing dispatch.
+const RETRY_MIN: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// Whether a dispatch failure may clear by itself (space freed, I/O recovered), so the record
+/// must be retried rather than skipped.
+fn is_transient(e: &StoreError) -> bool {
+    match e {
+        StoreError::DiskFull { .. } => true,
+        StoreError::Io { source, .. } => matches!(
+            source.raw_os_error(),
+            Some(
+                libc::EIO
+                    | libc::ENOMEM
+                    | libc::EMFILE
+                    | libc::ENFILE
+                    | libc::EAGAIN
+                    | libc::EINTR
+                    | libc::EBUSY
+                    | libc::EROFS
+            )
+        ),
+        _ => false,
+    }
+}
+
+/// Lets a repeated error be logged at most once a second.
+#[derive(Debug, Default)]
+struct LogThrottle {
+    last_ms: AtomicI64,
+}
+
+impl LogThrottle {
+    fn allow(&self) -> bool {
+        let now = crate::store::now_millis();
+        let last = self.last_ms.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= 1000
+            && self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 }
 

@@ -29,6 +29,19 @@ pub enum StoreError {
     NotWriteable(String),
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A topic that cannot name a ConsumeQueue directory (see [`crate::queue_name`]).
+    #[error("topic {topic:?} cannot name a consume queue: {reason}")]
+    InvalidTopic {
+        topic: String,
+        reason: crate::queue_name::InvalidName,
+    },
+    /// A negative queue id.
+    #[error("queue id {queue_id} of topic {topic:?} cannot name a consume queue")]
+    InvalidQueueId { topic: String, queue_id: i32 },
+    /// A CommitLog record whose fields cannot be dispatched (its queue offset or physical
+    /// offset is impossible). The record itself is at fault: retrying cannot help.
+    #[error("record at {phys_offset} cannot be dispatched: {reason}")]
+    BadRecord { phys_offset: i64, reason: String },
 }
 
 impl StoreError {
@@ -39,6 +52,26 @@ impl StoreError {
             Some(libc::ENOSPC) | Some(libc::EDQUOT) => StoreError::DiskFull { path, source },
             _ => StoreError::Io { path, source },
         }
+    }
+
+    /// An [`StoreError::InvalidTopic`] for `topic` (shortened for messages).
+    pub fn invalid_topic(topic: &str, reason: crate::queue_name::InvalidName) -> Self {
+        StoreError::InvalidTopic {
+            topic: crate::queue_name::shorten(topic),
+            reason,
+        }
+    }
+
+    /// Whether the error lies in the input (a name, a record) rather than in the disk or the
+    /// store's state: the same input fails again however often it is retried.
+    pub fn is_caused_by_input(&self) -> bool {
+        matches!(
+            self,
+            StoreError::InvalidTopic { .. }
+                | StoreError::InvalidQueueId { .. }
+                | StoreError::BadRecord { .. }
+                | StoreError::InvalidArgument(_)
+        )
     }
 
     /// Whether this error means the disk (or quota) is full.

@@ -16,6 +16,8 @@ use crate::io::{DataFile, DiskUsage, FileSystem};
 pub struct Faults {
     /// Creating (and preallocating) a new data file fails with ENOSPC.
     pub enospc_on_create: AtomicBool,
+    /// Creating a new data file under this directory fails with ENOSPC (e.g. only `index/`).
+    pub enospc_on_create_in: Mutex<Option<PathBuf>>,
     /// Syncing a data file range fails with EIO.
     pub eio_on_sync: AtomicBool,
     /// Whole-file writes (checkpoint, config files) fail with EIO.
@@ -86,7 +88,13 @@ impl FileSystem for FaultyFs {
     }
     fn open_data_file(&self, path: &Path, len: u64, create: bool) -> io::Result<Arc<dyn DataFile>> {
         if create && !self.inner.exists(path) {
-            if self.faults.enospc_on_create.load(Ordering::SeqCst) {
+            let in_dir = self
+                .faults
+                .enospc_on_create_in
+                .lock()
+                .as_ref()
+                .is_some_and(|d| path.starts_with(d));
+            if in_dir || self.faults.enospc_on_create.load(Ordering::SeqCst) {
                 return Err(err(libc::ENOSPC));
             }
             self.faults.creates.fetch_add(1, Ordering::SeqCst);

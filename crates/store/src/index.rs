@@ -47,7 +47,13 @@ pub struct IndexStore {
     files: RwLock<Vec<Arc<IndexFile>>>,
     /// Records at or below this physical offset are already indexed.
     indexed_through: AtomicI64,
+    /// When creating a file last failed (ms, 0 = never): creation is not retried for every
+    /// record while the disk is full, only once per [`CREATE_RETRY_MS`].
+    create_failed_at: AtomicI64,
 }
+
+/// Pause after a failed index file creation before the next attempt.
+const CREATE_RETRY_MS: i64 = 1000;
 
 impl IndexStore {
     /// Opens the files in `dir`.
@@ -95,6 +101,7 @@ impl IndexStore {
             entries,
             files: RwLock::new(files),
             indexed_through: AtomicI64::new(through),
+            create_failed_at: AtomicI64::new(0),
         })
     }
 
@@ -159,11 +166,18 @@ impl IndexStore {
                 return Ok(f.clone());
             }
         }
+        let now = now_millis();
+        let failed_at = self.create_failed_at.load(Ordering::Acquire);
+        if failed_at != 0 && now.saturating_sub(failed_at) < CREATE_RETRY_MS {
+            return Err(StoreError::NotWriteable(
+                "no writable index file: creating one failed less than a second ago".into(),
+            ));
+        }
         let mut files = self.files.write();
         let prev = files
             .last()
             .map(|f| (f.end_phys_offset(), f.end_timestamp()));
-        let mut ms = now_millis().max(now_hint);
+        let mut ms = now.max(now_hint);
         let mut path = self.dir.join(index_file_name(ms));
         while self.fs.exists(&path) || files.iter().any(|f| f.path() == path) {
             ms += 1;
@@ -176,7 +190,9 @@ impl IndexStore {
             self.entries,
             true,
             prev,
-        )?;
+        )
+        .inspect_err(|_| self.create_failed_at.store(now, Ordering::Release))?;
+        self.create_failed_at.store(0, Ordering::Release);
         if let Some(full) = files.last() {
             // The full file will not change any more: make it durable now.
             if let Err(e) = full.flush() {

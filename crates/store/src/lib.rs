@@ -8,7 +8,8 @@
 //!   the mapping, end-of-file blanks). [`queue_offsets`]: next queue offset per topic-queue.
 //! - [`mapped_file`] / [`mapped_file_queue`]: fixed-size mapped files named by start offset,
 //!   lock-free reads as zero-copy `Bytes`.
-//! - [`consume_queue`] / [`consume_queue_table`]: 20-byte per-queue index entries.
+//! - [`consume_queue`] / [`consume_queue_table`]: 20-byte per-queue index entries;
+//!   [`queue_name`]: which topics and queue ids may name their directories.
 //! - [`index_file`] / [`index`]: the key hash index (`topic#key`, `topic#UNIQ_KEY`).
 //! - [`dispatch`]: builds queue and index entries from the CommitLog; arrival callback.
 //! - [`flush`]: durable handles, SYNC_FLUSH group commit, ASYNC_FLUSH timed flush.
@@ -39,6 +40,7 @@ pub mod mapped_file;
 pub mod mapped_file_queue;
 pub mod message;
 pub mod put;
+pub mod queue_name;
 pub mod queue_offsets;
 pub mod read;
 pub mod recovery;

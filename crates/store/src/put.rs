@@ -12,6 +12,7 @@ use ferromq_protocol::message::sysflag::message as sysflag;
 use crate::error::{PutMessageStatus, StoreError};
 use crate::flush::DurableHandle;
 use crate::message::{AppendInfo, BatchToStore, MessageToStore, PutResult};
+use crate::queue_name::check_queue;
 
 use crate::store::{now_millis, MessageStore};
 
@@ -89,11 +90,9 @@ impl MessageStore {
             return PutResult::failed(s);
         }
         let cfg = &self.shared.config;
-        if msg.body.len() > cfg.max_message_size
-            || msg.topic.is_empty()
-            || msg.topic.len() > i16::MAX as usize
-            || msg.queue_id < 0
-        {
+        // A record whose topic cannot name a ConsumeQueue could never be consumed: refuse
+        // it rather than acknowledge it (the dispatcher would have to skip it).
+        if msg.body.len() > cfg.max_message_size || check_queue(&msg.topic, msg.queue_id).is_err() {
             return PutResult::failed(PutMessageStatus::MessageIllegal);
         }
         if msg.properties.len() > i16::MAX as usize {
@@ -200,9 +199,7 @@ impl MessageStore {
         }
         let cfg = &self.shared.config;
         if batch.messages.is_empty()
-            || batch.topic.is_empty()
-            || batch.topic.len() > i16::MAX as usize
-            || batch.queue_id < 0
+            || check_queue(&batch.topic, batch.queue_id).is_err()
             || sysflag::transaction_value(batch.sys_flag) != sysflag::TRANSACTION_NOT_TYPE
         {
             return PutResult::failed(PutMessageStatus::MessageIllegal);

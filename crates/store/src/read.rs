@@ -396,8 +396,9 @@ impl MessageStore {
         self.shared.cqs.topics()
     }
 
-    /// Deletes a topic's ConsumeQueues and forgets its queue offsets (the CommitLog keeps
-    /// the records until retention).
+    /// Deletes a topic's ConsumeQueues (`consumequeue/{topic}`, nothing else) and forgets its
+    /// queue offsets (the CommitLog keeps the records until retention). A name that is not a
+    /// valid topic fails with [`crate::StoreError::InvalidTopic`] and deletes nothing.
     pub fn delete_topic(&self, topic: &str) -> Result<bool, crate::error::StoreError> {
         let removed = self.shared.cqs.remove_topic(topic)?;
         self.shared
@@ -410,7 +411,13 @@ impl MessageStore {
 
     /// Counters and put TPS.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.stats.snapshot()
+        let d = &self.shared.dispatcher;
+        StatsSnapshot {
+            dispatch_skipped: d.skipped_count(),
+            index_skipped: d.index_skipped_count(),
+            dispatch_retries: d.retry_count(),
+            ..self.shared.stats.snapshot()
+        }
     }
 
     /// Dispatcher lag in bytes (CommitLog end − dispatched offset).

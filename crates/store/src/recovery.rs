@@ -11,15 +11,17 @@
 //! the log. Bytes of the old tail past the new end are zeroed so a later crash can never
 //! resurrect them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::checkpoint::Checkpoint;
 use crate::commit_log::{scan_record, CommitLog, Scanned};
 use crate::consume_queue_table::ConsumeQueueTable;
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{is_dispatched_to_queue, Dispatcher};
 use crate::error::StoreError;
 use crate::index::IndexStore;
 use crate::mapped_file::MappedFile;
+use crate::queue_name::check_queue;
 
 /// What recovery did, for logs and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -117,42 +119,15 @@ pub fn recover(ctx: &RecoveryContext<'_>) -> Result<RecoveryReport, StoreError> 
         }
     }
 
-    let mut end = scan_from;
-    let mut last_ts = 0i64;
-    'files: for f in &files[start..] {
-        let data = f.whole();
-        let mut pos = 0usize;
-        loop {
-            match scan_record(data, pos, ctx.check_crc) {
-                Scanned::Record(v) => {
-                    report.records_scanned += 1;
-                    let size = v.total_size();
-                    if ctx.abnormal || v.physical_offset + size as i64 > dispatched_through {
-                        ctx.dispatcher.dispatch(&v, false)?;
-                        report.records_dispatched += 1;
-                    }
-                    last_ts = v.store_timestamp;
-                    pos += size;
-                    end = f.start_offset() + pos as u64;
-                }
-                Scanned::Blank => {
-                    end = f.start_offset() + f.size();
-                    continue 'files;
-                }
-                Scanned::End => {
-                    if pos < data.len()
-                        && data[pos..data.len().min(pos + 8)].iter().any(|&b| b != 0)
-                    {
-                        tracing::warn!(
-                            offset = f.start_offset() + pos as u64,
-                            "torn or corrupt record: the commitlog ends here"
-                        );
-                    }
-                    break 'files;
-                }
-            }
-        }
-    }
+    let scan = scan_log(
+        ctx,
+        &files[start..],
+        scan_from,
+        dispatched_through,
+        &mut report,
+    );
+    let end = scan.end;
+    let last_ts = scan.last_store_timestamp;
 
     // Zero leftover bytes past the end in its file (a torn write, or data after a corrupt
     // record), up to a zero run longer than any record.
@@ -174,15 +149,106 @@ pub fn recover(ctx: &RecoveryContext<'_>) -> Result<RecoveryReport, StoreError> 
             w.queue_offsets
                 .set(cq.topic(), cq.queue_id(), cq.max_offset_in_queue());
         }
+        // Records recovery could not dispatch still hold their queue offsets.
+        for ((topic, queue_id), next) in &scan.undispatched_next_offsets {
+            if *next > w.queue_offsets.next(topic, *queue_id) {
+                w.queue_offsets.set(topic, *queue_id, *next);
+            }
+        }
     }
     let min = ctx.log.min_offset() as i64;
     for cq in ctx.cqs.all() {
         cq.correct_min_offset(min);
     }
-    ctx.dispatcher.set_reput_offset(end);
+    // The dispatcher thread resumes where recovery had to stop (a full disk), if it did.
+    ctx.dispatcher
+        .set_reput_offset(scan.undispatched_from.unwrap_or(end).min(end));
     report.end_offset = end;
     tracing::info!(?report, "recovery done");
     Ok(report)
+}
+
+/// Where the scan of [`scan_log`] ended and what it could not dispatch.
+struct ScanEnd {
+    /// End of the last valid record.
+    end: u64,
+    last_store_timestamp: i64,
+    /// First record a transient failure (disk full) kept out of the queues, if any.
+    undispatched_from: Option<u64>,
+    /// Next queue offset of each queue with records at or after `undispatched_from`.
+    undispatched_next_offsets: HashMap<(String, i32), i64>,
+}
+
+/// Walks the records from `scan_from` (the start of `files[0]`) to the end of the log,
+/// dispatching those the queues miss. A transient dispatch failure does not fail the open:
+/// dispatching stops there (the dispatcher thread retries it) while the scan goes on to find
+/// the end and the queue offsets the undispatched records hold.
+fn scan_log(
+    ctx: &RecoveryContext<'_>,
+    files: &[Arc<MappedFile>],
+    scan_from: u64,
+    dispatched_through: i64,
+    report: &mut RecoveryReport,
+) -> ScanEnd {
+    let mut out = ScanEnd {
+        end: scan_from,
+        last_store_timestamp: 0,
+        undispatched_from: None,
+        undispatched_next_offsets: HashMap::new(),
+    };
+    'files: for f in files {
+        let data = f.whole();
+        let mut pos = 0usize;
+        loop {
+            match scan_record(data, pos, ctx.check_crc) {
+                Scanned::Record(v) => {
+                    report.records_scanned += 1;
+                    let at = f.start_offset() + pos as u64;
+                    let size = v.total_size();
+                    let missing =
+                        v.physical_offset.saturating_add(size as i64) > dispatched_through;
+                    if out.undispatched_from.is_none() && (ctx.abnormal || missing) {
+                        match ctx.dispatcher.dispatch(&v, at, false) {
+                            Ok(()) => report.records_dispatched += 1,
+                            Err(e) => {
+                                tracing::error!(offset = at, error = %e, "recovery cannot dispatch: the dispatcher retries from here");
+                                out.undispatched_from = Some(at);
+                            }
+                        }
+                    }
+                    if out.undispatched_from.is_some() && is_dispatched_to_queue(v.sys_flag) {
+                        let topic = v.topic_str().into_owned();
+                        if check_queue(&topic, v.queue_id).is_ok() && v.queue_offset >= 0 {
+                            let next = out
+                                .undispatched_next_offsets
+                                .entry((topic, v.queue_id))
+                                .or_insert(0);
+                            *next = (*next).max(v.queue_offset.saturating_add(1));
+                        }
+                    }
+                    out.last_store_timestamp = v.store_timestamp;
+                    pos += size;
+                    out.end = at + size as u64;
+                }
+                Scanned::Blank => {
+                    out.end = f.start_offset() + f.size();
+                    continue 'files;
+                }
+                Scanned::End => {
+                    if pos < data.len()
+                        && data[pos..data.len().min(pos + 8)].iter().any(|&b| b != 0)
+                    {
+                        tracing::warn!(
+                            offset = f.start_offset() + pos as u64,
+                            "torn or corrupt record: the commitlog ends here"
+                        );
+                    }
+                    break 'files;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Zeroes non-zero bytes from `from` until a zero run longer than `max_record` (or the end).

@@ -37,6 +37,14 @@ pub struct StatsSnapshot {
     pub deleted_files: [u64; 4],
     /// Messages per second over the last 10 s / 60 s / 10 min (0 until sampled).
     pub put_tps: [f64; 3],
+    /// CommitLog records the dispatcher skipped because they cannot be dispatched (a topic
+    /// that cannot name a queue, an impossible queue offset): they reach no ConsumeQueue.
+    pub dispatch_skipped: u64,
+    /// Records left out of the index (no index file could be created or written); their
+    /// ConsumeQueue entries were written.
+    pub index_skipped: u64,
+    /// Dispatch rounds that failed on a transient error (disk full, I/O) and were retried.
+    pub dispatch_retries: u64,
 }
 
 impl StoreStats {
@@ -103,6 +111,7 @@ impl StoreStats {
                 self.tps(Duration::from_secs(60)),
                 self.tps(Duration::from_secs(600)),
             ],
+            ..Default::default()
         }
     }
 }

@@ -28,6 +28,11 @@ use crate::recovery::{recover, RecoveryContext, RecoveryReport};
 use crate::retention;
 use crate::stats::StoreStats;
 
+/// How long shutdown waits for a dispatcher that makes no progress.
+const SHUTDOWN_DISPATCH_STALL: Duration = Duration::from_secs(1);
+/// How long shutdown waits for the dispatcher in all.
+const SHUTDOWN_DISPATCH_MAX: Duration = Duration::from_secs(30);
+
 /// State shared with the background threads.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -288,6 +293,28 @@ impl MessageStore {
         }
     }
 
+    /// Waits for the dispatcher to reach the CommitLog end as long as it moves: gives up after
+    /// `stall` without progress, or after `max` in all. Returns whether it caught up.
+    fn drain_dispatcher(&self, stall: Duration, max: Duration) -> bool {
+        let start = Instant::now();
+        let mut last = (self.shared.dispatcher.reput_offset(), Instant::now());
+        loop {
+            let reput = self.shared.dispatcher.reput_offset();
+            if reput >= self.shared.log.max_offset() {
+                return true;
+            }
+            let now = Instant::now();
+            if reput != last.0 {
+                last = (reput, now);
+            }
+            if now.duration_since(last.1) >= stall || now.duration_since(start) >= max {
+                return false;
+            }
+            self.after_append();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Asks retention to delete expired files on its next pass, whatever the hour.
     pub fn delete_expired_files_now(&self) {
         self.shared.manual_delete.store(true, Ordering::Release);
@@ -319,8 +346,15 @@ impl MessageStore {
             return Ok(());
         }
         self.shared.stop.store(true, Ordering::Release);
-        // Let the dispatcher finish what is written before stopping it.
-        self.wait_dispatched(Duration::from_secs(30));
+        // Let the dispatcher finish what is written before stopping it, but not wait on a
+        // dispatcher that is stuck (a full disk): the next start dispatches what is left.
+        if !self.drain_dispatcher(SHUTDOWN_DISPATCH_STALL, SHUTDOWN_DISPATCH_MAX) {
+            tracing::warn!(
+                dispatched = self.shared.dispatcher.reput_offset(),
+                end = self.shared.log.max_offset(),
+                "shutting down with undispatched records: recovery dispatches them at the next start"
+            );
+        }
         self.shared.sleep.1.notify_all();
         if let Some(gc) = &self.shared.group_commit {
             gc.wake();
