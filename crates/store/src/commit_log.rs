@@ -347,7 +347,39 @@ impl CommitLog {
     /// Next file boundary after `phys` (skip a removed file).
     pub fn roll_next_file(&self, phys: u64) -> u64 {
         let fs = self.file_size();
-        phys + fs - phys % fs
+        (phys - phys % fs).saturating_add(fs)
+    }
+
+    /// Whether walking the records from `from` (a record boundary, e.g. the dispatched
+    /// offset) lands exactly on `target`, looking at no more than `max_span` bytes. Only
+    /// record headers are read; end-of-file blanks lead to the next file.
+    pub fn is_record_boundary(&self, from: u64, target: u64, max_span: u64) -> bool {
+        if target < from || target - from > max_span || target >= self.max_offset() {
+            return false;
+        }
+        let mut pos = from;
+        while pos < target {
+            let Some(f) = self.files.find(pos) else {
+                return false;
+            };
+            let rel = (pos - f.start_offset()) as usize;
+            let Some(buf) = f.slice(0, f.wrote_position() as usize) else {
+                return false;
+            };
+            let Some((total, magic)) =
+                ferromq_protocol::message::record::peek_header(&buf[rel.min(buf.len())..])
+            else {
+                return false;
+            };
+            if magic == BLANK_MAGIC_CODE {
+                pos = f.start_offset() + f.size();
+            } else if total > 0 && rel + total as usize <= buf.len() {
+                pos += total as u64;
+            } else {
+                return false;
+            }
+        }
+        pos == target
     }
 
     /// Deletes the oldest `n` files; returns them.
@@ -381,4 +413,61 @@ fn write_blank(f: &MappedFile, pos: u64, remaining: u64) {
     // SAFETY: called with the writer role at the write position.
     unsafe { f.region_mut(pos, n) }.copy_from_slice(&head[..n]);
     f.publish(f.size());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::OsFs;
+    use ferromq_protocol::message::record::{body_crc, RecordVersion};
+
+    fn append(log: &CommitLog, body: &[u8]) -> u64 {
+        let v = |phys: u64| RecordView {
+            version: RecordVersion::V1,
+            body_crc: body_crc(body),
+            queue_id: 0,
+            flag: 0,
+            queue_offset: 0,
+            physical_offset: phys as i64,
+            sys_flag: 0,
+            born_timestamp: 1,
+            born_host: "127.0.0.1:1".parse().unwrap(),
+            store_timestamp: 2,
+            store_host: "127.0.0.1:2".parse().unwrap(),
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            body,
+            topic: b"T",
+            properties: b"",
+        };
+        let len = v(0).encoded_len();
+        let mut w = log.lock_writer();
+        let p = log
+            .append_locked(&mut w, len, 2, |_, phys, out| {
+                v(phys).encode_into(out).map(|_| ())
+            })
+            .unwrap()
+            .unwrap();
+        p.phys_offset
+    }
+
+    #[test]
+    fn record_boundaries_are_found_by_walking_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = CommitLog::load(Arc::new(OsFs), dir.path(), 4096).unwrap();
+        log.set_end(0).unwrap();
+        let starts: Vec<u64> = (0..60).map(|i| append(&log, &[i as u8; 200])).collect();
+        assert!(log.files().files().len() >= 3, "crosses end-of-file blanks");
+        for &s in &starts {
+            assert!(log.is_record_boundary(0, s, u64::MAX), "{s}");
+            assert!(!log.is_record_boundary(0, s + 88, u64::MAX), "inside {s}");
+        }
+        let last = *starts.last().unwrap();
+        assert!(log.is_record_boundary(starts[10], last, u64::MAX));
+        assert!(!log.is_record_boundary(starts[10], last, last - starts[10] - 1));
+        assert!(!log.is_record_boundary(last, starts[10], u64::MAX));
+        assert!(!log.is_record_boundary(0, log.max_offset(), u64::MAX));
+        assert_eq!(log.roll_next_file(u64::MAX), u64::MAX);
+        assert_eq!(log.roll_next_file(5000), 8192);
+    }
 }

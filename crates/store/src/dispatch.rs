@@ -345,13 +345,18 @@ impl Dispatcher {
                         self.set_reput_offset(file.start_offset() + file.size());
                     }
                     Scanned::End => {
-                        if wrote as u64 == file.size() {
-                            tracing::error!(
-                                offset = file.start_offset() + p as u64,
-                                "undecodable record, skipping to the next file"
-                            );
-                            self.set_reput_offset(file.start_offset() + file.size());
-                        }
+                        // Published bytes that are no record (only raw appends can put them
+                        // there): no record after them in this file can be found either.
+                        // Skip to the published end (the next file once this one is full)
+                        // rather than look at them forever.
+                        let n = self.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::error!(
+                            offset = file.start_offset() + p as u64,
+                            skipped_to = file.start_offset() + wrote as u64,
+                            skipped_total = n,
+                            "undecodable bytes in the commitlog: skipped"
+                        );
+                        self.set_reput_offset(file.start_offset() + wrote as u64);
                         p = wrote;
                     }
                 }

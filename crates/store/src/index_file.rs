@@ -169,7 +169,7 @@ impl IndexFile {
         let diff = if begin <= 0 {
             0
         } else {
-            ((store_timestamp - begin) / 1000).clamp(0, i32::MAX as i64)
+            (store_timestamp.saturating_sub(begin) / 1000).clamp(0, i32::MAX as i64)
         };
         let mut e = [0u8; 20];
         e[0..4].copy_from_slice(&key_hash.to_be_bytes());
@@ -227,7 +227,7 @@ impl IndexFile {
             if diff < 0 {
                 break;
             }
-            let t = begin_ts + diff as i64 * 1000;
+            let t = begin_ts.saturating_add(diff as i64 * 1000);
             if h == key_hash && t >= begin && t <= end {
                 out.push(phys);
             }

@@ -2,8 +2,9 @@
 //! layout a Java broker can open (and the reverse).
 //!
 //! Module map:
-//! - [`store`] / [`put`] / [`read`]: [`MessageStore`], the facade — open (lock, `abort` marker,
-//!   recovery, background threads), puts, pulls, lookups, shutdown.
+//! - [`store`] / [`put`] / [`read`] / [`lookup`]: [`MessageStore`], the facade — open (lock,
+//!   `abort` marker, recovery, background threads), puts, pulls, lookups (by physical offset:
+//!   verified against the ConsumeQueue), shutdown.
 //! - [`commit_log`]: the append-only CommitLog (single writer, records encoded straight into
 //!   the mapping, end-of-file blanks). [`queue_offsets`]: next queue offset per topic-queue.
 //! - [`mapped_file`] / [`mapped_file_queue`]: fixed-size mapped files named by start offset,
@@ -36,6 +37,7 @@ pub mod housekeeping;
 pub mod index;
 pub mod index_file;
 pub mod io;
+pub mod lookup;
 pub mod mapped_file;
 pub mod mapped_file_queue;
 pub mod message;

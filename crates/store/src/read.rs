@@ -1,6 +1,6 @@
 //! Reads and lookups on [`MessageStore`]: pulls by queue offset (records as zero-copy
-//! [`Bytes`] over the mapped files), lookups by physical offset, key and time, and queue
-//! metadata.
+//! [`Bytes`] over the mapped files), lookups by key and time, and queue metadata. Lookups by
+//! physical offset are in [`crate::lookup`].
 
 use std::sync::atomic::Ordering;
 
@@ -16,6 +16,16 @@ use crate::store::MessageStore;
 
 /// Largest pull the store serves in one call (Java `MAX_PULL_MSG_SIZE`).
 pub const MAX_PULL_MSG_SIZE: usize = 128 * 1024 * 1024;
+
+/// Most messages one pull asks for that the store honours: the Java clients' largest
+/// `pullBatchSize` (a configured transfer count above it wins).
+pub const MAX_PULL_MSG_COUNT: usize = 1024;
+
+fn max_pull_count(cfg: &crate::StoreConfig) -> usize {
+    MAX_PULL_MSG_COUNT
+        .max(cfg.max_transfer_count_on_message_in_memory)
+        .max(cfg.max_transfer_count_on_message_in_disk)
+}
 
 /// The result of [`MessageStore::get_messages`].
 #[derive(Debug, Clone)]
@@ -67,7 +77,10 @@ pub struct QueryResult {
 impl MessageStore {
     /// Reads up to `max_count` messages / `max_bytes` bytes of a queue from `offset`,
     /// applying `filter` (tag code first, properties second). Transfer limits follow Java:
-    /// 256 KiB / 32 messages when the data is hot, 64 KiB / 8 when cold.
+    /// 256 KiB / 32 messages when the data is hot, 64 KiB / 8 when cold. Any `max_count` and
+    /// `max_bytes` are accepted: they are clamped to [`MAX_PULL_MSG_COUNT`] and
+    /// [`MAX_PULL_MSG_SIZE`], and at most `max(max_filter_message_size / 20, max_count)`
+    /// queue entries are scanned per call.
     pub fn get_messages(
         &self,
         topic: &str,
@@ -102,9 +115,13 @@ impl MessageStore {
         }
         let cfg = &s.config;
         let max_pull = max_bytes.clamp(100, MAX_PULL_MSG_SIZE);
-        let max_filter_bytes = cfg
-            .max_filter_message_size
-            .max(max_count * CQ_STORE_UNIT_SIZE as usize);
+        let max_count = max_count.clamp(1, max_pull_count(cfg));
+        // As Java: at most max(maxFilterMessageSize, maxMsgNums × 20) bytes of queue are
+        // looked at per pull, so a filter that matches nothing costs a bounded scan and the
+        // consumer moves on from `next_begin_offset`.
+        let max_filter_entries = (cfg.max_filter_message_size / CQ_STORE_UNIT_SIZE as usize)
+            .max(max_count)
+            .max(1) as i64;
         let max_phys = s.log.max_offset() as i64;
         let memory =
             (s.total_memory as f64 * cfg.access_message_in_memory_max_ratio as f64 / 100.0) as i64;
@@ -121,11 +138,12 @@ impl MessageStore {
                 }
                 break;
             };
-            if (next - offset) * CQ_STORE_UNIT_SIZE as i64 >= max_filter_bytes as i64 {
+            if next - offset >= max_filter_entries {
                 break;
             }
-            let in_mem = max_phys - e.phys_offset <= memory;
-            if self.batch_full(e.size as usize, max_count, max_pull, &r, in_mem) {
+            let in_mem = max_phys.saturating_sub(e.phys_offset) <= memory;
+            let size = usize::try_from(e.size).unwrap_or(usize::MAX);
+            if self.batch_full(size, max_count, max_pull, &r, in_mem) {
                 break;
             }
             max_phys_pulled = e.phys_offset;
@@ -143,7 +161,9 @@ impl MessageStore {
                 if r.messages.is_empty() {
                     r.status = GetMessageStatus::MessageWasRemoving;
                 }
-                skip_below_phys = s.log.roll_next_file(e.phys_offset as u64) as i64;
+                skip_below_phys = u64::try_from(e.phys_offset)
+                    .map(|p| s.log.roll_next_file(p).min(i64::MAX as u64) as i64)
+                    .unwrap_or(i64::MIN);
                 continue;
             };
             if let Some(f) = filter.filter(|f| f.needs_properties()) {
@@ -161,7 +181,7 @@ impl MessageStore {
             r.status = GetMessageStatus::Found;
         }
         r.next_begin_offset = next;
-        r.suggest_pulling_from_slave = max_phys - max_phys_pulled > memory;
+        r.suggest_pulling_from_slave = max_phys.saturating_sub(max_phys_pulled) > memory;
         if r.status == GetMessageStatus::Found {
             stats.get_found.fetch_add(1, Ordering::Relaxed);
             stats
@@ -186,7 +206,7 @@ impl MessageStore {
         if total == 0 || count == 0 {
             return false;
         }
-        if count + 1 > max_count || total + size > max_pull {
+        if count + 1 > max_count || total.saturating_add(size) > max_pull {
             return true;
         }
         let cfg = &self.shared.config;
@@ -201,22 +221,7 @@ impl MessageStore {
                 cfg.max_transfer_count_on_message_in_disk,
             )
         };
-        total + size > bytes || count > msgs.saturating_sub(1)
-    }
-
-    /// The whole record at a physical offset (zero copy) and its decoding.
-    pub fn message_by_phys_offset(&self, phys: i64) -> Option<(Bytes, MessageExt)> {
-        if phys < 0 {
-            return None;
-        }
-        let b = self.shared.log.read_record(phys as u64)?;
-        let m = MessageExt::decode(&b).ok()?;
-        Some((b, m))
-    }
-
-    /// Record bytes at `phys` of a known size (from a CQ entry).
-    pub fn record_bytes(&self, phys: i64, size: usize) -> Option<Bytes> {
-        self.shared.log.read(phys.max(0) as u64, size)
+        total.saturating_add(size) > bytes || count > msgs.saturating_sub(1)
     }
 
     /// Messages of `topic` whose `KEYS` contain `key` or whose `UNIQ_KEY` is `key`, stored in
@@ -340,12 +345,6 @@ impl MessageStore {
         self.message_store_timestamp(topic, queue_id, min)
     }
 
-    /// Store time of the oldest record in the CommitLog.
-    pub fn earliest_message_time(&self) -> Option<i64> {
-        let (_, m) = self.message_by_phys_offset(self.min_phys_offset())?;
-        Some(m.store_timestamp)
-    }
-
     /// Oldest CommitLog offset still stored.
     pub fn min_phys_offset(&self) -> i64 {
         self.shared.log.min_offset() as i64
@@ -364,26 +363,6 @@ impl MessageStore {
     /// CommitLog offset up to which ConsumeQueues and index are built.
     pub fn dispatched_phys_offset(&self) -> i64 {
         self.shared.dispatcher.reput_offset() as i64
-    }
-
-    /// Whether the record at `phys` is (likely) in memory: by `mincore` when available, else
-    /// by distance from the end (Java `accessMessageInMemoryMaxRatio`).
-    pub fn is_in_memory(&self, phys: i64, size: usize) -> bool {
-        let log = &self.shared.log;
-        if let Some(f) = log.files().find(phys.max(0) as u64) {
-            if let Some(r) = f.is_resident(phys as u64 - f.start_offset(), size.max(1) as u64) {
-                return r;
-            }
-        }
-        let memory = (self.shared.total_memory as f64
-            * self.shared.config.access_message_in_memory_max_ratio as f64
-            / 100.0) as i64;
-        self.max_phys_offset() - phys <= memory
-    }
-
-    /// Raw CommitLog bytes from `phys`, at most `max` and within one file (replication).
-    pub fn read_raw(&self, phys: i64, max: usize) -> Option<Bytes> {
-        self.shared.log.read_raw(phys.max(0) as u64, max)
     }
 
     /// Queue ids of a topic.

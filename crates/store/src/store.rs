@@ -121,11 +121,7 @@ impl MessageStore {
         config: StoreConfig,
         fs: Arc<dyn FileSystem>,
     ) -> Result<Arc<Self>, StoreError> {
-        if config.mapped_file_size_consume_queue % 20 != 0 {
-            return Err(StoreError::InvalidArgument(
-                "mapped_file_size_consume_queue must be a multiple of 20".into(),
-            ));
-        }
+        check_config(&config)?;
         let root = config.store_path_root_dir.clone();
         fs.create_dir_all(&root)
             .map_err(|e| StoreError::io(&root, e))?;
@@ -409,6 +405,23 @@ impl Drop for MessageStore {
             }
         }
     }
+}
+
+/// Geometry the store divides by or builds files from: refused up front instead of failing
+/// (or dividing by zero) later.
+fn check_config(config: &StoreConfig) -> Result<(), StoreError> {
+    let bad = |what: &str| Err(StoreError::InvalidArgument(what.into()));
+    if config.mapped_file_size_consume_queue == 0 || config.mapped_file_size_consume_queue % 20 != 0
+    {
+        return bad("mapped_file_size_consume_queue must be a positive multiple of 20");
+    }
+    if config.mapped_file_size_commit_log < 4096 {
+        return bad("mapped_file_size_commit_log must be at least 4096");
+    }
+    if config.message_index_enable && (config.max_hash_slot_num == 0 || config.max_index_num == 0) {
+        return bad("max_hash_slot_num and max_index_num must be positive");
+    }
+    Ok(())
 }
 
 fn lock_dir(path: &std::path::Path) -> Result<File, StoreError> {
