@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ferromq_protocol::hash::tag_code;
 use ferromq_protocol::message::properties::keys;
-use ferromq_protocol::message::record::RecordView;
+use ferromq_protocol::message::record::{peek_header, RecordVersion, RecordView, BLANK_MAGIC_CODE};
 use ferromq_protocol::message::sysflag::message as sysflag;
 use parking_lot::RwLock;
 
@@ -310,12 +310,16 @@ impl Dispatcher {
 
     /// Dispatches every published record past the reput offset. Returns how many.
     pub fn catch_up(&self, log: &CommitLog) -> Result<usize, StoreError> {
+        self.catch_up_round(log).map(|r| r.dispatched)
+    }
+
+    fn catch_up_round(&self, log: &CommitLog) -> Result<Round, StoreError> {
         let mut n = 0;
         loop {
             let reput = self.reput_offset();
             let max = log.max_offset();
             if reput >= max {
-                return Ok(n);
+                return Ok(Round::done(n));
             }
             let Some(file) = log.files().find(reput) else {
                 // The file was deleted under us (retention): jump to the oldest file.
@@ -324,12 +328,12 @@ impl Dispatcher {
                     self.set_reput_offset(min);
                     continue;
                 }
-                return Ok(n);
+                return Ok(Round::done(n));
             };
             let pos = (reput - file.start_offset()) as usize;
             let wrote = file.wrote_position() as usize;
             let Some(buf) = file.slice(0, wrote) else {
-                return Ok(n);
+                return Ok(Round::done(n));
             };
             let mut p = pos;
             while p < wrote {
@@ -343,6 +347,14 @@ impl Dispatcher {
                     Scanned::Blank => {
                         p = wrote;
                         self.set_reput_offset(file.start_offset() + file.size());
+                    }
+                    Scanned::End if may_be_incomplete(&buf[p..], p as u64, file.size()) => {
+                        // A raw append (replication) published the start of a record; the
+                        // rest comes with the next append.
+                        return Ok(Round {
+                            dispatched: n,
+                            waiting: true,
+                        });
                     }
                     Scanned::End => {
                         // Published bytes that are no record (only raw appends can put them
@@ -377,8 +389,18 @@ impl Dispatcher {
         let mut quiet_rounds = 0u32;
         let mut backoff = RETRY_MIN;
         loop {
-            match self.catch_up(log) {
-                Ok(0) => {
+            match self.catch_up_round(log) {
+                Ok(Round {
+                    dispatched: 0,
+                    waiting: true,
+                }) => {
+                    // The rest of a record is still to come: look again shortly.
+                    if stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    std::thread::park_timeout(Duration::from_millis(1));
+                }
+                Ok(Round { dispatched: 0, .. }) => {
                     backoff = RETRY_MIN;
                     if stop.load(Ordering::Acquire) {
                         return;
@@ -415,6 +437,34 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// What one round of [`Dispatcher::catch_up`] did.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    dispatched: usize,
+    /// Stopped at a record whose end is not published yet.
+    waiting: bool,
+}
+
+impl Round {
+    fn done(dispatched: usize) -> Self {
+        Round {
+            dispatched,
+            waiting: false,
+        }
+    }
+}
+
+/// Whether `rest` (published bytes at offset `pos` of a file of `file_size` bytes) may be the
+/// beginning of a record or blank whose end is not published yet: too short for a header, or
+/// a header that is valid and reaches past `rest` but not past the file.
+fn may_be_incomplete(rest: &[u8], pos: u64, file_size: u64) -> bool {
+    let Some((total, magic)) = peek_header(rest) else {
+        return true;
+    };
+    let known = RecordVersion::from_magic(magic).is_some() || magic == BLANK_MAGIC_CODE;
+    known && total > 0 && total as usize > rest.len() && pos + total as u64 <= file_size
 }
 
 /// First and longest pause between retries of a failing dispatch.
