@@ -19,6 +19,17 @@ use crate::mapped_file::MappedFile;
 use crate::mapped_file_queue::MappedFileQueue;
 use crate::queue_offsets::QueueOffsetTable;
 
+/// Blocks the writer allocates past what an append needs when the preparer (which allocates
+/// and pre-faults `prefault_window` ahead) has not been there yet.
+pub const COMMIT_LOG_ALLOC_WINDOW: u64 = 1 << 20;
+
+/// Free space the CommitLog leaves to ConsumeQueues and index: 5 % of the disk, at most
+/// 256 MiB. Queue entries take 20 bytes per record and are allocated in small windows, so
+/// this always holds those of every record the log accepted.
+pub fn keep_free(disk_total: u64) -> u64 {
+    (disk_total / 20).min(256 << 20)
+}
+
 /// Where one record went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placement {
@@ -62,13 +73,20 @@ pub enum Scanned<'a> {
 
 /// Reads the record at `pos` of `buf` (a whole file), checking the body CRC if asked.
 pub fn scan_record(buf: &[u8], pos: usize, check_crc: bool) -> Scanned<'_> {
+    scan_record_within(buf, pos, check_crc, buf.len())
+}
+
+/// [`scan_record`] over the first bytes of a file of `file_len` bytes: nothing past `buf` is
+/// read (recovery passes the file's data, never its holes), and an end-of-file blank counts
+/// if its size reaches `file_len`.
+pub fn scan_record_within(buf: &[u8], pos: usize, check_crc: bool, file_len: usize) -> Scanned<'_> {
     let rest = &buf[pos.min(buf.len())..];
     let Some((total, magic)) = ferromq_protocol::message::record::peek_header(rest) else {
         return Scanned::End;
     };
     if magic == BLANK_MAGIC_CODE {
         // Java writes `remaining` as the size; accept it only if it reaches the end.
-        return if total > 0 && total as usize == rest.len() {
+        return if total > 0 && total as usize == file_len.saturating_sub(pos) {
             Scanned::Blank
         } else {
             Scanned::End
@@ -92,7 +110,7 @@ impl CommitLog {
         dir: &std::path::Path,
         file_size: u64,
     ) -> Result<Self, StoreError> {
-        let files = MappedFileQueue::load(fs, dir, file_size)?;
+        let files = MappedFileQueue::load(fs, dir, file_size, COMMIT_LOG_ALLOC_WINDOW)?;
         let min = files.min_offset();
         Ok(CommitLog {
             files,
@@ -166,9 +184,11 @@ impl CommitLog {
             let pos = f.wrote_position();
             let remaining = f.size() - pos;
             if len + END_FILE_MIN_BLANK_LENGTH as u64 <= remaining {
+                self.allocate(f, pos + len)?;
                 return Ok((f.clone(), pos));
             }
             if remaining > 0 {
+                self.allocate(f, pos + (END_FILE_MIN_BLANK_LENGTH as u64).min(remaining))?;
                 write_blank(f, pos, remaining);
                 self.max_offset.store(f.end_offset(), Ordering::Release);
             }
@@ -179,7 +199,47 @@ impl CommitLog {
         };
         let f = self.take_or_create(next_start)?;
         w.current = Some(f.clone());
+        self.allocate(&f, len)?;
         Ok((f, 0))
+    }
+
+    /// Allocates the blocks of `f` up to `upto` (and a window beyond) before anything is
+    /// written there, leaving the disk's last [`keep_free`] bytes to the ConsumeQueues and
+    /// the index: messages that were acknowledged must always find room for their queue
+    /// entries. Fails with [`StoreError::DiskFull`] when the log may not grow.
+    fn allocate(&self, f: &MappedFile, upto: u64) -> Result<(), StoreError> {
+        let have = f.allocated_position();
+        let upto = upto.min(f.size());
+        if upto <= have {
+            return Ok(());
+        }
+        let Ok(u) = self.files.fs().disk_usage(self.files.dir()) else {
+            return f.allocate_to(upto);
+        };
+        let need = upto - have;
+        let spare = u
+            .free_bytes
+            .checked_sub(keep_free(u.total_bytes))
+            .and_then(|s| s.checked_sub(need));
+        match spare {
+            Some(spare) => f.allocate_with_window(upto, COMMIT_LOG_ALLOC_WINDOW.min(spare)),
+            None => Err(StoreError::DiskFull {
+                path: f.path().to_path_buf(),
+                source: std::io::Error::from_raw_os_error(libc::ENOSPC),
+            }),
+        }
+    }
+
+    /// Allocated but unwritten bytes: the rest of the current file's allocated window and the
+    /// prepared next file's. Space held in reserve, not data.
+    pub fn reserved_bytes(&self) -> u64 {
+        let next = self
+            .next_file
+            .lock()
+            .as_ref()
+            .map(|f| f.reserved_bytes())
+            .unwrap_or(0);
+        self.files.reserved_bytes() + next
     }
 
     fn take_or_create(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
@@ -225,10 +285,12 @@ impl CommitLog {
             let mut at = cur.populated_position();
             while at < target.min(cur.size()) {
                 at = (at + step).min(target);
+                self.allocate(&cur, at)?;
                 cur.populate_to(at, sync)?;
             }
             if target > cur.size() {
                 if let Some(next) = self.next_file.lock().clone() {
+                    self.allocate(&next, target - cur.size())?;
                     next.populate_to(target - cur.size(), sync)?;
                 }
             }
@@ -286,7 +348,8 @@ impl CommitLog {
             };
             let room = (file.size() - file.wrote_position()) as usize;
             let n = room.min(data.len() - off);
-            if !file.append(&data[off..off + n]) {
+            self.allocate(&file, file.wrote_position() + n as u64)?;
+            if !file.append(&data[off..off + n])? {
                 return Err(StoreError::InvalidArgument("raw append overflow".into()));
             }
             off += n;

@@ -17,6 +17,9 @@ use crate::mapped_file_queue::MappedFileQueue;
 /// Bytes per entry.
 pub const CQ_STORE_UNIT_SIZE: u64 = 20;
 
+/// Blocks a queue allocates ahead of its writer: one `fallocate` per 3,276 entries.
+pub const CQ_ALLOC_WINDOW: u64 = 64 * 1024;
+
 /// One ConsumeQueue entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CqEntry {
@@ -108,7 +111,7 @@ impl ConsumeQueue {
         file_size: u64,
     ) -> Result<Self, StoreError> {
         let dir = queue_dir(cq_root, topic, queue_id)?;
-        let files = MappedFileQueue::load(fs, &dir, file_size)?;
+        let files = MappedFileQueue::load(fs, &dir, file_size, CQ_ALLOC_WINDOW)?;
         Ok(ConsumeQueue {
             topic: topic.to_string(),
             queue_id,
@@ -145,7 +148,9 @@ impl ConsumeQueue {
         let mut end = files[start_idx].start_offset();
         let mut max_phys = -1i64;
         'files: for f in &files[start_idx..] {
-            let data = f.whole();
+            // Entries past the file's data (a hole of the sparse file) were never written;
+            // reading them through the mapping could allocate or fault on a full disk.
+            let data = &f.whole()[..f.data_end() as usize];
             let mut pos = 0usize;
             while pos + CQ_STORE_UNIT_SIZE as usize <= data.len() {
                 let e = CqEntry::decode(&data[pos..pos + 20]);
@@ -154,9 +159,13 @@ impl ConsumeQueue {
                     break 'files;
                 }
                 if !e.is_blank() {
-                    max_phys = max_phys.max(e.phys_offset + e.size as i64);
+                    max_phys = max_phys.max(e.phys_offset.saturating_add(e.size as i64));
                 }
                 pos += 20;
+            }
+            if (data.len() as u64) < f.size() {
+                end = f.start_offset() + pos as u64;
+                break;
             }
             end = f.start_offset() + f.size();
         }
@@ -226,12 +235,12 @@ impl ConsumeQueue {
             if end != f.start_offset() + f.wrote_position() {
                 break;
             }
-            if !f.append(&CqEntry::BLANK.encode()) {
+            if !f.append(&CqEntry::BLANK.encode())? {
                 continue;
             }
         }
         let f = self.writable_file()?;
-        f.append(&entry.encode());
+        f.append(&entry.encode())?;
         self.max_phys_offset.store(
             entry.phys_offset.saturating_add(entry.size as i64),
             Ordering::Release,
@@ -263,9 +272,9 @@ impl ConsumeQueue {
         let mut max_phys = -1;
         while idx > min {
             let Some(e) = self.entry(idx - 1) else { break };
-            if e.is_blank() || e.phys_offset + e.size as i64 <= phys {
+            if e.is_blank() || e.phys_offset.saturating_add(e.size as i64) <= phys {
                 if !e.is_blank() {
-                    max_phys = e.phys_offset + e.size as i64;
+                    max_phys = e.phys_offset.saturating_add(e.size as i64);
                 }
                 break;
             }
@@ -319,7 +328,8 @@ impl ConsumeQueue {
                 .map(CqEntry::decode);
             match last {
                 Some(e)
-                    if e.phys_offset + e.size as i64 <= min_commit_log_offset || e.is_blank() =>
+                    if e.phys_offset.saturating_add(e.size as i64) <= min_commit_log_offset
+                        || e.is_blank() =>
                 {
                     n += 1
                 }

@@ -1,6 +1,7 @@
 //! [`FaultyFs`]: a [`FileSystem`] wrapper that injects I/O faults, for tests of the store's
-//! error paths (ENOSPC on file creation, EIO on sync and small-file writes, a faked disk
-//! usage for retention).
+//! error paths (ENOSPC on file creation or block allocation, EIO on sync and small-file
+//! writes, a faked disk usage for retention). [`crate::quota_fs::QuotaFs`] models a small
+//! disk that fills up.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,8 @@ pub struct Faults {
     pub enospc_on_create: AtomicBool,
     /// Creating a new data file under this directory fails with ENOSPC (e.g. only `index/`).
     pub enospc_on_create_in: Mutex<Option<PathBuf>>,
+    /// Allocating blocks of a data file fails with ENOSPC.
+    pub enospc_on_allocate: AtomicBool,
     /// Syncing a data file range fails with EIO.
     pub eio_on_sync: AtomicBool,
     /// Whole-file writes (checkpoint, config files) fail with EIO.
@@ -141,6 +144,15 @@ impl DataFile for FaultyFile {
     }
     fn populate(&self, offset: u64, len: u64) -> io::Result<()> {
         self.inner.populate(offset, len)
+    }
+    fn allocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        if self.faults.enospc_on_allocate.load(Ordering::SeqCst) {
+            return Err(err(libc::ENOSPC));
+        }
+        self.inner.allocate(offset, len)
+    }
+    fn data_end(&self) -> u64 {
+        self.inner.data_end()
     }
     fn is_resident(&self, offset: u64, len: u64) -> Option<bool> {
         self.inner.is_resident(offset, len)

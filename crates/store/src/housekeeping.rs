@@ -20,7 +20,10 @@ pub(crate) fn prepare_loop(s: &Shared) {
         if s.config.prefault_window > 0 {
             let sync = s.group_commit.is_some();
             if let Err(e) = s.log.prefault(s.config.prefault_window, sync) {
-                tracing::warn!(error = %e, "pre-faulting failed");
+                // Typically a full disk: the writer allocates what it needs itself (and
+                // reports DiskFull if it cannot).
+                tracing::warn!(error = %e, "allocating and pre-faulting ahead of the writer failed");
+                s.sleep(Duration::from_millis(500));
             }
         }
         std::thread::park_timeout(Duration::from_millis(2));
@@ -78,6 +81,9 @@ pub(crate) fn housekeeping_loop(s: &Shared) {
             last_sample = now;
             s.stats.sample();
         }
+        // Every tick, not only at retention passes: a filling disk must stop writes before it
+        // is exhausted, and writes resume as soon as space is back.
+        crate::space::refresh_disk_full(s);
         if now.duration_since(last_cq_flush) >= s.config.flush_interval_consume_queue {
             last_cq_flush = now;
             let thorough =
@@ -100,42 +106,45 @@ pub(crate) fn housekeeping_loop(s: &Shared) {
 
 /// One retention pass: disk check, CommitLog deletions by plan, then queue/index cleanup.
 pub(crate) fn retention_pass(s: &Shared) {
-    let dir = s.config.commit_log_dir();
-    let used = match s.fs.disk_usage(&dir) {
-        Ok(u) => u.used_ratio_percent(),
-        Err(e) => {
-            tracing::warn!(error = %e, "disk usage unavailable");
-            0.0
-        }
-    };
-    let full = retention::is_disk_full(&s.config, used);
-    if s.disk_full.swap(full, Ordering::AcqRel) != full {
-        tracing::warn!(used_percent = used, full, "disk full state changed");
-    }
+    let used = crate::space::refresh_disk_full(s).unwrap_or(0.0);
     let files = s.log.files().files();
     let ages: Vec<FileAge> = files
         .iter()
         .map(|f| FileAge {
             start_offset: f.start_offset(),
+            end_offset: f.start_offset() + f.size(),
             modified_ms: s.fs.modified_ms(f.path()).unwrap_or(i64::MAX / 2),
         })
         .collect();
+    let dispatched_offset = s.dispatcher.reput_offset();
     let now = now_millis();
     let hour = {
         use chrono::Timelike;
         chrono::Local::now().hour()
     };
     let manual = s.manual_delete.swap(false, Ordering::AcqRel);
-    let plan = retention::plan(
-        &s.config,
-        &RetentionInput {
-            now_ms: now,
-            hour,
-            disk_used_percent: used,
-            files: &ages,
-            manual,
-        },
-    );
+    let input = RetentionInput {
+        now_ms: now,
+        hour,
+        disk_used_percent: used,
+        files: &ages,
+        manual,
+        dispatched_offset,
+    };
+    let plan = retention::plan(&s.config, &input);
+    if used > s.config.disk_space_clean_forcibly_ratio as f64 {
+        if let Some(kept) = ages
+            .get(plan.len())
+            .filter(|f| plan.len() + 1 < ages.len() && !retention::is_dispatched(&input, f))
+        {
+            tracing::warn!(
+                file_start = kept.start_offset,
+                dispatched_offset,
+                disk_used_percent = used,
+                "disk nearly full, but the oldest file is not dispatched yet: kept"
+            );
+        }
+    }
     if !plan.is_empty() {
         for d in &plan {
             tracing::info!(

@@ -151,7 +151,7 @@ impl IndexStore {
         let h = index_key_hash(buf);
         for _ in 0..3 {
             let f = self.writable_file(req.store_timestamp)?;
-            if f.put(h, req.phys_offset, req.store_timestamp) {
+            if f.put(h, req.phys_offset, req.store_timestamp)? {
                 return Ok(());
             }
         }
@@ -247,6 +247,15 @@ impl IndexStore {
             f.flush()?;
         }
         Ok(ts)
+    }
+
+    /// Allocated but unwritten entry bytes of the newest file: reserve, not data.
+    pub fn reserved_bytes(&self) -> u64 {
+        self.files
+            .read()
+            .last()
+            .map(|f| f.reserved_bytes())
+            .unwrap_or(0)
     }
 
     /// Number of files.

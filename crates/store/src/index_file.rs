@@ -9,18 +9,26 @@
 //! ```
 //! One writer (the dispatcher). Readers follow slots published with release stores, so they
 //! only reach entries that are completely written.
+//!
+//! The file is sparse, as Java's: header and slot table (written anywhere, by hash) are
+//! allocated when the file is created, entries in windows of [`INDEX_ALLOC_WINDOW`] ahead of
+//! the writer, so a 420 MB file holds 20 MB + what is indexed, and a full disk makes
+//! [`IndexFile::put`] fail instead of faulting.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::error::StoreError;
-use crate::io::{DataFile, FileSystem};
+use crate::io::{allocate_ahead, DataFile, FileSystem};
 
 /// Header size.
 pub const INDEX_HEADER_SIZE: u64 = 40;
 const SLOT_SIZE: u64 = 4;
 const ENTRY_SIZE: u64 = 20;
+
+/// Entry bytes allocated ahead of the writer at once (52,428 entries).
+pub const INDEX_ALLOC_WINDOW: u64 = 1 << 20;
 
 /// Size of an index file with the given geometry.
 pub fn index_file_size(slots: u32, entries: u32) -> u64 {
@@ -40,6 +48,8 @@ pub struct IndexFile {
     end_phys: AtomicI64,
     hash_slot_count: AtomicI32,
     index_count: AtomicI32,
+    /// Blocks are allocated for `[0, allocated)` (0 for a loaded file until its first put).
+    allocated: AtomicU64,
 }
 
 impl IndexFile {
@@ -57,6 +67,15 @@ impl IndexFile {
         let data = fs
             .open_data_file(path, size, create)
             .map_err(|e| StoreError::io(path, e))?;
+        if !existed {
+            let table = INDEX_HEADER_SIZE + slots as u64 * SLOT_SIZE;
+            if let Err(e) = data.allocate(0, table) {
+                drop(data);
+                // Never leave a file that looks like an index but has no room for its slots.
+                let _ = fs.remove_file(path);
+                return Err(StoreError::io(path, e));
+            }
+        }
         let f = IndexFile {
             path: path.to_path_buf(),
             data,
@@ -68,6 +87,11 @@ impl IndexFile {
             end_phys: AtomicI64::new(0),
             hash_slot_count: AtomicI32::new(0),
             index_count: AtomicI32::new(1),
+            allocated: AtomicU64::new(if existed {
+                0
+            } else {
+                INDEX_HEADER_SIZE + slots as u64 * SLOT_SIZE
+            }),
         };
         if existed {
             let h = f.header_bytes();
@@ -153,12 +177,33 @@ impl IndexFile {
         self.index_count.load(Ordering::Acquire)
     }
 
-    /// Adds `key_hash → phys`. Returns false when the file is full. Single writer.
-    pub fn put(&self, key_hash: i32, phys: i64, store_timestamp: i64) -> bool {
+    /// Allocated entry bytes not written yet: space held in reserve, not data.
+    pub fn reserved_bytes(&self) -> u64 {
+        let used = self.entry_pos(self.index_count()) as u64;
+        self.allocated.load(Ordering::Acquire).saturating_sub(used)
+    }
+
+    /// Allocates the blocks of `[0, upto)`, and up to [`INDEX_ALLOC_WINDOW`] more.
+    fn allocate_to(&self, upto: u64) -> Result<(), StoreError> {
+        let done = self.allocated.load(Ordering::Acquire);
+        if upto <= done {
+            return Ok(());
+        }
+        let got = allocate_ahead(self.data.as_ref(), done, upto, INDEX_ALLOC_WINDOW)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        self.allocated.fetch_max(got, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Adds `key_hash → phys`. Returns `Ok(false)` when the file is full, an error when the
+    /// entry's blocks cannot be allocated (disk full). Single writer.
+    pub fn put(&self, key_hash: i32, phys: i64, store_timestamp: i64) -> Result<bool, StoreError> {
         let count = self.index_count.load(Ordering::Acquire);
         if count >= self.entries as i32 {
-            return false;
+            return Ok(false);
         }
+        // Also covers header and slot table of a file opened from disk.
+        self.allocate_to(self.entry_pos(count) as u64 + ENTRY_SIZE)?;
         let slot_no = (key_hash.max(0) as u32) % self.slots;
         let slot = self.slot(slot_no);
         let mut prev = u32::from_be(slot.load(Ordering::Acquire)) as i32;
@@ -192,7 +237,7 @@ impl IndexFile {
         self.end_timestamp.store(store_timestamp, Ordering::Release);
         self.index_count.store(count + 1, Ordering::Release);
         self.write_header();
-        true
+        Ok(true)
     }
 
     /// Whether `[begin, end]` overlaps this file's time range (Java `isTimeMatched`).
@@ -238,11 +283,15 @@ impl IndexFile {
         }
     }
 
-    /// Makes the file durable.
+    /// Makes the file durable (its allocated part: nothing was written past it).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.write_header();
+        let written = self
+            .allocated
+            .load(Ordering::Acquire)
+            .max(INDEX_HEADER_SIZE);
         self.data
-            .sync_range(0, self.data.len())
+            .sync_range(0, written.min(self.data.len()))
             .map_err(|e| StoreError::io(&self.path, e))
     }
 }
@@ -259,9 +308,9 @@ mod tests {
         let f = IndexFile::open(&OsFs, &p, 7, 10, true, None).unwrap();
         let h = ferromq_protocol::hash::index_key_hash("T#k1");
         let h2 = ferromq_protocol::hash::index_key_hash("T#k2");
-        assert!(f.put(h, 100, 1_000_000));
-        assert!(f.put(h2, 200, 1_001_000));
-        assert!(f.put(h, 300, 1_005_000));
+        assert!(f.put(h, 100, 1_000_000).unwrap());
+        assert!(f.put(h2, 200, 1_001_000).unwrap());
+        assert!(f.put(h, 300, 1_005_000).unwrap());
         let mut out = Vec::new();
         f.select(h, 10, 0, i64::MAX, &mut out);
         assert_eq!(out, vec![300, 100]);
@@ -284,9 +333,9 @@ mod tests {
         f.select(h2, 10, 0, i64::MAX, &mut out);
         assert_eq!(out, vec![200]);
         for i in 0..6 {
-            assert!(f.put(h, 400 + i, 1_006_000));
+            assert!(f.put(h, 400 + i, 1_006_000).unwrap());
         }
         assert!(f.is_full());
-        assert!(!f.put(h, 1, 1));
+        assert!(!f.put(h, 1, 1).unwrap());
     }
 }

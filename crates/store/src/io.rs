@@ -3,6 +3,13 @@
 //!
 //! Data files are memory-mapped: appends are copies into the mapping, so write errors surface
 //! when the range is synced ([`DataFile::sync_range`]) — that is where EIO is reported.
+//!
+//! Data files are created sparse, at their full (Java) size, and their blocks are allocated
+//! in windows ahead of the writer ([`DataFile::allocate`]). A write through a mapping into a
+//! page without blocks on a full file system kills the process with SIGBUS; an allocation
+//! fails cleanly with ENOSPC instead. So the writers of every data file allocate before they
+//! touch a page, and only unwritten windows (not whole 1 GiB / 6 MB / 420 MB files) are held
+//! in reserve: disk usage reflects data (see [`crate::space`]).
 
 use std::fmt::Debug;
 use std::fs::{File, OpenOptions};
@@ -56,8 +63,8 @@ pub trait FileSystem: Send + Sync + Debug {
     /// Writes a whole (small) file, replacing it in place, fsyncing it when `sync`.
     fn write(&self, path: &Path, data: &[u8], sync: bool) -> io::Result<()>;
     /// Opens a data file of exactly `len` bytes, mapped read-write. When `create`, a missing
-    /// file is created and its blocks allocated up front (`fallocate`), so a full disk fails
-    /// here rather than with SIGBUS on a later page fault.
+    /// file is created sparse (no blocks allocated): the writer allocates with
+    /// [`DataFile::allocate`] before it writes.
     fn open_data_file(&self, path: &Path, len: u64, create: bool) -> io::Result<Arc<dyn DataFile>>;
     /// Size of an existing file.
     fn file_len(&self, path: &Path) -> io::Result<u64>;
@@ -79,8 +86,19 @@ pub trait DataFile: Send + Sync + Debug {
     fn as_ptr(&self) -> *mut u8;
     /// Makes `[offset, offset + len)` durable (msync / fdatasync of the range).
     fn sync_range(&self, offset: u64, len: u64) -> io::Result<()>;
-    /// Pre-faults `[offset, offset + len)` writable so later copies do not page-fault.
+    /// Pre-faults `[offset, offset + len)` writable so later copies do not page-fault. The
+    /// range must be allocated.
     fn populate(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// Allocates the blocks of `[offset, offset + len)` (`fallocate`, size unchanged), so
+    /// writes there through the mapping cannot run out of space. Fails with ENOSPC when the
+    /// disk is full. A no-op where the file system cannot allocate ahead.
+    fn allocate(&self, offset: u64, len: u64) -> io::Result<()>;
+    /// End of the file's leading data: the first hole (`SEEK_HOLE`), or the length. Bytes
+    /// past it were never written, and reading them through the mapping could allocate
+    /// (tmpfs) or fault on a full disk, so scans of a file's content stop there.
+    fn data_end(&self) -> u64 {
+        self.len()
+    }
     /// Hints that the range will not be read soon (drop from page cache is up to the OS).
     fn advise_cold(&self, _offset: u64, _len: u64) {}
     /// Whether the pages of the range are resident (mincore).
@@ -158,7 +176,7 @@ impl FileSystem for OsFs {
             .open(path)?;
         let cur = file.metadata()?.len();
         if cur < len {
-            allocate(&file, len).inspect_err(|_| {
+            file.set_len(len).inspect_err(|_| {
                 // A half-made file must not be mistaken for a data file later.
                 if cur == 0 {
                     let _ = std::fs::remove_file(path);
@@ -168,7 +186,7 @@ impl FileSystem for OsFs {
         let map = memmap2::MmapOptions::new()
             .len(len as usize)
             .map_raw(&file)?;
-        Ok(Arc::new(OsDataFile { _file: file, map }))
+        Ok(Arc::new(OsDataFile { file, map }))
     }
 
     fn file_len(&self, path: &Path) -> io::Result<u64> {
@@ -206,24 +224,47 @@ impl FileSystem for OsFs {
     }
 }
 
-/// Reserves the blocks of `[0, len)` so writes through the mapping cannot hit ENOSPC.
-fn allocate(file: &File, len: u64) -> io::Result<()> {
+/// Allocates the blocks of `[offset, offset + len)` without changing the size.
+fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
     // SAFETY: plain syscall on an owned, open descriptor.
-    let rc = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len as libc::off_t) };
+    let rc = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_KEEP_SIZE,
+            offset as libc::off_t,
+            len as libc::off_t,
+        )
+    };
     if rc == 0 {
         return Ok(());
     }
     let err = io::Error::last_os_error();
     match err.raw_os_error() {
-        // File systems without fallocate: extend sparsely, as Java does.
-        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => file.set_len(len),
+        // File systems that cannot allocate ahead: the file stays sparse, as Java's are.
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => Ok(()),
         _ => Err(err),
+    }
+}
+
+/// Offset of the first hole of `file` (its length where there is none or the file system
+/// cannot tell).
+fn first_hole(file: &File, len: u64) -> u64 {
+    // SAFETY: plain syscall on an owned, open descriptor; it only moves the file offset,
+    // which nothing else uses (all I/O goes through the mapping).
+    let at = unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_HOLE) };
+    if at < 0 {
+        len
+    } else {
+        (at as u64).min(len)
     }
 }
 
 #[derive(Debug)]
 struct OsDataFile {
-    _file: File,
+    file: File,
     map: MmapRaw,
 }
 
@@ -241,6 +282,15 @@ impl DataFile for OsDataFile {
             return Ok(());
         }
         self.map.flush_range(offset as usize, len as usize)
+    }
+
+    fn allocate(&self, offset: u64, len: u64) -> io::Result<()> {
+        let end = offset.saturating_add(len).min(self.map.len() as u64);
+        allocate(&self.file, offset, end.saturating_sub(offset))
+    }
+
+    fn data_end(&self) -> u64 {
+        first_hole(&self.file, self.map.len() as u64)
     }
 
     fn populate(&self, offset: u64, len: u64) -> io::Result<()> {
@@ -314,6 +364,35 @@ impl DataFile for OsDataFile {
     }
 }
 
+/// Allocates `data` from `done` (the allocated end so far) to cover `[0, upto)`, taking up
+/// to `window` bytes more in the same call; if the disk cannot hold the window, only what is
+/// needed. Returns the new allocated end (page-aligned, at most the file length).
+pub(crate) fn allocate_ahead(
+    data: &dyn DataFile,
+    done: u64,
+    upto: u64,
+    window: u64,
+) -> io::Result<u64> {
+    let len = data.len();
+    let page_end = |at: u64| at.div_ceil(PAGE_SIZE).saturating_mul(PAGE_SIZE).min(len);
+    let from = done / PAGE_SIZE * PAGE_SIZE;
+    let need = page_end(upto);
+    if need <= done {
+        return Ok(done);
+    }
+    let want = page_end(upto.saturating_add(window));
+    match data.allocate(from, want - from) {
+        Ok(()) => Ok(want),
+        Err(e)
+            if want > need
+                && matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) =>
+        {
+            data.allocate(from, need - from).map(|()| need)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// OS page size assumed by the store (Java's `OS_PAGE_SIZE`).
 pub const PAGE_SIZE: u64 = 4096;
 
@@ -328,6 +407,27 @@ fn page_range(offset: u64, len: u64, max: u64) -> (u64, u64) {
 mod tests {
     use super::*;
 
+    fn allocated_bytes(p: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().blocks() * 512
+    }
+
+    #[test]
+    fn data_file_is_sparse_until_allocated() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        let f = OsFs.open_data_file(&p, 1 << 20, true).unwrap();
+        assert_eq!(f.len(), 1 << 20);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 1 << 20, "Java's size");
+        assert_eq!(allocated_bytes(&p), 0, "no blocks reserved");
+        assert_eq!(f.data_end(), 0);
+        f.allocate(0, 64 * 1024).unwrap();
+        assert!(allocated_bytes(&p) >= 64 * 1024);
+        assert!(allocated_bytes(&p) < 1 << 20);
+        f.allocate(1 << 20, 4096).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 1 << 20, "size kept");
+    }
+
     #[test]
     fn data_file_is_allocated_and_mapped() {
         let dir = tempfile::tempdir().unwrap();
@@ -335,6 +435,7 @@ mod tests {
         let f = OsFs.open_data_file(&p, 64 * 1024, true).unwrap();
         assert_eq!(f.len(), 64 * 1024);
         assert_eq!(std::fs::metadata(&p).unwrap().len(), 64 * 1024);
+        f.allocate(0, 64 * 1024).unwrap();
         f.populate(0, 64 * 1024).unwrap();
         // SAFETY: within the mapping, no concurrent users.
         unsafe { *f.as_ptr().add(100) = 7 };

@@ -15,12 +15,15 @@
 //! - [`dispatch`]: builds queue and index entries from the CommitLog; arrival callback.
 //! - [`flush`]: durable handles, SYNC_FLUSH group commit, ASYNC_FLUSH timed flush.
 //! - [`recovery`]: normal and crash recovery; [`checkpoint`]: the `checkpoint` file.
-//! - [`retention`]: which files to delete and why; [`stats`]: counters and TPS;
+//! - [`retention`]: which files to delete and why; [`space`]: disk usage by data (not by
+//!   the blocks allocated ahead of writers); [`stats`]: counters and TPS;
 //!   [`housekeeping`]: the background loops (file preparation, queue flush, retention).
-//! - [`io`]: the file-system seam ([`io::FileSystem`], [`io::DataFile`]); [`fault`]: fault
-//!   injection for tests. [`config`]: [`StoreConfig`] with Java defaults; [`config_file`]:
-//!   atomic JSON config writes with `.bak`. [`filter`]: pull filters. [`error`]: errors and
-//!   Java's put/get statuses. [`message`]: put inputs and results.
+//! - [`io`]: the file-system seam ([`io::FileSystem`], [`io::DataFile`]; data files are
+//!   sparse, allocated in windows ahead of their writers); [`fault`]: fault injection for
+//!   tests; [`quota_fs`]: a small disk that fills up, for tests.
+//! - [`config`]: [`StoreConfig`] with Java defaults; [`config_file`]: atomic JSON config
+//!   writes with `.bak`. [`filter`]: pull filters. [`error`]: errors and Java's put/get
+//!   statuses. [`message`]: put inputs and results.
 
 pub mod checkpoint;
 pub mod commit_log;
@@ -44,9 +47,11 @@ pub mod message;
 pub mod put;
 pub mod queue_name;
 pub mod queue_offsets;
+pub mod quota_fs;
 pub mod read;
 pub mod recovery;
 pub mod retention;
+pub mod space;
 pub mod stats;
 pub mod store;
 

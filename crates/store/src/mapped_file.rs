@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::error::StoreError;
-use crate::io::{DataFile, FileSystem, PAGE_SIZE};
+use crate::io::{allocate_ahead, DataFile, FileSystem, PAGE_SIZE};
 
 /// Formats a start offset as Java names files: 20 digits, zero-padded.
 pub fn file_name(offset: u64) -> String {
@@ -37,17 +37,23 @@ pub struct MappedFile {
     wrote: AtomicU64,
     flushed: AtomicU64,
     populated: AtomicU64,
+    /// Blocks are allocated for `[0, allocated)`; the writer never writes past it.
+    allocated: AtomicU64,
+    /// How far past what it needs the writer allocates at once.
+    alloc_window: u64,
     removed: AtomicBool,
 }
 
 impl MappedFile {
-    /// Creates (preallocated) or opens the file for `start_offset` in `dir`.
+    /// Creates (sparse) or opens the file for `start_offset` in `dir`. Writes allocate blocks
+    /// `alloc_window` bytes ahead of what they need (see [`MappedFile::allocate_to`]).
     pub fn open(
         fs: &dyn FileSystem,
         dir: &Path,
         start_offset: u64,
         size: u64,
         create: bool,
+        alloc_window: u64,
     ) -> Result<Arc<Self>, StoreError> {
         let path = dir.join(file_name(start_offset));
         let data = fs
@@ -61,6 +67,10 @@ impl MappedFile {
             wrote: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
             populated: AtomicU64::new(0),
+            // Unknown for an existing file: the first allocation starts at 0, which costs
+            // nothing where blocks already exist.
+            allocated: AtomicU64::new(0),
+            alloc_window,
             removed: AtomicBool::new(false),
         }))
     }
@@ -125,16 +135,56 @@ impl MappedFile {
     }
 
     /// Copies `src` at the current write position and publishes it. Writer only.
-    /// Returns false if it does not fit.
-    pub(crate) fn append(&self, src: &[u8]) -> bool {
+    /// Returns false if it does not fit; fails if its blocks cannot be allocated.
+    pub(crate) fn append(&self, src: &[u8]) -> Result<bool, StoreError> {
         let pos = self.wrote_position();
-        if pos + src.len() as u64 > self.size {
-            return false;
+        let end = pos + src.len() as u64;
+        if end > self.size {
+            return Ok(false);
         }
-        // SAFETY: single writer (callers hold the log's writer role); range beyond `wrote`.
+        self.allocate_to(end)?;
+        // SAFETY: single writer (callers hold the log's writer role); range beyond `wrote`,
+        // allocated above.
         unsafe { self.region_mut(pos, src.len()) }.copy_from_slice(src);
-        self.publish(pos + src.len() as u64);
-        true
+        self.publish(end);
+        Ok(true)
+    }
+
+    /// Makes sure the blocks of `[0, upto)` are allocated before anyone writes there, so a
+    /// full disk is an ENOSPC ([`StoreError::DiskFull`]) here and never a SIGBUS in a copy.
+    /// Allocates up to `alloc_window` further at once (one syscall per window); if the disk
+    /// cannot hold the window, only what is needed.
+    pub fn allocate_to(&self, upto: u64) -> Result<(), StoreError> {
+        self.allocate_with_window(upto, self.alloc_window)
+    }
+
+    /// [`MappedFile::allocate_to`] with at most `window` bytes beyond `upto`.
+    pub fn allocate_with_window(&self, upto: u64, window: u64) -> Result<(), StoreError> {
+        let done = self.allocated.load(Ordering::Acquire);
+        if upto.min(self.size) <= done {
+            return Ok(());
+        }
+        let got = allocate_ahead(self.data.as_ref(), done, upto, window)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        self.allocated.fetch_max(got, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// How far blocks are allocated.
+    pub fn allocated_position(&self) -> u64 {
+        self.allocated.load(Ordering::Acquire)
+    }
+
+    /// Allocated bytes not written yet: space held in reserve, not data.
+    pub fn reserved_bytes(&self) -> u64 {
+        self.allocated_position()
+            .saturating_sub(self.wrote_position())
+    }
+
+    /// End of the leading data of the file on disk (see [`DataFile::data_end`]): scans of
+    /// a file's content at start-up stop there.
+    pub fn data_end(&self) -> u64 {
+        self.data.data_end().min(self.size)
     }
 
     /// Borrowed view of `[pos, pos + len)`, if fully written.
@@ -147,7 +197,8 @@ impl MappedFile {
         Some(unsafe { std::slice::from_raw_parts(self.data.as_ptr().add(pos as usize), len) })
     }
 
-    /// Borrowed view of the whole mapping, written or not (for recovery scans only).
+    /// Borrowed view of the whole mapping, written or not (for recovery scans only, which
+    /// must not read past [`MappedFile::data_end`]).
     pub(crate) fn whole(&self) -> &[u8] {
         // SAFETY: the mapping is `size` bytes; used before readers/writers start.
         unsafe { std::slice::from_raw_parts(self.data.as_ptr(), self.size as usize) }
@@ -183,15 +234,16 @@ impl MappedFile {
         Ok(wrote)
     }
 
-    /// Pre-faults up to `upto` bytes (capped at the file size); idempotent. With `sync`, the
-    /// pre-faulted (zero) pages are also written out, so later fsyncs of real data find the
-    /// blocks already initialised and need no extent-conversion journal commit.
+    /// Allocates and pre-faults up to `upto` bytes (capped at the file size); idempotent.
+    /// With `sync`, the pre-faulted (zero) pages are also written out, so later fsyncs of real
+    /// data find the blocks already initialised and need no extent-conversion journal commit.
     pub fn populate_to(&self, upto: u64, sync: bool) -> Result<(), StoreError> {
         let upto = upto.min(self.size);
         let done = self.populated.load(Ordering::Acquire);
         if upto <= done {
             return Ok(());
         }
+        self.allocate_to(upto)?;
         self.data
             .populate(done, upto - done)
             .map_err(|e| StoreError::io(&self.path, e))?;
@@ -271,15 +323,17 @@ mod tests {
     #[test]
     fn append_read_flush() {
         let dir = tempfile::tempdir().unwrap();
-        let f = MappedFile::open(&OsFs, dir.path(), 4096, 8192, true).unwrap();
+        let f = MappedFile::open(&OsFs, dir.path(), 4096, 8192, true, 0).unwrap();
         assert!(f.read(0, 1).is_none());
-        assert!(f.append(b"hello"));
+        assert!(f.append(b"hello").unwrap());
+        assert_eq!(f.allocated_position(), 4096, "one page for five bytes");
+        assert_eq!(f.reserved_bytes(), 4091);
         let b = f.read(0, 5).unwrap();
         assert_eq!(&b[..], b"hello");
         assert!(f.read(1, 5).is_none());
         assert_eq!(f.flush(4).unwrap(), 0, "fewer than 4 pages pending");
         assert_eq!(f.flush(0).unwrap(), 5);
-        assert!(!f.append(&vec![0u8; 8192]));
+        assert!(!f.append(&vec![0u8; 8192]).unwrap());
         f.populate_to(8192, true).unwrap();
         assert_eq!(f.populated_position(), 8192);
         drop(f);

@@ -18,6 +18,8 @@ pub struct MappedFileQueue {
     dir: PathBuf,
     file_size: u64,
     fs: Arc<dyn FileSystem>,
+    /// Blocks a writer allocates ahead of what it needs (see [`MappedFile::allocate_to`]).
+    alloc_window: u64,
     files: ArcSwap<Vec<Arc<MappedFile>>>,
     modify: Mutex<()>,
     flushed_where: AtomicU64,
@@ -25,8 +27,14 @@ pub struct MappedFileQueue {
 
 impl MappedFileQueue {
     /// Opens every 20-digit file in `dir` (created if missing). Loaded files count as fully
-    /// written until recovery sets the real end.
-    pub fn load(fs: Arc<dyn FileSystem>, dir: &Path, file_size: u64) -> Result<Self, StoreError> {
+    /// written until recovery sets the real end. Writers allocate blocks `alloc_window`
+    /// bytes ahead.
+    pub fn load(
+        fs: Arc<dyn FileSystem>,
+        dir: &Path,
+        file_size: u64,
+        alloc_window: u64,
+    ) -> Result<Self, StoreError> {
         fs.create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         let mut offsets: Vec<u64> = fs
             .list_dir(dir)
@@ -54,7 +62,7 @@ impl MappedFileQueue {
                     reason: format!("size {len} differs from the configured {file_size}"),
                 });
             }
-            let f = MappedFile::open(fs.as_ref(), dir, off, file_size, false)?;
+            let f = MappedFile::open(fs.as_ref(), dir, off, file_size, false, alloc_window)?;
             f.set_positions(file_size);
             files.push(f);
         }
@@ -72,6 +80,7 @@ impl MappedFileQueue {
             dir: dir.to_path_buf(),
             file_size,
             fs,
+            alloc_window,
             files: ArcSwap::from_pointee(files),
             modify: Mutex::new(()),
             flushed_where: AtomicU64::new(0),
@@ -162,14 +171,30 @@ impl MappedFileQueue {
 
     /// Creates the file starting at `start` and appends it to the list.
     pub fn create(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
-        let f = MappedFile::open(self.fs.as_ref(), &self.dir, start, self.file_size, true)?;
+        let f = self.prepare(start)?;
         self.push(f.clone());
         Ok(f)
     }
 
-    /// Opens (creating and preallocating) the file starting at `start` without adding it.
+    /// Opens (creating it sparse) the file starting at `start` without adding it.
     pub fn prepare(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
-        MappedFile::open(self.fs.as_ref(), &self.dir, start, self.file_size, true)
+        MappedFile::open(
+            self.fs.as_ref(),
+            &self.dir,
+            start,
+            self.file_size,
+            true,
+            self.alloc_window,
+        )
+    }
+
+    /// Allocated but unwritten bytes of the newest file (older files are full).
+    pub fn reserved_bytes(&self) -> u64 {
+        self.files
+            .load()
+            .last()
+            .map(|f| f.reserved_bytes())
+            .unwrap_or(0)
     }
 
     /// Appends a file made by [`MappedFileQueue::prepare`].

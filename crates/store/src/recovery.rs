@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::checkpoint::Checkpoint;
-use crate::commit_log::{scan_record, CommitLog, Scanned};
+use crate::commit_log::{scan_record_within, CommitLog, Scanned};
 use crate::consume_queue_table::ConsumeQueueTable;
 use crate::dispatch::{is_dispatched_to_queue, Dispatcher};
 use crate::error::StoreError;
@@ -53,8 +53,14 @@ pub struct RecoveryContext<'a> {
     pub max_record_size: u64,
 }
 
+/// The file's bytes that hold data: recovery never reads the holes of a sparse file (on
+/// tmpfs a read there allocates a page, and on a full disk faults).
+fn file_data(f: &MappedFile) -> &[u8] {
+    &f.whole()[..f.data_end() as usize]
+}
+
 fn first_record_stamp(f: &MappedFile, check_crc: bool) -> Option<(i64, i64)> {
-    match scan_record(f.whole(), 0, check_crc) {
+    match scan_record_within(file_data(f), 0, check_crc, f.size() as usize) {
         Scanned::Record(v) => Some((v.physical_offset, v.store_timestamp)),
         _ => None,
     }
@@ -197,10 +203,10 @@ fn scan_log(
         undispatched_next_offsets: HashMap::new(),
     };
     'files: for f in files {
-        let data = f.whole();
+        let data = file_data(f);
         let mut pos = 0usize;
         loop {
-            match scan_record(data, pos, ctx.check_crc) {
+            match scan_record_within(data, pos, ctx.check_crc, f.size() as usize) {
                 Scanned::Record(v) => {
                     report.records_scanned += 1;
                     let at = f.start_offset() + pos as u64;
@@ -255,8 +261,8 @@ fn scan_log(
 /// Returns how many bytes were zeroed.
 fn zero_tail(f: &MappedFile, from: u64, max_record: u64) -> u64 {
     const CHUNK: u64 = 64 * 1024;
-    let data = f.whole();
-    let size = f.size();
+    let data = file_data(f);
+    let size = data.len() as u64;
     let mut pos = from;
     let mut zero_run = 0u64;
     let mut last_nonzero_end = from;

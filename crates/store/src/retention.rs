@@ -3,8 +3,11 @@
 //! Expired files (last modified more than `fileReservedTime` hours ago) are deleted at a
 //! `deleteWhen` hour, or at any hour while disk usage exceeds `diskMaxUsedSpaceRatio`. Above
 //! `diskSpaceCleanForciblyRatio` the oldest files go even if not expired. The newest file is
-//! never deleted. Above `diskSpaceWarningLevelRatio` appends are refused (disk full).
-//! [`plan`] is pure; the store executes the plan, logs each decision and counts it.
+//! never deleted, nor any file the dispatcher has not entirely read: its messages would be
+//! acknowledged but never reach a ConsumeQueue. Above `diskSpaceWarningLevelRatio` appends
+//! are refused (disk full). The ratios are of data, not of space allocated ahead of writers
+//! ([`crate::space`]). [`plan`] is pure; the store executes the plan, logs each decision and
+//! counts it.
 
 use crate::config::StoreConfig;
 
@@ -50,6 +53,8 @@ impl DeleteReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileAge {
     pub start_offset: u64,
+    /// Offset just past the file (start + file size).
+    pub end_offset: u64,
     pub modified_ms: i64,
 }
 
@@ -65,6 +70,8 @@ pub struct RetentionInput<'a> {
     pub files: &'a [FileAge],
     /// An operator asked for deletion now.
     pub manual: bool,
+    /// CommitLog offset up to which the dispatcher has built queues and index.
+    pub dispatched_offset: u64,
 }
 
 /// One decision: delete `files[index]` for `reason`.
@@ -80,8 +87,8 @@ pub fn is_disk_full(config: &StoreConfig, disk_used_percent: f64) -> bool {
     disk_used_percent > config.disk_space_warning_level_ratio as f64
 }
 
-/// Decides which of the oldest files to delete (a prefix, never the newest file, at most
-/// `delete_file_batch_max`).
+/// Decides which of the oldest files to delete (a prefix, never the newest file, never a
+/// file ending past the dispatched offset, at most `delete_file_batch_max`).
 pub fn plan(config: &StoreConfig, input: &RetentionInput<'_>) -> Vec<Deletion> {
     let time_up = config.delete_hours().contains(&input.hour);
     let over_max = input.disk_used_percent > config.disk_max_used_space_ratio as f64;
@@ -94,7 +101,7 @@ pub fn plan(config: &StoreConfig, input: &RetentionInput<'_>) -> Vec<Deletion> {
     let mut out = Vec::new();
     let candidates = input.files.len().saturating_sub(1);
     for (i, f) in input.files.iter().take(candidates).enumerate() {
-        if out.len() >= config.delete_file_batch_max.max(1) {
+        if out.len() >= config.delete_file_batch_max.max(1) || !is_dispatched(input, f) {
             break;
         }
         let expired = input.now_ms >= f.modified_ms + reserved_ms;
@@ -122,6 +129,11 @@ pub fn plan(config: &StoreConfig, input: &RetentionInput<'_>) -> Vec<Deletion> {
     out
 }
 
+/// Whether the dispatcher has read all of `f` (its messages are in their queues).
+pub fn is_dispatched(input: &RetentionInput<'_>, f: &FileAge) -> bool {
+    f.end_offset <= input.dispatched_offset
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +146,7 @@ mod tests {
             .enumerate()
             .map(|(i, a)| FileAge {
                 start_offset: i as u64 * 100,
+                end_offset: (i as u64 + 1) * 100,
                 modified_ms: now - a * H,
             })
             .collect()
@@ -153,6 +166,7 @@ mod tests {
                     disk_used_percent: disk,
                     files: &f,
                     manual: false,
+                    dispatched_offset: u64::MAX,
                 },
             )
         };
@@ -180,6 +194,7 @@ mod tests {
                 disk_used_percent: 10.0,
                 files: &f,
                 manual: true,
+                dispatched_offset: u64::MAX,
             },
         );
         assert_eq!(d.len(), 2);
@@ -202,7 +217,8 @@ mod tests {
                     hour: 4,
                     disk_used_percent: 0.0,
                     files: &f,
-                    manual: false
+                    manual: false,
+                    dispatched_offset: u64::MAX,
                 }
             )
             .len(),
@@ -216,11 +232,42 @@ mod tests {
                 hour: 4,
                 disk_used_percent: 99.0,
                 files: &one,
-                manual: false
+                manual: false,
+                dispatched_offset: u64::MAX,
             }
         )
         .is_empty());
         assert!(is_disk_full(&c, 91.0));
         assert!(!is_disk_full(&c, 89.0));
+    }
+
+    #[test]
+    fn never_deletes_what_is_not_dispatched() {
+        let c = StoreConfig::default();
+        let now = 1000 * H;
+        let f = files(&[100, 100, 100, 100], now);
+        let at = |dispatched| {
+            plan(
+                &c,
+                &RetentionInput {
+                    now_ms: now,
+                    hour: 4,
+                    disk_used_percent: 99.0,
+                    files: &f,
+                    manual: true,
+                    dispatched_offset: dispatched,
+                },
+            )
+            .len()
+        };
+        assert_eq!(at(u64::MAX), 3, "all but the newest");
+        assert_eq!(
+            at(250),
+            2,
+            "the third file ends at 300, past what is dispatched"
+        );
+        assert_eq!(at(200), 2);
+        assert_eq!(at(99), 0);
+        assert_eq!(at(0), 0);
     }
 }

@@ -25,7 +25,6 @@ use crate::housekeeping::{
 use crate::index::IndexStore;
 use crate::io::{FileSystem, OsFs};
 use crate::recovery::{recover, RecoveryContext, RecoveryReport};
-use crate::retention;
 use crate::stats::StoreStats;
 
 /// How long shutdown waits for a dispatcher that makes no progress.
@@ -193,7 +192,7 @@ impl MessageStore {
             _lock: lock,
             shut: AtomicBool::new(false),
         });
-        store.check_disk();
+        crate::space::refresh_disk_full(&store.shared);
         store.start_threads()?;
         Ok(store)
     }
@@ -321,19 +320,17 @@ impl MessageStore {
         retention_pass(&self.shared);
     }
 
-    fn check_disk(&self) {
-        let dir = self.shared.config.commit_log_dir();
-        if let Ok(u) = self.shared.fs.disk_usage(&dir) {
-            let full = retention::is_disk_full(&self.shared.config, u.used_ratio_percent());
-            let was = self.shared.disk_full.swap(full, Ordering::AcqRel);
-            if full != was {
-                tracing::warn!(
-                    used_percent = u.used_ratio_percent(),
-                    full,
-                    "disk full state changed"
-                );
-            }
-        }
+    /// Usage of the CommitLog's disk by data: space allocated ahead of writers and not
+    /// written yet counts as free (see [`crate::space`]). The ratios the store acts on are
+    /// computed from it. `None` if the file system cannot say.
+    pub fn disk_usage(&self) -> Option<crate::io::DiskUsage> {
+        crate::space::data_usage(&self.shared)
+    }
+
+    /// Whether writes are refused for lack of space (disk above
+    /// `disk_space_warning_level_ratio`, or an allocation just failed with ENOSPC).
+    pub fn is_disk_full(&self) -> bool {
+        self.shared.disk_full.load(Ordering::Acquire)
     }
 
     /// Flushes everything, writes the checkpoint, stops the threads and removes `abort`.

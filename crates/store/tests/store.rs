@@ -499,20 +499,14 @@ fn disk_full_by_ratio_refuses_writes_keeps_reads() {
     let store = MessageStore::open_with(config(dir.path()), Arc::new(fs)).unwrap();
     store.put_message(&msg("D", 0, b"one", ""));
     assert!(store.wait_dispatched(Duration::from_secs(5)));
-    *faults.disk_usage.lock() = Some(DiskUsage {
-        total_bytes: 100,
-        free_bytes: 5,
-    });
+    *faults.disk_usage.lock() = Some(usage_with_free_percent(5));
     store.run_retention();
     assert_eq!(
         store.put_message(&msg("D", 0, b"two", "")).status,
         PutMessageStatus::DiskFull
     );
     assert_eq!(pull_all(&store, "D", 0).len(), 1);
-    *faults.disk_usage.lock() = Some(DiskUsage {
-        total_bytes: 100,
-        free_bytes: 50,
-    });
+    *faults.disk_usage.lock() = Some(usage_with_free_percent(50));
     store.run_retention();
     assert_eq!(
         store.put_message(&msg("D", 0, b"two", "")).status,
@@ -525,6 +519,14 @@ fn disk_full_by_ratio_refuses_writes_keeps_reads() {
 fn record_size_at(store: &MessageStore, phys: i64) -> usize {
     let head = store.read_raw(phys, 4).unwrap();
     i32::from_be_bytes(head[..4].try_into().unwrap()) as usize
+}
+
+/// A 100 GiB disk with `free` GiB free (reservations of a few MiB do not move its ratio).
+fn usage_with_free_percent(free: u64) -> DiskUsage {
+    DiskUsage {
+        total_bytes: 100 << 30,
+        free_bytes: free << 30,
+    }
 }
 
 fn set_mtime(path: &Path, secs_ago: i64) {
@@ -572,19 +574,13 @@ fn retention_deletes_expired_files_with_reasons() {
     };
     assert!(files.len() >= 3);
     // Not the hour, disk fine, files fresh: nothing happens.
-    *faults.disk_usage.lock() = Some(DiskUsage {
-        total_bytes: 100,
-        free_bytes: 60,
-    });
+    *faults.disk_usage.lock() = Some(usage_with_free_percent(60));
     store.run_retention();
     assert_eq!(store.min_phys_offset(), 0);
     // Two old files, disk above 75 %: both expired ones go, the fresh ones stay.
     set_mtime(&files[0], 7200);
     set_mtime(&files[1], 7200);
-    *faults.disk_usage.lock() = Some(DiskUsage {
-        total_bytes: 100,
-        free_bytes: 20,
-    });
+    *faults.disk_usage.lock() = Some(usage_with_free_percent(20));
     store.run_retention();
     assert_eq!(
         store.stats().deleted_files[DeleteReason::ExpiredDiskOverMaxRatio.index()],
@@ -606,10 +602,7 @@ fn retention_deletes_expired_files_with_reasons() {
         .messages
         .is_empty());
     // Disk nearly full: forced clean of unexpired files (never the newest).
-    *faults.disk_usage.lock() = Some(DiskUsage {
-        total_bytes: 100,
-        free_bytes: 12,
-    });
+    *faults.disk_usage.lock() = Some(usage_with_free_percent(12));
     store.run_retention();
     assert!(store.stats().deleted_files[DeleteReason::ForcedDiskNearlyFull.index()] >= 1);
     assert!(files.last().unwrap().exists());

@@ -1,0 +1,216 @@
+//! The reported failure on a real small file system: a 300 MB tmpfs, Java's default 420 MB
+//! index file, and a disk that fills up. The test mounts (and unmounts) its own tmpfs; where
+//! mounting is not permitted it says so loudly and passes.
+//!
+//! On tmpfs a write through a mapping into a page the file system cannot provide kills the
+//! process with SIGBUS, so this test also proves that no writer touches unallocated pages.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use ferromq_store::io::{FileSystem, OsFs};
+use ferromq_store::*;
+
+const MIB: u64 = 1 << 20;
+
+/// A tmpfs mounted on a temporary directory for the life of the value.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Result<Tmpfs, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        Ok(Tmpfs { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+fn used_percent(p: &Path) -> f64 {
+    OsFs.disk_usage(p).unwrap().used_ratio_percent()
+}
+
+/// Fills the tmpfs with a plain file (another tenant of the disk) until `percent` is used.
+fn fill_to(p: &Path, percent: f64) -> PathBuf {
+    let filler = p.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![7u8; MIB as usize];
+    while used_percent(p) < percent {
+        use std::io::Write;
+        if f.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    filler
+}
+
+#[test]
+fn a_300mb_tmpfs_with_the_default_index_never_stops_dispatch_nor_loses_messages() {
+    let fs = match Tmpfs::mount("300m") {
+        Ok(fs) => fs,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot mount tmpfs ({e})");
+            return;
+        }
+    };
+    let root = fs.path().join("store");
+    let cfg = StoreConfig {
+        mapped_file_size_commit_log: 4 * MIB,
+        // Java's defaults: 6 MB queue files, 5,000,000 slots / 20,000,000 entries per index
+        // file (420 MB), forced deletion above 85 %, writes refused above 90 %.
+        mapped_file_size_consume_queue: StoreConfig::default().mapped_file_size_consume_queue,
+        max_hash_slot_num: StoreConfig::default().max_hash_slot_num,
+        max_index_num: StoreConfig::default().max_index_num,
+        clean_resource_interval: Duration::from_millis(100),
+        ..StoreConfig::with_root(&root)
+    };
+    let store = MessageStore::open(cfg.clone()).unwrap();
+
+    // 1. 1,000 acknowledged messages reach their queues and the index.
+    let t = Instant::now();
+    for i in 0..1000u32 {
+        let p = store.put_message(&msg(
+            "T",
+            (i % 4) as i32,
+            &[i as u8; 1024],
+            &format!("KEYS\u{1}k{i}\u{2}"),
+        ));
+        assert_eq!(p.status, PutMessageStatus::PutOk, "message {i}");
+    }
+    assert!(
+        store.wait_dispatched(Duration::from_secs(10)),
+        "dispatch stuck {} bytes behind",
+        store.dispatch_behind_bytes()
+    );
+    let total: i64 = (0..4).map(|q| store.max_offset_in_queue("T", q)).sum();
+    assert_eq!(total, 1000);
+    assert_eq!(
+        store
+            .query_by_key("T", "k999", 4, 0, i64::MAX)
+            .messages
+            .len(),
+        1
+    );
+    let data = store.disk_usage().unwrap().used_ratio_percent();
+    eprintln!(
+        "1,000 messages dispatched in {:?}; tmpfs {:.1} % used by blocks, {data:.1} % by data",
+        t.elapsed(),
+        used_percent(fs.path())
+    );
+    for _ in 0..3 {
+        store.run_retention();
+    }
+    assert_eq!(
+        store.stats().deleted_files,
+        [0; 4],
+        "nothing to delete at {data:.1} %"
+    );
+
+    // 2. Another tenant fills the disk: writes are refused, reads go on, nothing is lost.
+    let filler = fill_to(fs.path(), 96.0);
+    store.run_retention();
+    let p = store.put_message(&msg("T", 0, b"refused", ""));
+    assert_eq!(p.status, PutMessageStatus::DiskFull);
+    let got: usize = (0..4).map(|q| pull_all(&store, "T", q).len()).sum();
+    assert_eq!(got, 1000, "every acknowledged message is still there");
+    std::fs::remove_file(&filler).unwrap();
+    store.run_retention();
+    let p = store.put_message(&msg("T", 0, b"accepted", ""));
+    assert_eq!(
+        p.status,
+        PutMessageStatus::PutOk,
+        "writes resume once space is freed"
+    );
+
+    // 3. The store fills the disk itself, under load: refusals or deletions, never a stuck
+    // dispatcher, never a deleted file that was not dispatched.
+    let t = Instant::now();
+    let mut acked: BTreeMap<i64, u32> = BTreeMap::new();
+    let mut refused = 0u32;
+    let mut written = 0u64;
+    let mut worst_lag = 0i64;
+    let big = vec![9u8; 16 * 1024];
+    let mut seq = 0u32;
+    while written < 450 * MIB && t.elapsed() < Duration::from_secs(90) {
+        seq += 1;
+        let mut m = msg("F", 0, &big, "");
+        m.body = bytes::Bytes::from([seq.to_be_bytes().as_slice(), &big[4..]].concat());
+        let p = store.put_message(&m);
+        match p.status {
+            PutMessageStatus::PutOk => {
+                acked.insert(p.append.unwrap().phys_offset, seq);
+                written += big.len() as u64;
+            }
+            PutMessageStatus::DiskFull => {
+                refused += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => panic!("put refused with {other:?}"),
+        }
+        worst_lag = worst_lag.max(store.dispatch_behind_bytes());
+        assert!(store.min_phys_offset() <= store.dispatched_phys_offset());
+    }
+    assert!(store.wait_dispatched(Duration::from_secs(10)));
+    let kept: Vec<_> = acked
+        .range(store.min_phys_offset()..)
+        .map(|(phys, seq)| (*phys, *seq))
+        .collect();
+    let in_queue: BTreeMap<i64, u32> = pull_all(&store, "F", 0)
+        .iter()
+        .map(|m| {
+            (
+                m.commit_log_offset,
+                u32::from_be_bytes(m.body[..4].try_into().unwrap()),
+            )
+        })
+        .collect();
+    for (phys, seq) in &kept {
+        assert_eq!(
+            in_queue.get(phys),
+            Some(seq),
+            "acknowledged message at {phys}"
+        );
+    }
+    let st = store.stats();
+    eprintln!(
+        "wrote {} MiB in {:?}: {} acknowledged ({} still stored), {refused} refused, {} files deleted, \
+         worst dispatch lag {worst_lag} bytes, tmpfs {:.1} % used by blocks, {:.1} % by data",
+        written / MIB,
+        t.elapsed(),
+        acked.len(),
+        kept.len(),
+        st.deleted_files.iter().sum::<u64>(),
+        used_percent(fs.path()),
+        store.disk_usage().unwrap().used_ratio_percent()
+    );
+    assert_eq!(st.dispatch_skipped, 0);
+    let t = Instant::now();
+    store.shutdown().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(10));
+    drop(store);
+    let store = MessageStore::open(cfg).unwrap();
+    assert!(store.max_offset_in_queue("F", 0) > 0);
+    store.shutdown().unwrap();
+}
