@@ -4,6 +4,7 @@
 //!
 //! The catalogue of what is refused and why is `docs/security.md`.
 
+mod disk_full;
 mod limits;
 mod names;
 mod permissions;
