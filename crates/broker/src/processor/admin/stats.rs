@@ -22,8 +22,10 @@ pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
     let mut t = KVTable::default();
     let tps = ctx.stats.tps();
     let (put_today, get_today, put_yesterday, get_yesterday) = ctx.stats.day_counters();
-    let root = std::path::PathBuf::from(&ctx.config.read().store.store_path_root_dir);
-    let disk_ratio = ferromq_store::io::FileSystem::disk_usage(&ferromq_store::io::OsFs, &root)
+    // Data, not reservations: what the disk-full and retention thresholds compare.
+    let disk_ratio = ctx
+        .store
+        .disk_usage()
         .map(|u| u.used_ratio_percent() / 100.0)
         .unwrap_or(0.0);
     t.put("brokerVersionDesc", version::describe(version::CURRENT));
@@ -80,6 +82,12 @@ pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
         ),
     );
     t.put("pullHoldCount", ctx.pull_hold.len());
+    // Not Java's: what the broker refused to keep rather than wedge on (docs/security.md).
+    let store = ctx.store.stats();
+    t.put("dispatchSkipped", store.dispatch_skipped);
+    t.put("indexSkipped", store.index_skipped);
+    t.put("dispatchRetries", store.dispatch_retries);
+    t.put("repostDropped", ctx.stats.dropped_reposts());
     // Java reports the timer's keys as zeros when the timer wheel is disabled.
     let timer = if ctx.config.read().store.timer_wheel_enable {
         let parked = ctx.store.max_offset_in_queue(names::TIMER_TOPIC, 0).max(0);
