@@ -167,23 +167,12 @@ impl TestCluster {
 
     /// Creates `topic` with `queues` read/write queues on the first broker.
     pub async fn create_topic(&self, topic: &str, queues: i32) -> RemotingCommand {
-        let h = CreateTopicRequestHeader {
-            topic: topic.into(),
-            default_topic: "TBW102".into(),
-            read_queue_nums: queues,
-            write_queue_nums: queues,
-            perm: 6,
-            topic_filter_type: "SINGLE_TAG".into(),
-            topic_sys_flag: Some(0),
-            order: false,
-            attributes: None,
-            force: None,
-        };
-        self.call(RemotingCommand::request_with(
-            rc::UPDATE_AND_CREATE_TOPIC,
-            &h,
-        ))
-        .await
+        self.create_topic_with(topic, queues, 6).await
+    }
+
+    /// Creates (or updates) `topic` with `queues` read/write queues and permission `perm`.
+    pub async fn create_topic_with(&self, topic: &str, queues: i32, perm: i32) -> RemotingCommand {
+        self.call(create_topic_request(topic, queues, perm)).await
     }
 
     /// The restart-surviving temporary directory of broker `i`.
@@ -209,6 +198,40 @@ async fn bind_retrying(addr: std::net::SocketAddr) -> TcpListener {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("cannot bind {addr} again");
+}
+
+/// An UPDATE_AND_CREATE_TOPIC request: `queues` read and write queues, permission `perm`.
+pub fn create_topic_request(topic: &str, queues: i32, perm: i32) -> RemotingCommand {
+    let h = CreateTopicRequestHeader {
+        topic: topic.into(),
+        default_topic: "TBW102".into(),
+        read_queue_nums: queues,
+        write_queue_nums: queues,
+        perm,
+        topic_filter_type: "SINGLE_TAG".into(),
+        topic_sys_flag: Some(0),
+        order: false,
+        attributes: None,
+        force: None,
+    };
+    RemotingCommand::request_with(rc::UPDATE_AND_CREATE_TOPIC, &h)
+}
+
+/// A name unique to this test process: `{prefix}_{pid}_{n}`.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The records of a pull or query response body.
+pub fn records(resp: &RemotingCommand) -> Vec<ferromq_protocol::message::record::MessageExt> {
+    let body: Bytes = resp.body.to_bytes();
+    ferromq_protocol::message::record::MessageExt::decode_all(&body).expect("valid records")
 }
 
 /// A SEND_MESSAGE_V2 request for `topic`/`queue_id` with a tag, keys and a unique key.

@@ -12,28 +12,11 @@ mod system_topics;
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
 use ferromq_protocol::headers::*;
-use ferromq_protocol::message::record::MessageExt;
 use ferromq_protocol::{response_code as code, RemotingCommand};
 use ferromq_testkit::{pull_request, send_request, TestCluster};
 
-/// A name unique to this test process.
-pub fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Decodes the records of a pull body.
-pub fn records(resp: &RemotingCommand) -> Vec<MessageExt> {
-    let body: Bytes = resp.body.to_bytes();
-    MessageExt::decode_all(&body).expect("valid records")
-}
+pub use ferromq_testkit::{records, unique};
 
 /// A topic with `n` acknowledged messages, to check later that they survived.
 pub struct Witness {

@@ -1,31 +1,13 @@
 //! Topic permissions hold for clients: no sends to read-only topics, no send-back into a
 //! read-only retry topic, and auto-creation only from a default topic Java would accept.
 
-use ferromq_protocol::headers::CreateTopicRequestHeader;
 use ferromq_protocol::request_code as rc;
 use ferromq_testkit::{send_request, TestCluster};
 
 use crate::*;
 
 async fn create(c: &TestCluster, topic: &str, perm: i32) {
-    let h = CreateTopicRequestHeader {
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: 1,
-        write_queue_nums: 1,
-        perm,
-        topic_filter_type: "SINGLE_TAG".into(),
-        topic_sys_flag: Some(0),
-        order: false,
-        attributes: None,
-        force: None,
-    };
-    let r = c
-        .call(RemotingCommand::request_with(
-            rc::UPDATE_AND_CREATE_TOPIC,
-            &h,
-        ))
-        .await;
+    let r = c.create_topic_with(topic, 1, perm).await;
     assert_eq!(r.code, SUCCESS, "{:?}", r.remark);
 }
 

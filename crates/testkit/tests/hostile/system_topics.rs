@@ -27,26 +27,7 @@ fn parked(real_topic: &str, real_qid: &str, extra: &[(&str, String)]) -> Propert
 async fn system_topics_refuse_client_sends() {
     let c = TestCluster::start().await;
     let ro = unique("ReadOnly");
-    c.create_topic(&ro, 1).await;
-    let h = ferromq_protocol::headers::CreateTopicRequestHeader {
-        topic: ro.clone(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: 1,
-        write_queue_nums: 1,
-        perm: 4,
-        topic_filter_type: "SINGLE_TAG".into(),
-        topic_sys_flag: Some(0),
-        order: false,
-        attributes: None,
-        force: None,
-    };
-    let r = c
-        .call(RemotingCommand::request_with(
-            rc::UPDATE_AND_CREATE_TOPIC,
-            &h,
-        ))
-        .await;
-    assert_eq!(r.code, SUCCESS);
+    assert_eq!(c.create_topic_with(&ro, 1, 4).await.code, SUCCESS);
     let half_before = c.brokers[0]
         .context()
         .store

@@ -15,24 +15,7 @@ async fn topic_admin_and_stats() {
     let topic = unique("A");
     assert_eq!(c.create_topic(&topic, 3).await.code, code::SUCCESS);
     // system topics cannot be created by admins
-    let h = CreateTopicRequestHeader {
-        topic: "SCHEDULE_TOPIC_XXXX".into(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: 1,
-        write_queue_nums: 1,
-        perm: 6,
-        topic_filter_type: "SINGLE_TAG".into(),
-        topic_sys_flag: None,
-        order: false,
-        attributes: None,
-        force: None,
-    };
-    let r = c
-        .call(RemotingCommand::request_with(
-            rc::UPDATE_AND_CREATE_TOPIC,
-            &h,
-        ))
-        .await;
+    let r = c.create_topic_with("SCHEDULE_TOPIC_XXXX", 1, 6).await;
     assert_eq!(r.code, code::INVALID_PARAMETER);
 
     let r = c

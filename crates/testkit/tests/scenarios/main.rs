@@ -11,23 +11,4 @@ mod query;
 mod restart;
 mod send;
 
-use bytes::Bytes;
-use ferromq_protocol::message::record::MessageExt;
-use ferromq_protocol::RemotingCommand;
-
-/// Decodes the records of a pull/query body.
-pub fn records(resp: &RemotingCommand) -> Vec<MessageExt> {
-    let body: Bytes = resp.body.to_bytes();
-    MessageExt::decode_all(&body).expect("valid records")
-}
-
-/// A topic name unique to this test process.
-pub fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
+pub use ferromq_testkit::{records, unique};
