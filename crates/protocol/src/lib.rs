@@ -19,6 +19,7 @@ pub mod header;
 pub mod headers;
 pub mod language;
 pub mod message;
+mod string_map;
 pub mod version;
 
 pub use body::Body;

@@ -7,7 +7,7 @@
 
 use bytes::BufMut;
 
-use super::{DecodedHeader, HeaderDecodeError};
+use super::{DecodedHeader, HeaderDecodeError, MAX_EXT_FIELDS};
 use crate::command::RemotingCommand;
 use crate::ext_fields::ExtFields;
 use crate::language::LanguageCode;
@@ -100,6 +100,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<DecodedHeader, HeaderDecodeError> {
     let mut ext = Reader { buf: ext_bytes };
     let mut ext_fields = ExtFields::new();
     while !ext.buf.is_empty() {
+        if ext_fields.len() >= MAX_EXT_FIELDS {
+            return Err(HeaderDecodeError::TooManyFields);
+        }
         let klen = ext.i16("ext key length")?;
         if klen < 0 {
             return Err(HeaderDecodeError::Binary("negative ext key length"));
@@ -110,11 +113,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<DecodedHeader, HeaderDecodeError> {
             return Err(HeaderDecodeError::Binary("negative ext value length"));
         }
         let value = ext.string(vlen as usize, "ext value")?;
-        if ext_fields.contains(&key) {
-            ext_fields.insert(key, value);
-        } else {
-            ext_fields.push_unchecked(key, value);
-        }
+        // A repeated key takes the last value, as Java's HashMap.put does.
+        ext_fields.insert(key, value);
     }
     Ok(DecodedHeader {
         code,
@@ -145,6 +145,45 @@ mod tests {
         assert_eq!(h.opaque, -5);
         assert_eq!(h.remark.as_deref(), Some("hi"));
         assert_eq!(h.ext_fields, cmd.ext_fields);
+    }
+
+    /// A binary header whose ext map is exactly `fields`, in order.
+    fn with_fields(fields: &[(&str, &str)]) -> Vec<u8> {
+        let mut ext = Vec::new();
+        for (k, v) in fields {
+            ext.put_i16(k.len() as i16);
+            ext.put_slice(k.as_bytes());
+            ext.put_i32(v.len() as i32);
+            ext.put_slice(v.as_bytes());
+        }
+        let mut out = Vec::new();
+        encode(&RemotingCommand::request(11), &mut out);
+        out.truncate(out.len() - 4); // the empty ext map's length
+        out.put_i32(ext.len() as i32);
+        out.extend_from_slice(&ext);
+        out
+    }
+
+    #[test]
+    fn repeated_key_takes_the_last_value_in_the_first_position() {
+        let h = decode(&with_fields(&[("a", "1"), ("b", "2"), ("a", "3")])).unwrap();
+        let fields: Vec<_> = h.ext_fields.iter().collect();
+        assert_eq!(fields, [("a", "3"), ("b", "2")]);
+    }
+
+    #[test]
+    fn field_count_is_bounded() {
+        let keys: Vec<String> = (0..=MAX_EXT_FIELDS).map(|i| format!("k{i}")).collect();
+        let mut fields: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "")).collect();
+        assert!(matches!(
+            decode(&with_fields(&fields)),
+            Err(HeaderDecodeError::TooManyFields)
+        ));
+        fields.pop();
+        assert_eq!(
+            decode(&with_fields(&fields)).unwrap().ext_fields.len(),
+            MAX_EXT_FIELDS
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde::Serialize;
 
-use super::{DecodedHeader, HeaderDecodeError};
+use super::{DecodedHeader, HeaderDecodeError, MAX_EXT_FIELDS};
 use crate::command::RemotingCommand;
 use crate::ext_fields::ExtFields;
 use crate::language::LanguageCode;
@@ -188,14 +188,100 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let v: serde_json::Value =
-            Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Some(v.to_string()))
+        let mut out = String::new();
+        Compact(&mut out).visit_map(map)?;
+        Ok(Some(out))
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let v: serde_json::Value =
-            Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        Ok(Some(v.to_string()))
+        let mut out = String::new();
+        Compact(&mut out).visit_seq(seq)?;
+        Ok(Some(out))
+    }
+}
+
+/// Writes the JSON value being deserialized, compactly, into a string: how an object or array
+/// given as a header value becomes text. Streaming it costs no more memory than its text,
+/// where building a `serde_json::Value` first costs up to 16 times that (32 bytes per `0,`).
+/// Nesting is bounded by serde_json's recursion limit (128), which also bounds our stack.
+struct Compact<'s>(&'s mut String);
+
+impl Compact<'_> {
+    fn push_json(&mut self, v: &impl Serialize) {
+        // Writing a string, number or bool as JSON cannot fail; a non-finite float (which
+        // JSON input cannot produce) would be written as null.
+        if let Ok(text) = serde_json::to_string(v) {
+            self.0.push_str(&text);
+        }
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for Compact<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Compact<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(mut self, v: bool) -> Result<(), E> {
+        self.push_json(&v);
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(mut self, v: i64) -> Result<(), E> {
+        self.push_json(&v);
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<(), E> {
+        self.push_json(&v);
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(mut self, v: f64) -> Result<(), E> {
+        self.push_json(&v);
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
+        self.push_json(&v);
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.push_str("null");
+        Ok(())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.push('[');
+        let mut first = true;
+        loop {
+            let at = self.0.len();
+            if !first {
+                self.0.push(',');
+            }
+            if seq.next_element_seed(Compact(self.0))?.is_none() {
+                self.0.truncate(at);
+                break;
+            }
+            first = false;
+        }
+        self.0.push(']');
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.0.push('{');
+        let mut first = true;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !first {
+                self.0.push(',');
+            }
+            first = false;
+            Compact(self.0).push_json(&key);
+            self.0.push(':');
+            map.next_value_seed(Compact(self.0))?;
+        }
+        self.0.push('}');
+        Ok(())
     }
 }
 
@@ -218,9 +304,13 @@ impl<'de> Deserialize<'de> for LenientExtFields {
                 self,
                 mut map: A,
             ) -> Result<LenientExtFields, A::Error> {
-                let mut fields = ExtFields::with_capacity(map.size_hint().unwrap_or(8));
+                let mut fields = ExtFields::new();
                 while let Some(key) = map.next_key::<String>()? {
+                    if fields.len() >= MAX_EXT_FIELDS {
+                        return Err(de::Error::custom(HeaderDecodeError::TooManyFields));
+                    }
                     let value: LenientString = map.next_value()?;
+                    // A repeated key takes the last value, as fastjson's HashMap does.
                     if let Some(v) = value.0 {
                         fields.insert(key, v);
                     }
@@ -261,6 +351,63 @@ mod tests {
         assert_eq!(h.ext_fields.get("unitMode"), Some("false"));
         assert_eq!(h.ext_fields.get("n"), None);
         assert_eq!(h.ext_fields.get("o"), Some(r#"{"x":1}"#));
+    }
+
+    #[test]
+    fn nested_values_become_their_compact_json_text() {
+        let value = r#"[1, -2, 2.5, 1e3, "a\"b\u00e9", null, true, {"k": [], "n": {"m": {}}}]"#;
+        let text = format!(r#"{{"code":1,"extFields":{{"v":{value}}},"remark":{{"r": [0]}}}}"#);
+        let h = decode(text.as_bytes()).unwrap();
+        // The same text serde_json gives for the value (what this decoder produced before).
+        let expected = serde_json::from_str::<serde_json::Value>(value)
+            .unwrap()
+            .to_string();
+        assert_eq!(h.ext_fields.get("v"), Some(expected.as_str()));
+        assert_eq!(h.remark.as_deref(), Some(r#"{"r":[0]}"#));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        for depth in [129, 100_000] {
+            let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            for text in [
+                format!(r#"{{"extFields":{{"v":{deep}}}}}"#),
+                format!(r#"{{"remark":{deep}}}"#),
+            ] {
+                assert!(decode(text.as_bytes()).is_err(), "depth {depth}");
+            }
+            // serde_json skips an unknown key's value with a loop, not recursion.
+            let unknown = format!(r#"{{"code":5,"unknown":{deep}}}"#);
+            assert_eq!(decode(unknown.as_bytes()).unwrap().code, 5);
+        }
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let text = format!(r#"{{"extFields":{{"v":{ok}}}}}"#);
+        assert_eq!(
+            decode(text.as_bytes()).unwrap().ext_fields.get("v"),
+            Some(ok.as_str())
+        );
+    }
+
+    #[test]
+    fn repeated_key_takes_the_last_value_in_the_first_position() {
+        let h = decode(br#"{"extFields":{"a":"1","b":"2","a":"3"}}"#).unwrap();
+        let fields: Vec<_> = h.ext_fields.iter().collect();
+        assert_eq!(fields, [("a", "3"), ("b", "2")]);
+    }
+
+    #[test]
+    fn field_count_is_bounded() {
+        let fields = |n: usize| {
+            let body: Vec<String> = (0..n).map(|i| format!(r#""k{i}":"""#)).collect();
+            format!(r#"{{"code":1,"extFields":{{{}}}}}"#, body.join(","))
+        };
+        let h = decode(fields(MAX_EXT_FIELDS).as_bytes()).unwrap();
+        assert_eq!(h.ext_fields.len(), MAX_EXT_FIELDS);
+        let err = decode(fields(MAX_EXT_FIELDS + 1).as_bytes()).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 4096 extFields"),
+            "{err}"
+        );
     }
 
     #[test]

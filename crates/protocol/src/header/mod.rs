@@ -11,6 +11,15 @@ use crate::command::RemotingCommand;
 use crate::ext_fields::ExtFields;
 use crate::language::LanguageCode;
 
+/// The most `extFields` a decoded header may hold.
+///
+/// Java bounds them only by the 16 MiB header, but no client sends more than a few dozen
+/// (the largest Java header has about twenty fields, plus ACL and RPC fields), while each
+/// decoded field costs about a hundred bytes beyond its text: 16 MiB of one-letter keys would
+/// decode into well over 100 MiB. A header with more fields is malformed, which closes its
+/// connection like any undecodable frame.
+pub const MAX_EXT_FIELDS: usize = 4096;
+
 /// Why a header could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum HeaderDecodeError {
@@ -23,6 +32,9 @@ pub enum HeaderDecodeError {
     /// The binary header ended early or has inconsistent lengths.
     #[error("malformed ROCKETMQ header: {0}")]
     Binary(&'static str),
+    /// The header holds more than [`MAX_EXT_FIELDS`] fields.
+    #[error("header has more than {MAX_EXT_FIELDS} extFields")]
+    TooManyFields,
     /// Header text is not UTF-8.
     #[error("header text is not UTF-8")]
     Utf8,

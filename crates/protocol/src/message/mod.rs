@@ -7,4 +7,6 @@ pub mod properties;
 pub mod record;
 pub mod sysflag;
 
-pub use properties::{keys, Properties};
+pub use properties::{
+    check_properties_len, keys, Properties, PropertiesTooLong, MAX_PROPERTIES_LEN,
+};

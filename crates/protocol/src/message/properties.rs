@@ -1,6 +1,8 @@
 //! Message property strings: `key \u{1} value \u{2} key \u{1} value \u{2}`, and the system
 //! property keys RocketMQ uses (`MessageConst`).
 
+use crate::string_map::StringMap;
+
 /// Separates a property name from its value (`NAME_VALUE_SEPARATOR`).
 pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
 /// Terminates each name/value pair (`PROPERTY_SEPARATOR`).
@@ -75,13 +77,43 @@ pub mod keys {
     pub const TRANSIENT_PREFIX: &str = "__RMQ.TRANSIENT.";
 }
 
+/// The longest property string a message may carry, in bytes.
+///
+/// The stored record gives the property string an `i16` length, so the Java broker refuses a
+/// send whose properties are longer than `Short.MAX_VALUE` with MESSAGE_ILLEGAL, before
+/// parsing them (`AbstractSendMessageProcessor.msgContentCheck` compares UTF-16 units, the
+/// store then compares bytes: together, bytes).
+pub const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
+
+/// A property string longer than [`MAX_PROPERTIES_LEN`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("message properties length {len} exceeds the maximum of {max} bytes")]
+pub struct PropertiesTooLong {
+    /// Length of the refused string, in bytes.
+    pub len: usize,
+    /// [`MAX_PROPERTIES_LEN`].
+    pub max: usize,
+}
+
+/// Refuses a property string longer than [`MAX_PROPERTIES_LEN`] bytes, without parsing it.
+pub fn check_properties_len(s: &str) -> Result<(), PropertiesTooLong> {
+    if s.len() > MAX_PROPERTIES_LEN {
+        return Err(PropertiesTooLong {
+            len: s.len(),
+            max: MAX_PROPERTIES_LEN,
+        });
+    }
+    Ok(())
+}
+
 /// Decoded message properties, kept in the order they were written.
 ///
-/// A small vector rather than a map: messages carry a handful of properties, and the
-/// order is preserved so a decode/encode round trip reproduces the original string.
+/// Lookups scan a short vector for the usual handful of properties and hash past a few
+/// dozen, so parsing is linear however many keys a client sends (see `string_map`).
+/// Equality compares properties in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Properties {
-    entries: Vec<(String, String)>,
+    entries: StringMap,
 }
 
 impl Properties {
@@ -92,7 +124,9 @@ impl Properties {
 
     /// Parses a property string leniently, as the Java client does: pairs are split on
     /// `\u{2}`, then on the first `\u{1}`; fragments without a separator are skipped; a
-    /// repeated key keeps its last value (Java reads into a `HashMap`).
+    /// repeated key keeps its first position and its last value (Java reads into a
+    /// `HashMap`). Linear in the length of `s`, which is not checked: use
+    /// [`Properties::try_parse`] on strings from the wire.
     pub fn parse(s: &str) -> Self {
         let mut p = Properties::new();
         for pair in s.split(PROPERTY_SEPARATOR) {
@@ -105,6 +139,13 @@ impl Properties {
         p
     }
 
+    /// [`Properties::parse`], refusing a string longer than [`MAX_PROPERTIES_LEN`] first (what
+    /// the broker answers with MESSAGE_ILLEGAL).
+    pub fn try_parse(s: &str) -> Result<Self, PropertiesTooLong> {
+        check_properties_len(s)?;
+        Ok(Self::parse(s))
+    }
+
     /// Parses properties from raw bytes (as stored in a record); invalid UTF-8 is replaced.
     pub fn parse_bytes(b: &[u8]) -> Self {
         Self::parse(&String::from_utf8_lossy(b))
@@ -112,10 +153,7 @@ impl Properties {
 
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.entries.get(key)
     }
 
     /// Whether `key` is present.
@@ -125,24 +163,17 @@ impl Properties {
 
     /// Sets `key` to `value`, replacing an existing value in place.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let key = key.into();
-        let value = value.into();
-        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| *k == key) {
-            slot.1 = value;
-        } else {
-            self.entries.push((key, value));
-        }
+        self.entries.insert(key.into(), value.into());
     }
 
-    /// Removes `key`, returning its value.
+    /// Removes `key`, returning its value; the others keep their order.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let idx = self.entries.iter().position(|(k, _)| k == key)?;
-        Some(self.entries.remove(idx).1)
+        self.entries.shift_remove(key)
     }
 
     /// Iterates over `(key, value)` pairs in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.entries.iter()
     }
 
     /// Number of properties.
@@ -152,14 +183,14 @@ impl Properties {
 
     /// Whether there are no properties.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 
     /// Encodes as Java does: every pair followed by `\u{2}`. Transient properties are
     /// skipped.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(self.encoded_len_hint());
-        for (k, v) in &self.entries {
+        for (k, v) in self.entries.iter() {
             if k.starts_with(keys::TRANSIENT_PREFIX) {
                 continue;
             }
@@ -221,7 +252,8 @@ impl FromIterator<(String, String)> for Properties {
 }
 
 /// Finds one property in an encoded property string without building a [`Properties`]; a
-/// repeated key yields its last value, as Java's decoding does.
+/// repeated key yields its last value, as Java's decoding does. One pass over `encoded`,
+/// allocating nothing.
 ///
 /// Used on hot paths (the store's dispatcher reads `TAGS`, `KEYS` and `UNIQ_KEY`).
 pub fn find_property<'a>(encoded: &'a str, key: &str) -> Option<&'a str> {
@@ -266,6 +298,60 @@ mod tests {
         let s = "UNIQ_KEY\u{1}A\u{2}TAGS\u{1}t\u{2}UNIQ_KEY\u{1}B\u{2}";
         assert_eq!(Properties::parse(s).uniq_key(), Some("B"));
         assert_eq!(find_property(s, "UNIQ_KEY"), Some("B"));
+    }
+
+    #[test]
+    fn parsing_is_linear_in_the_input() {
+        // 1 MiB of distinct keys (116,000 pairs, as a send header's `properties` field may
+        // carry before its length is checked): the old parser took 15 s in release builds.
+        let s: String = (0..116_000).map(|i| format!("k{i}\u{1}v\u{2}")).collect();
+        assert!(s.len() > 1 << 20);
+        let p = crate::string_map::assert_finishes_within(
+            std::time::Duration::from_secs(10),
+            "parsing 1 MiB of properties",
+            move || Properties::parse(&s),
+        );
+        assert_eq!(p.len(), 116_000);
+        assert_eq!(p.get("k115999"), Some("v"));
+        assert_eq!(p.iter().next(), Some(("k0", "v")));
+    }
+
+    #[test]
+    fn oversize_property_strings_are_refused_before_parsing() {
+        let at_limit = format!("K\u{1}{}\u{2}", "v".repeat(MAX_PROPERTIES_LEN - 3));
+        assert_eq!(at_limit.len(), MAX_PROPERTIES_LEN);
+        assert_eq!(check_properties_len(&at_limit), Ok(()));
+        assert_eq!(
+            Properties::try_parse(&at_limit)
+                .unwrap()
+                .get("K")
+                .map(str::len),
+            Some(32764)
+        );
+        let over = format!("{at_limit}x");
+        assert_eq!(
+            Properties::try_parse(&over),
+            Err(PropertiesTooLong {
+                len: 32768,
+                max: 32767
+            })
+        );
+        // Bytes, not characters: 16,384 two-byte characters are 32,768 bytes.
+        assert!(check_properties_len(&"é".repeat(16_384)).is_err());
+    }
+
+    #[test]
+    fn many_keys_keep_order_and_last_value() {
+        let mut s: String = (0..100).map(|i| format!("k{i}\u{1}{i}\u{2}")).collect();
+        s.push_str("k5\u{1}last\u{2}");
+        let mut p = Properties::parse(&s);
+        assert_eq!(p.len(), 100);
+        assert_eq!(p.get("k5"), Some("last"));
+        assert_eq!(find_property(&s, "k5"), Some("last"));
+        assert_eq!(p.remove("k0").as_deref(), Some("0"));
+        let order: Vec<&str> = p.iter().map(|(k, _)| k).take(3).collect();
+        assert_eq!(order, ["k1", "k2", "k3"], "remove keeps the order");
+        assert!(p.encode().starts_with("k1\u{1}1\u{2}k2\u{1}2\u{2}"));
     }
 
     #[test]
