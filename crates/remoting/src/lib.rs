@@ -1,9 +1,10 @@
-//! FerroMQ remoting: the RocketMQ protocol over tokio TCP.
+//! FerroMQ remoting: the RocketMQ protocol over tokio TCP (or any byte stream).
 //!
 //! - [`codec`]: a `tokio_util` codec over `ferromq_protocol::frame`.
-//! - [`channel`]: one connection, usable in both directions (requests matched by opaque).
+//! - [`channel`]: one connection over any stream, usable in both directions (requests matched
+//!   by opaque), with every per-connection resource bounded by [`ChannelConfig`].
 //! - [`handler`]: what a channel does with requests; [`handler::Dispatcher`] routes by code.
-//! - [`server`]: `run(listener, handler, config, shutdown)`.
+//! - [`server`]: `run(listener, handler, config, shutdown)`; [`serve`] over any [`Listener`].
 //! - [`client`]: a channel pool with `invoke_sync` / `invoke_async` / `invoke_oneway`.
 
 pub mod channel;
@@ -17,4 +18,4 @@ pub use channel::{Channel, ChannelConfig};
 pub use client::{ClientConfig, RemotingClient};
 pub use error::RemotingError;
 pub use handler::{not_supported, Dispatcher, Processor, RequestHandler, ResponseFuture};
-pub use server::{run, ServerConfig};
+pub use server::{run, serve, Accepted, Listener, ServerConfig};
