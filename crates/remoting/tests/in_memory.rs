@@ -269,6 +269,27 @@ async fn requests_in_flight_per_connection_are_capped() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn bytes_of_requests_in_flight_per_connection_are_capped() {
+    let probe = Probe::new();
+    let config = ChannelConfig {
+        max_in_flight_bytes: 100 * 1024,
+        ..ChannelConfig::default()
+    };
+    let (_ch, _task, mut client) = server_channel(&probe, config, 1 << 20);
+    // 40 KiB requests: two fit in 100 KiB, the third waits.
+    client.pipeline(10, |_| {
+        RemotingCommand::request(GATED).with_body(vec![0u8; 40 * 1024])
+    });
+    settle().await;
+    assert_eq!(probe.started(), 2, "the reader waits for room");
+    probe.gate.add_permits(100);
+    for _ in 0..10 {
+        client.next().await.unwrap();
+    }
+    assert_eq!(probe.started(), 10);
+}
+
+#[tokio::test(start_paused = true)]
 async fn requests_that_answer_at_once_are_answered_in_order() {
     let probe = Probe::new();
     let (_ch, _task, mut client) = server_channel(&probe, ChannelConfig::default(), 1024);

@@ -61,6 +61,10 @@ pub struct ChannelConfig {
     /// a call to another node) before the reader waits for one to finish (default 256).
     /// Parked pulls are answered later through the channel and do not count.
     pub max_in_flight: usize,
+    /// Bytes of requests (frame sizes) being handled at once before the reader waits
+    /// (default 64 MiB; a larger request waits until no other is being handled). With
+    /// `max_in_flight` this bounds what a pipelining client pins: not 256 frames of 16 MiB.
+    pub max_in_flight_bytes: usize,
 }
 
 impl Default for ChannelConfig {
@@ -72,6 +76,7 @@ impl Default for ChannelConfig {
             write_timeout: Duration::from_secs(30),
             close_flush_timeout: Duration::from_secs(3),
             max_in_flight: 256,
+            max_in_flight_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -8,9 +8,11 @@
 //!
 //! Work: a request's handler is polled once right here, and most answer at once; one that
 //! must wait (a flush, a call to another node) continues on its own task. At most
-//! `max_in_flight` requests are being handled per connection: at the limit the reader stops
-//! reading until one finishes, which pushes back on a client that pipelines requests faster
-//! than they complete.
+//! `max_in_flight` requests, of at most `max_in_flight_bytes` together, are being handled per
+//! connection: at the limit the reader stops reading until one finishes, which pushes back on
+//! a client that pipelines requests faster than they complete. (A handler that waits for an
+//! answer from the same peer must not rely on more than the limit: the answer is read by
+//! this reader.)
 
 use std::cell::RefCell;
 use std::io;
@@ -152,7 +154,7 @@ pub(super) async fn read_loop<R: AsyncRead + Unpin>(
     config: ChannelConfig,
 ) {
     let mut frames = FrameReader::new(read, config.max_frame);
-    let slots = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let mut slots = Slots::new(&config);
     let closed = channel.inner.closed.clone();
     loop {
         let next = async {
@@ -182,17 +184,50 @@ pub(super) async fn read_loop<R: AsyncRead + Unpin>(
             continue;
         }
         // A slot for this request: at the limit, stop reading until a handler finishes.
-        let slot = match slots.clone().try_acquire_owned() {
-            Ok(slot) => slot,
-            Err(_) => tokio::select! {
-                _ = closed.cancelled() => return,
-                slot = slots.clone().acquire_owned() => match slot {
-                    Ok(slot) => slot,
-                    Err(_) => return,
-                },
+        let slot = tokio::select! {
+            _ = closed.cancelled() => return,
+            slot = slots.acquire(&cmd) => match slot {
+                Some(slot) => slot,
+                None => return,
             },
         };
         dispatch(&channel, &handler, cmd, slot).await;
+    }
+}
+
+/// The requests a connection may have in its handlers: a count and their bytes.
+struct Slots {
+    count: Arc<Semaphore>,
+    bytes: Arc<Semaphore>,
+    max_bytes: usize,
+}
+
+/// One request's share of [`Slots`], released when its answer is queued.
+struct Slot {
+    _count: OwnedSemaphorePermit,
+    _bytes: OwnedSemaphorePermit,
+}
+
+impl Slots {
+    fn new(config: &ChannelConfig) -> Self {
+        let max_bytes = config.max_in_flight_bytes.clamp(1, u32::MAX as usize);
+        Slots {
+            count: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            bytes: Arc::new(Semaphore::new(max_bytes)),
+            max_bytes,
+        }
+    }
+
+    /// Waits until `request` fits; `None` if the semaphores were closed (never: they are
+    /// this reader's own).
+    async fn acquire(&mut self, request: &RemotingCommand) -> Option<Slot> {
+        let cost = super::write::frame_cost(request).min(self.max_bytes) as u32;
+        let count = self.count.clone().acquire_owned().await.ok()?;
+        let bytes = self.bytes.clone().acquire_many_owned(cost).await.ok()?;
+        Some(Slot {
+            _count: count,
+            _bytes: bytes,
+        })
     }
 }
 
@@ -202,7 +237,7 @@ async fn dispatch(
     channel: &Channel,
     handler: &Arc<dyn RequestHandler>,
     request: RemotingCommand,
-    slot: OwnedSemaphorePermit,
+    slot: Slot,
 ) {
     let reply = Reply {
         opaque: request.opaque,

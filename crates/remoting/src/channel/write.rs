@@ -88,7 +88,7 @@ impl WriteQueue {
 
 /// Bytes `cmd` will occupy on the wire, closely enough for accounting (the header estimate
 /// errs high).
-fn frame_cost(cmd: &RemotingCommand) -> usize {
+pub(super) fn frame_cost(cmd: &RemotingCommand) -> usize {
     let fields: usize = cmd
         .ext_fields
         .iter()
