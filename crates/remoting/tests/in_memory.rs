@@ -255,12 +255,13 @@ async fn requests_in_flight_per_connection_are_capped() {
     let (_ch, _task, mut client) = server_channel(&probe, config, 1 << 20);
     client.pipeline(20, |_| RemotingCommand::request(GATED));
     settle().await;
-    assert_eq!(probe.started(), 4, "the reader waits for a free slot");
+    // Four on their tasks, and the fifth held by the reader, waiting for a slot.
+    assert_eq!(probe.started(), 5, "the reader waits for a free slot");
     // Each finished request lets exactly one more in.
     probe.gate.add_permits(1);
     assert_eq!(client.next().await.unwrap().code, response_code::SUCCESS);
     settle().await;
-    assert_eq!(probe.started(), 5);
+    assert_eq!(probe.started(), 6);
     probe.gate.add_permits(100);
     for _ in 1..20 {
         client.next().await.unwrap();
@@ -276,12 +277,12 @@ async fn bytes_of_requests_in_flight_per_connection_are_capped() {
         ..ChannelConfig::default()
     };
     let (_ch, _task, mut client) = server_channel(&probe, config, 1 << 20);
-    // 40 KiB requests: two fit in 100 KiB, the third waits.
+    // 40 KiB requests: two fit in 100 KiB, the reader holds the third.
     client.pipeline(10, |_| {
         RemotingCommand::request(GATED).with_body(vec![0u8; 40 * 1024])
     });
     settle().await;
-    assert_eq!(probe.started(), 2, "the reader waits for room");
+    assert_eq!(probe.started(), 3, "the reader waits for room");
     probe.gate.add_permits(100);
     for _ in 0..10 {
         client.next().await.unwrap();

@@ -285,3 +285,53 @@ async fn read_one(s: &mut TcpStream) -> RemotingCommand {
         buf.extend_from_slice(&chunk[..n]);
     }
 }
+
+/// Throughput over one loopback connection, printed (the transport's hot path: pipelined
+/// small requests, and large bodies):
+/// `cargo test --release -p ferromq-remoting --test transport -- --ignored --nocapture throughput`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "prints figures; run by hand"]
+async fn throughput() {
+    let (addr, _stop, _t) = start_server().await;
+    let c = client();
+    for (body, calls, callers) in [(100usize, 200_000usize, 64usize), (1 << 20, 2_000, 8)] {
+        let payload = Bytes::from(vec![1u8; body]);
+        let t0 = std::time::Instant::now();
+        let cpu0 = cpu_time();
+        let mut tasks = Vec::new();
+        for _ in 0..callers {
+            let (c, addr, payload) = (c.clone(), addr.clone(), payload.clone());
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..calls / callers {
+                    let req = RemotingCommand::request(ECHO).with_body(payload.clone());
+                    let resp = c.invoke_sync(&addr, req, Duration::from_secs(30)).await;
+                    assert_eq!(resp.unwrap().body.len(), payload.len());
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let cpu = cpu_time() - cpu0;
+        println!(
+            "{calls} echo calls of {body} B, {callers} callers: {:.0} calls/s, {:.0} MiB/s each way, \
+             {:.2} µs of CPU per call (client and server)",
+            calls as f64 / secs,
+            (calls * body) as f64 / secs / (1 << 20) as f64,
+            cpu * 1e6 / calls as f64
+        );
+    }
+}
+
+/// User + system CPU seconds of this process.
+fn cpu_time() -> f64 {
+    // SAFETY: getrusage only writes the struct passed by pointer.
+    let u = unsafe {
+        let mut u = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        u
+    };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6;
+    t(u.ru_utime) + t(u.ru_stime)
+}

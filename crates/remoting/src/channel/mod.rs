@@ -57,13 +57,14 @@ pub struct ChannelConfig {
     /// After a close, how long what is still queued may take to flush before the
     /// connection is dropped (default 3 s).
     pub close_flush_timeout: Duration,
-    /// Requests being handled at once (a handler that did not answer at once: a sync flush,
-    /// a call to another node) before the reader waits for one to finish (default 256).
-    /// Parked pulls are answered later through the channel and do not count.
+    /// Requests whose handler did not answer at once (a sync flush, a call to another node)
+    /// that may run on their own tasks; at the limit the reader holds the next such request
+    /// and reads nothing until one finishes (default 256). Parked pulls return at once (they
+    /// are answered later through the channel) and do not count.
     pub max_in_flight: usize,
-    /// Bytes of requests (frame sizes) being handled at once before the reader waits
-    /// (default 64 MiB; a larger request waits until no other is being handled). With
-    /// `max_in_flight` this bounds what a pipelining client pins: not 256 frames of 16 MiB.
+    /// Bytes (frame sizes) of the requests counted by `max_in_flight`, together (default
+    /// 64 MiB; a larger request waits until no other runs). With `max_in_flight` this bounds
+    /// what a pipelining client pins: not 256 frames of 16 MiB.
     pub max_in_flight_bytes: usize,
 }
 

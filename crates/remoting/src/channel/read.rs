@@ -8,9 +8,10 @@
 //!
 //! Work: a request's handler is polled once right here, and most answer at once; one that
 //! must wait (a flush, a call to another node) continues on its own task. At most
-//! `max_in_flight` requests, of at most `max_in_flight_bytes` together, are being handled per
-//! connection: at the limit the reader stops reading until one finishes, which pushes back on
-//! a client that pipelines requests faster than they complete. (A handler that waits for an
+//! `max_in_flight` such tasks, for requests of at most `max_in_flight_bytes` together, run per
+//! connection: at the limit the reader holds the next waiting request and stops reading until
+//! a task finishes, which pushes back on a client that pipelines requests faster than they
+//! complete. (A handler that waits for an
 //! answer from the same peer must not rely on more than the limit: the answer is read by
 //! this reader.)
 
@@ -36,8 +37,10 @@ const SCRATCH: usize = 64 * 1024;
 /// The least a partial frame's buffer grows by, so small pipelined frames are read in a few
 /// system calls rather than one each.
 const MIN_READ: usize = 8 * 1024;
-/// A partial frame's buffer at least doubles up to this before growing only as data arrives.
-const GROW_STEP: usize = 64 * 1024;
+/// A partial frame's buffer is reserved up to this much ahead of what arrived (frames up to
+/// this size are read into one allocation); beyond, it grows with what arrives (doubling),
+/// so a length prefix alone pins at most this much.
+const GROW_STEP: usize = 1024 * 1024;
 
 thread_local! {
     static SCRATCH_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; SCRATCH]);
@@ -154,7 +157,7 @@ pub(super) async fn read_loop<R: AsyncRead + Unpin>(
     config: ChannelConfig,
 ) {
     let mut frames = FrameReader::new(read, config.max_frame);
-    let mut slots = Slots::new(&config);
+    let slots = Slots::new(&config);
     let closed = channel.inner.closed.clone();
     loop {
         let next = async {
@@ -183,15 +186,9 @@ pub(super) async fn read_loop<R: AsyncRead + Unpin>(
             channel.complete(cmd);
             continue;
         }
-        // A slot for this request: at the limit, stop reading until a handler finishes.
-        let slot = tokio::select! {
-            _ = closed.cancelled() => return,
-            slot = slots.acquire(&cmd) => match slot {
-                Some(slot) => slot,
-                None => return,
-            },
-        };
-        dispatch(&channel, &handler, cmd, slot).await;
+        if !dispatch(&channel, &handler, &slots, cmd).await {
+            return;
+        }
     }
 }
 
@@ -218,10 +215,24 @@ impl Slots {
         }
     }
 
-    /// Waits until `request` fits; `None` if the semaphores were closed (never: they are
+    /// What `request` is charged against the byte limit.
+    fn cost(&self, request: &RemotingCommand) -> u32 {
+        super::write::frame_cost(request).min(self.max_bytes) as u32
+    }
+
+    /// A slot of `cost` bytes if one is free now (the common case, without waiting).
+    fn try_acquire(&self, cost: u32) -> Option<Slot> {
+        let count = self.count.clone().try_acquire_owned().ok()?;
+        let bytes = self.bytes.clone().try_acquire_many_owned(cost).ok()?;
+        Some(Slot {
+            _count: count,
+            _bytes: bytes,
+        })
+    }
+
+    /// Waits until `cost` bytes fit; `None` if the semaphores were closed (never: they are
     /// this reader's own).
-    async fn acquire(&mut self, request: &RemotingCommand) -> Option<Slot> {
-        let cost = super::write::frame_cost(request).min(self.max_bytes) as u32;
+    async fn acquire(&self, cost: u32) -> Option<Slot> {
         let count = self.count.clone().acquire_owned().await.ok()?;
         let bytes = self.bytes.clone().acquire_many_owned(cost).await.ok()?;
         Some(Slot {
@@ -231,35 +242,47 @@ impl Slots {
     }
 }
 
-/// Runs `request`'s handler: answers here if it completes at once, else on a task holding
-/// `slot` until the answer is queued.
+/// Runs `request`'s handler: answers here if it completes at once, else hands it to a task
+/// holding a slot until the answer is queued, waiting for a slot at the limit (the reader
+/// reads nothing meanwhile). `false` if the channel closed while waiting.
 async fn dispatch(
     channel: &Channel,
     handler: &Arc<dyn RequestHandler>,
+    slots: &Slots,
     request: RemotingCommand,
-    slot: Slot,
-) {
+) -> bool {
     let reply = Reply {
         opaque: request.opaque,
         oneway: request.is_oneway(),
         ser: request.serialize_type,
         code: request.code,
     };
+    let cost = slots.cost(&request);
     // A handler that panics answers SYSTEM_ERROR (as a Java processor that throws) instead
     // of taking the connection down.
     let mut fut = AssertUnwindSafe(handler.handle(channel.clone(), request)).catch_unwind();
     // Most requests (sends under async flush, offsets, heartbeats) complete without
-    // waiting: answer those right here, in arrival order, without a task hand-off.
-    match futures::poll!(&mut fut) {
-        Poll::Ready(outcome) => reply.send(channel, outcome).await,
-        Poll::Pending => {
-            let ch = channel.clone();
-            tokio::spawn(async move {
-                reply.send(&ch, fut.await).await;
-                drop(slot);
-            });
-        }
+    // waiting: answer those right here, in arrival order, without a task hand-off or a slot.
+    if let Poll::Ready(outcome) = futures::poll!(&mut fut) {
+        reply.send(channel, outcome).await;
+        return true;
     }
+    let slot = match slots.try_acquire(cost) {
+        Some(slot) => slot,
+        None => tokio::select! {
+            _ = channel.inner.closed.cancelled() => return false,
+            slot = slots.acquire(cost) => match slot {
+                Some(slot) => slot,
+                None => return false,
+            },
+        },
+    };
+    let ch = channel.clone();
+    tokio::spawn(async move {
+        reply.send(&ch, fut.await).await;
+        drop(slot);
+    });
+    true
 }
 
 /// What a response needs from its request.
@@ -339,8 +362,9 @@ mod tests {
         let wait = std::time::Duration::from_millis(50);
         let read = tokio::time::timeout(wait, frames.next()).await;
         assert!(read.is_err(), "still waiting for the frame");
+        // At most GROW_STEP ahead (1 MiB), not the 16 MiB announced.
         assert!(
-            frames.buf.capacity() <= 128 * 1024,
+            frames.buf.capacity() <= GROW_STEP + 4096,
             "{} bytes reserved for 104 received",
             frames.buf.capacity()
         );
