@@ -7,7 +7,9 @@ use ferromq_model::names;
 use ferromq_model::perm::{is_writeable, PERM_READ, PERM_WRITE};
 use ferromq_protocol::headers::*;
 use ferromq_protocol::message::id::encode_offset_msg_id;
-use ferromq_protocol::message::properties::{find_property, keys, Properties};
+use ferromq_protocol::message::properties::{
+    check_properties_len, find_property, keys, Properties,
+};
 use ferromq_protocol::message::sysflag;
 use ferromq_protocol::{request_code as rc, response_code, version, RemotingCommand};
 use ferromq_remoting::Channel;
@@ -38,14 +40,9 @@ async fn send(ctx: &Arc<BrokerContext>, channel: &Channel, req: RemotingCommand)
     };
     let batch = req.code == rc::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false);
     // Java's msgContentCheck: the properties string is bounded before anything parses it.
-    if h.properties
-        .as_ref()
-        .is_some_and(|p| p.len() > MAX_PROPERTIES_LEN)
-    {
-        return Err(RequestError::new(
-            response_code::MESSAGE_ILLEGAL,
-            format!("the message properties are longer than {MAX_PROPERTIES_LEN} bytes"),
-        ));
+    if let Some(p) = &h.properties {
+        check_properties_len(p)
+            .map_err(|e| RequestError::new(response_code::MESSAGE_ILLEGAL, e.to_string()))?;
     }
     let (topic_cfg, created) = check_topic(ctx, channel, &h)?;
     if created {
@@ -160,9 +157,6 @@ async fn send(ctx: &Arc<BrokerContext>, channel: &Channel, req: RemotingCommand)
     };
     Ok(finish_put(ctx, put, &props, queue_id, &topic, batch).await)
 }
-
-/// Longest properties string a message may carry (Java: `Short.MAX_VALUE`).
-pub const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
 
 /// A rewrite's error response, as a refusal.
 fn refusal(resp: RemotingCommand) -> RequestError {
