@@ -336,7 +336,7 @@ fuzz_target!(|ops: Vec<Op>| {
             } else {
                 // Parked pulls and calls relayed to clients wait; everything else answers
                 // at once.
-                let _ = f.client.request(cmd, Duration::from_millis(50)).await;
+                let _ = f.client.request(cmd, Duration::from_millis(10)).await;
             }
         }
     });
