@@ -5,6 +5,7 @@
 //! The catalogue of what is refused and why is `docs/security.md`.
 
 mod disk_full;
+mod forged;
 mod limits;
 mod names;
 mod permissions;
