@@ -1,8 +1,8 @@
 //! `DataVersion`: the version stamp of a broker's topic/offset/group tables. The NameServer
 //! re-applies a broker's topics only when it changes.
 
+use ferromq_protocol::time::now_ms as now_millis;
 use std::cmp::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -24,12 +24,6 @@ pub struct DataVersion {
     /// Milliseconds since the epoch of the last change.
     #[serde(deserialize_with = "lenient::int")]
     pub timestamp: i64,
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl DataVersion {

@@ -1,8 +1,8 @@
 //! `SubscriptionData`: one topic subscription of a consumer group, as sent in heartbeats and
 //! used by the broker to filter pulls by tag hash code.
 
+use ferromq_protocol::time::now_ms as now_millis;
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -42,12 +42,6 @@ pub struct SubscriptionData {
     /// Subscribed topic.
     #[serde(deserialize_with = "lenient::string")]
     pub topic: String,
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Java's `String.trim()`: strips code points up to U+0020 at both ends.

@@ -9,7 +9,10 @@ use ferromq_model::{
 };
 use ferromq_protocol::headers::*;
 use ferromq_protocol::{request_code as rc, response_code, version, RemotingCommand};
-use ferromq_remoting::{not_supported, Channel, RequestHandler, ResponseFuture};
+use ferromq_remoting::reply::clipped;
+use ferromq_remoting::{
+    not_supported, ok_json, Channel, RequestError, RequestHandler, ResponseFuture,
+};
 use serde_json::json;
 
 use crate::checks::Clip;
@@ -43,28 +46,8 @@ impl RequestHandler for NameServerHandler {
     }
 }
 
-fn ok_json(value: &impl serde::Serialize) -> RemotingCommand {
-    RemotingCommand::success().with_body(serde_json::to_vec(value).unwrap_or_default())
-}
-
 fn bad_header(e: HeaderError) -> RemotingCommand {
-    RemotingCommand::error(response_code::SYSTEM_ERROR, clipped(e))
-}
-
-/// An error as a remark of bounded length: decode errors may quote what they could not read,
-/// and a remark the client cannot take (over its frame limit) helps nobody.
-fn clipped(e: impl std::fmt::Display) -> String {
-    const MAX_REMARK: usize = 512;
-    let mut text = e.to_string();
-    if text.len() > MAX_REMARK {
-        let mut cut = MAX_REMARK;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
+    RequestError::from(e).into_response()
 }
 
 macro_rules! header {

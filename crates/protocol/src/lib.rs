@@ -8,6 +8,7 @@
 //! - [`language`], [`version`]: client language codes and `MQVersion` ordinals.
 //! - [`message`]: property strings, sysflags, message ids, stored and batch records.
 //! - [`hash`]: Java `String.hashCode`, used on disk and on the wire.
+//! - [`time`]: the one place the clock is read (`now_ms`).
 
 pub mod body;
 pub mod codes;
@@ -20,6 +21,7 @@ pub mod headers;
 pub mod language;
 pub mod message;
 mod string_map;
+pub mod time;
 pub mod version;
 
 pub use body::Body;

@@ -5,6 +5,7 @@
 //!   by opaque), with every per-connection resource bounded by [`ChannelConfig`].
 //! - [`handler`]: what a channel does with requests; [`handler::Dispatcher`] routes by code.
 //! - [`server`]: `run(listener, handler, config, shutdown)`; [`serve`] over any [`Listener`].
+//! - [`reply`]: [`RequestError`] (the code and remark of a refusal), [`ok_json`].
 //! - [`client`]: a channel pool with `invoke_sync` / `invoke_async` / `invoke_oneway`.
 
 pub mod channel;
@@ -12,10 +13,12 @@ pub mod client;
 pub mod codec;
 pub mod error;
 pub mod handler;
+pub mod reply;
 pub mod server;
 
 pub use channel::{Channel, ChannelConfig};
 pub use client::{ClientConfig, RemotingClient};
 pub use error::RemotingError;
 pub use handler::{not_supported, Dispatcher, Processor, RequestHandler, ResponseFuture};
+pub use reply::{ok_json, respond, RequestError, RequestResult};
 pub use server::{run, serve, Accepted, Listener, ServerConfig};

@@ -12,6 +12,7 @@ use parking_lot::RwLock;
 use crate::error::StoreError;
 use crate::index_file::IndexFile;
 use crate::io::FileSystem;
+use crate::store::now_millis;
 
 /// What the index needs from one dispatched record.
 #[derive(Debug, Clone, Copy)]
@@ -274,13 +275,6 @@ impl IndexStore {
         self.indexed_through.store(-1, Ordering::Release);
         Ok(())
     }
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -86,12 +86,7 @@ pub struct MessageStore {
     shut: AtomicBool,
 }
 
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use ferromq_protocol::time::now_ms as now_millis;
 
 fn total_memory() -> u64 {
     // SAFETY: sysconf has no preconditions.

@@ -97,10 +97,4 @@ pub(crate) fn ok_json(value: &impl serde::Serialize) -> RemotingCommand {
     RemotingCommand::success().with_body(serde_json::to_vec(value).unwrap_or_default())
 }
 
-/// Milliseconds since the epoch.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use ferromq_protocol::time::now_ms;

@@ -149,10 +149,7 @@ thread_local! {
 }
 
 fn seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
+    let t = ferromq_protocol::time::now_nanos() as u64;
     let here = &t as *const u64 as u64;
     (t ^ here.rotate_left(32)) | 1
 }
@@ -182,10 +179,7 @@ fn read_expression(e: &str) -> anyhow::Result<String> {
 /// Runs `bench consumer`.
 pub async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
     let group = if args.group_suffix {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
+        let ms = ferromq_protocol::time::now_ms();
         format!("{}_{}", args.group, ms % 100)
     } else {
         args.group.clone()
@@ -301,12 +295,7 @@ fn listener(
     }
 }
 
-fn epoch_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use ferromq_protocol::time::now_ms as epoch_millis;
 
 #[cfg(test)]
 mod tests {

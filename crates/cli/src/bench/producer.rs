@@ -186,10 +186,7 @@ fn random_body(len: usize, mut seed: u64) -> Bytes {
 
 impl MessageFactory {
     fn new(args: &ProducerArgs) -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        let seed = ferromq_protocol::time::now_nanos() as u64 ^ 0x9e37_79b9_7f4a_7c15;
         MessageFactory {
             topic: args.common.topic.clone(),
             body: random_body(args.message_size.max(1), seed),
