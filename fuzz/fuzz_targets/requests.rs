@@ -257,12 +257,12 @@ async fn store_witness(broker: &Broker) -> Vec<(i32, i64, Vec<u8>)> {
     let ctx = broker.context();
     let mut cfg = ferromq_model::TopicConfig::with_queues(WITNESS_TOPIC, 2, 2, 6);
     cfg.perm = 6;
-    ctx.topics.put(cfg).unwrap();
+    ctx.tables().topics().put(cfg).unwrap();
     let mut out = Vec::new();
     for i in 0..WITNESS_MESSAGES {
         let mut p = Properties::new();
         p.insert(keys::KEYS, format!("w{i}"));
-        let put = ctx.store.put_message(&ferromq_store::MessageToStore {
+        let put = ctx.store().put_message(&ferromq_store::MessageToStore {
             topic: WITNESS_TOPIC.into(),
             queue_id: (i % 2) as i32,
             flag: 0,
@@ -270,15 +270,15 @@ async fn store_witness(broker: &Broker) -> Vec<(i32, i64, Vec<u8>)> {
             properties: p.encode(),
             sys_flag: 0,
             born_timestamp: 1,
-            born_host: ctx.store_host,
-            store_host: ctx.store_host,
+            born_host: ctx.identity().store_host(),
+            store_host: ctx.identity().store_host(),
             reconsume_times: 0,
             prepared_transaction_offset: 0,
         });
         let info = put.append.expect("witness stored");
         out.push(((i % 2) as i32, info.queue_offset, witness_body(i)));
     }
-    assert!(ctx.store.wait_dispatched(Duration::from_secs(10)));
+    assert!(ctx.store().wait_dispatched(Duration::from_secs(10)));
     out
 }
 
@@ -289,7 +289,7 @@ fn check_invariants(f: &Fixture) {
     }
     check_layout(&f.root);
     // Every acknowledged message still readable.
-    let store = &f.broker.context().store;
+    let store = &f.broker.context().store();
     for (q, offset, body) in &f.witness {
         let r = store.get_messages(WITNESS_TOPIC, *q, *offset, 1, 1 << 20, None);
         let rec = r.messages.first().expect("witness message readable");

@@ -9,22 +9,16 @@ use std::time::{Duration, Instant};
 use ferromq_config::BrokerConfig;
 use ferromq_remoting::{ClientConfig, RemotingClient, RequestHandler, ServerConfig};
 use ferromq_store::{Arrival, MessageStore};
-use parking_lot::RwLock;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::ClientRegistry;
 use crate::context::BrokerContext;
+use crate::delayed::{schedule, timer, transaction};
 use crate::error::BrokerError;
-use crate::groups::GroupTable;
-use crate::offsets::ConsumerOffsets;
-use crate::processor::{pull, BrokerHandler};
-use crate::pull_hold::PullHold;
-use crate::queue_locks::QueueLocks;
-use crate::stats::BrokerStats;
-use crate::topics::TopicTable;
-use crate::{registration, store_config};
+use crate::identity::Identity;
+use crate::processor::{client, pull, BrokerHandler};
+use crate::store_config;
 
 /// A running broker.
 pub struct Broker {
@@ -59,30 +53,13 @@ impl Broker {
         let report = store.recovery_report();
         tracing::info!(?report, "message store opened");
 
-        let ctx = Arc::new(BrokerContext {
-            topics: TopicTable::load(&config)?,
-            groups: GroupTable::load(&config)?,
-            offsets: ConsumerOffsets::load(&config)?,
-            clients: ClientRegistry::new(),
-            pull_hold: PullHold::new(),
-            filters: Default::default(),
-            queue_locks: QueueLocks::default(),
-            delay_offsets: crate::schedule::DelayOffsets::load(&config.store.store_path_root_dir)?,
-            timer: crate::timer::TimerService::load(&config.store.store_path_root_dir)?,
-            transactions: Default::default(),
-            stats: BrokerStats::default(),
+        let identity = Identity::new(
+            &config.broker.broker_cluster_name,
+            &config.broker.broker_name,
+            config.broker.broker_id,
             store_host,
-            registration_needed: Default::default(),
-            namesrv_client: Default::default(),
-            persist_needed: Default::default(),
-            started: Instant::now(),
-            cluster_name: config.broker.broker_cluster_name.clone(),
-            broker_name: config.broker.broker_name.clone(),
-            broker_id: config.broker.broker_id,
-            store: store.clone(),
-            config: RwLock::new(config),
-            config_update: Default::default(),
-        });
+        );
+        let ctx = Arc::new(BrokerContext::new(config, identity, store.clone())?);
         // Persist the system topics a fresh broker creates.
         persist_tables(&ctx).await;
 
@@ -92,7 +69,7 @@ impl Broker {
         store.set_arrival_listener(Some(Arc::new(move |a: &Arrival<'_>| {
             let Some(ctx) = weak.upgrade() else { return };
             let woken = ctx
-                .pull_hold
+                .pull_hold()
                 .on_arrival(a.topic, a.queue_id, a.max_offset, a.tag_code);
             if !woken.is_empty() {
                 let _guard = rt.enter();
@@ -120,25 +97,16 @@ impl Broker {
             ClientConfig::default(),
             Arc::new(ferromq_remoting::Dispatcher::new()),
         );
-        let _ = ctx.namesrv_client.set(namesrv.clone());
-        tasks.push(tokio::spawn(registration::run(
-            ctx.clone(),
-            namesrv.clone(),
-            stop.clone(),
-        )));
+        ctx.registration().connect(namesrv.clone());
+        tasks.push(tokio::spawn(ctx.registration().clone().run(stop.clone())));
         tasks.push(tokio::spawn(periodic(ctx.clone(), stop.clone())));
         tasks.push(tokio::spawn(persist_on_change(ctx.clone(), stop.clone())));
-        tasks.push(tokio::spawn(crate::schedule::run(
-            ctx.clone(),
-            stop.clone(),
-        )));
-        tasks.push(tokio::spawn(crate::timer::run(ctx.clone(), stop.clone())));
-        tasks.push(tokio::spawn(crate::transaction::run(
-            ctx.clone(),
-            stop.clone(),
-        )));
+        tasks.push(tokio::spawn(schedule::run(ctx.clone(), stop.clone())));
+        tasks.push(tokio::spawn(timer::run(ctx.clone(), stop.clone())));
+        tasks.push(tokio::spawn(transaction::run(ctx.clone(), stop.clone())));
 
-        tracing::info!(broker = %ctx.broker_name, cluster = %ctx.cluster_name, addr = %store_host, "broker started");
+        let id = ctx.identity();
+        tracing::info!(broker = %id.name(), cluster = %id.cluster(), addr = %store_host, "broker started");
         Ok(Broker {
             ctx,
             stop,
@@ -160,22 +128,22 @@ impl Broker {
 
     /// Registers with the NameServers now (tests use this instead of waiting).
     pub async fn register_now(&self) -> usize {
-        registration::register_all(&self.ctx, &self.namesrv).await
+        self.ctx.registration().now().await
     }
 
     /// Stops serving, unregisters, persists everything and closes the store.
     pub async fn shutdown(self) {
-        tracing::info!(broker = %self.ctx.broker_name, "broker shutting down");
-        registration::unregister_all(&self.ctx, &self.namesrv).await;
+        tracing::info!(broker = %self.ctx.identity().name(), "broker shutting down");
+        self.ctx.registration().unregister_all().await;
         self.stop.cancel();
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
         }
         self.namesrv.shutdown();
-        self.ctx.store.set_arrival_listener(None);
-        drop(self.ctx.pull_hold.drain());
+        self.ctx.store().set_arrival_listener(None);
+        drop(self.ctx.pull_hold().drain());
         persist_tables(&self.ctx).await;
-        let store = self.ctx.store.clone();
+        let store = self.ctx.store().clone();
         match tokio::task::spawn_blocking(move || store.shutdown()).await {
             Ok(Ok(())) => tracing::info!("message store closed cleanly"),
             Ok(Err(e)) => tracing::error!(error = %e, "message store shutdown failed"),
@@ -187,12 +155,7 @@ impl Broker {
 /// Writes topics.json, subscriptionGroup.json and consumerOffset.json off the async threads.
 async fn persist_tables(ctx: &Arc<BrokerContext>) {
     let c = ctx.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        c.topics.persist()?;
-        c.groups.persist()?;
-        c.offsets.persist()
-    })
-    .await;
+    let result = tokio::task::spawn_blocking(move || c.tables().persist()).await;
     match result {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(error = %e, "persisting broker tables failed"),
@@ -204,7 +167,7 @@ async fn persist_on_change(ctx: Arc<BrokerContext>, stop: CancellationToken) {
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = ctx.persist_needed.notified() => {}
+            _ = ctx.tables().persist_requested() => {}
         }
         persist_tables(&ctx).await;
     }
@@ -221,12 +184,12 @@ async fn periodic(ctx: Arc<BrokerContext>, stop: CancellationToken) {
             _ = tick.tick() => {}
         }
         n += 1;
-        let now = crate::processor::now_ms();
-        ctx.stats.sample(now);
-        ctx.timer.sample(now);
-        let store = ctx.store.clone();
+        let now = ferromq_protocol::time::now_ms();
+        ctx.stats().sample(now);
+        ctx.delayed().timer().sample(now);
+        let store = ctx.store().clone();
         let due = ctx
-            .pull_hold
+            .pull_hold()
             .due(Instant::now(), |t, q| store.max_offset_in_queue(t, q));
         if !due.is_empty() {
             pull::wake(&ctx, due);
@@ -234,7 +197,7 @@ async fn periodic(ctx: Arc<BrokerContext>, stop: CancellationToken) {
         if n % 5 == 0 {
             let c = ctx.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                if let Err(e) = c.offsets.persist() {
+                if let Err(e) = c.tables().offsets().persist() {
                     tracing::error!(error = %e, "persisting consumer offsets failed");
                 }
             })
@@ -242,14 +205,18 @@ async fn periodic(ctx: Arc<BrokerContext>, stop: CancellationToken) {
         }
         if n % 10 == 0 {
             let timeout = Duration::from_millis(
-                ctx.config.read().broker.channel_expired_timeout.max(1000) as u64,
+                ctx.settings()
+                    .get()
+                    .broker
+                    .channel_expired_timeout
+                    .max(1000) as u64,
             );
-            let (closed, left) = ctx.clients.evict_idle(timeout);
+            let (closed, left) = ctx.clients().evict_idle(timeout);
             for c in closed {
                 c.close();
             }
-            crate::processor::client::departed(&ctx, &left);
-            ctx.queue_locks.purge_expired(Instant::now());
+            client::departed(&ctx, &left);
+            ctx.queue_locks().purge_expired(Instant::now());
         }
     }
 }

@@ -1,90 +1,225 @@
-//! Everything a request processor can reach: config, store, tables, clients, long polling.
+//! [`BrokerContext`]: the broker's parts, each a narrow handle with its own methods. A request
+//! handler takes the parts it uses from here; nothing reaches into another part's fields.
+//!
+//! | part | owns |
+//! |---|---|
+//! | [`Identity`] | cluster, name, id, the address clients reach |
+//! | [`Settings`] | the live configuration (lock-free snapshots, serialized updates) |
+//! | [`Tables`] | topics, subscription groups, consumer offsets (and their files) |
+//! | [`Registration`] | the link to the NameServers |
+//! | [`ClientRegistry`], [`QueueLocks`], [`FilterCache`] | live clients, ordered-consumption locks, compiled filters |
+//! | [`PullHold`] | parked long-poll pulls |
+//! | [`Delayed`] | delay-level progress, the timer wheel, resolved transactions |
+//! | [`BrokerStats`] | traffic counters |
+//! | [`MessageStore`] | the storage engine |
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use ferromq_config::BrokerConfig;
 use ferromq_store::MessageStore;
 
-use parking_lot::RwLock;
-use tokio::sync::Notify;
-
 use crate::clients::ClientRegistry;
-use crate::groups::GroupTable;
-use crate::offsets::ConsumerOffsets;
+use crate::delayed::state::Delayed;
+use crate::error::BrokerError;
+use crate::filtering::FilterCache;
+use crate::identity::Identity;
 use crate::pull_hold::PullHold;
 use crate::queue_locks::QueueLocks;
+use crate::registration::Registration;
+use crate::settings::Settings;
 use crate::stats::BrokerStats;
-use crate::topics::TopicTable;
+use crate::tables::Tables;
 
-/// The broker's shared state.
+/// The broker's parts.
 pub struct BrokerContext {
-    /// Live configuration (UPDATE_BROKER_CONFIG changes some keys at runtime).
-    pub config: RwLock<BrokerConfig>,
-    /// Serialises UPDATE_BROKER_CONFIG requests (each parses outside `config`'s lock).
-    pub config_update: parking_lot::Mutex<()>,
-    /// The message store.
-    pub store: Arc<MessageStore>,
-    pub topics: TopicTable,
-    pub groups: GroupTable,
-    pub offsets: ConsumerOffsets,
-    pub clients: ClientRegistry,
-    pub pull_hold: PullHold,
-    /// Compiled subscription filters.
-    pub filters: crate::filtering::FilterCache,
-    pub queue_locks: QueueLocks,
-    /// Delivered offsets of the delay levels.
-    pub delay_offsets: crate::schedule::DelayOffsets,
-    /// Timer messages.
-    pub timer: crate::timer::TimerService,
-    /// Resolved transactional half messages.
-    pub transactions: crate::transaction::TransactionState,
-    pub stats: BrokerStats,
-    /// `brokerIP1:listenPort`: the address clients reach and message ids encode.
-    pub store_host: SocketAddr,
-    /// Woken when topics change, so the NameServer hears about it at once.
-    pub registration_needed: Notify,
-    /// The client registering with the NameServers (set at start).
-    pub namesrv_client: std::sync::OnceLock<ferromq_remoting::RemotingClient>,
-    /// Woken when the config files (topics, groups) need persisting.
-    pub persist_needed: Notify,
-    /// When the broker started.
-    pub started: Instant,
-    /// Broker cluster/name/id, fixed at start.
-    pub cluster_name: String,
-    pub broker_name: String,
-    pub broker_id: i64,
+    identity: Arc<Identity>,
+    settings: Arc<Settings>,
+    tables: Arc<Tables>,
+    registration: Arc<Registration>,
+    clients: ClientRegistry,
+    queue_locks: QueueLocks,
+    filters: FilterCache,
+    pull_hold: PullHold,
+    delayed: Delayed,
+    stats: BrokerStats,
+    store: Arc<MessageStore>,
 }
 
 impl BrokerContext {
-    /// `brokerIP1:listenPort` as a string.
-    pub fn broker_addr(&self) -> String {
-        self.store_host.to_string()
+    /// Assembles the parts over an open store: loads the tables and delayed-delivery progress
+    /// from the store root.
+    pub fn new(
+        config: BrokerConfig,
+        identity: Identity,
+        store: Arc<MessageStore>,
+    ) -> Result<Self, BrokerError> {
+        let tables = Arc::new(Tables::load(&config)?);
+        let delayed = Delayed::load(&config.store.store_path_root_dir)?;
+        let identity = Arc::new(identity);
+        let settings = Arc::new(Settings::new(config));
+        let registration = Arc::new(Registration::new(
+            identity.clone(),
+            settings.clone(),
+            tables.clone(),
+        ));
+        Ok(BrokerContext {
+            identity,
+            settings,
+            tables,
+            registration,
+            clients: ClientRegistry::new(),
+            queue_locks: QueueLocks::default(),
+            filters: FilterCache::default(),
+            pull_hold: PullHold::new(),
+            delayed,
+            stats: BrokerStats::default(),
+            store,
+        })
     }
 
-    /// Asks for topics.json/subscriptionGroup.json to be written and the NameServer updated.
+    /// Who this broker is.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The live configuration.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Topics, groups and offsets.
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// The link to the NameServers.
+    pub fn registration(&self) -> &Arc<Registration> {
+        &self.registration
+    }
+
+    /// Live producers and consumers.
+    pub fn clients(&self) -> &ClientRegistry {
+        &self.clients
+    }
+
+    /// Queue locks of ordered consumption.
+    pub fn queue_locks(&self) -> &QueueLocks {
+        &self.queue_locks
+    }
+
+    /// Compiled subscription filters.
+    pub fn filters(&self) -> &FilterCache {
+        &self.filters
+    }
+
+    /// Parked long-poll pulls.
+    pub fn pull_hold(&self) -> &PullHold {
+        &self.pull_hold
+    }
+
+    /// Delay levels, timer messages, transactions.
+    pub fn delayed(&self) -> &Delayed {
+        &self.delayed
+    }
+
+    /// Traffic counters.
+    pub fn stats(&self) -> &BrokerStats {
+        &self.stats
+    }
+
+    /// The message store.
+    pub fn store(&self) -> &Arc<MessageStore> {
+        &self.store
+    }
+
+    /// Topics changed: persist them and tell the NameServers soon.
     pub fn topics_changed(&self) {
-        self.persist_needed.notify_one();
-        self.registration_needed.notify_one();
+        self.tables.request_persist();
+        self.registration.request();
     }
 
-    /// Registers with every NameServer now and waits for the answers: admin topic changes
-    /// are routable when their response arrives, as with the Java broker.
+    /// Groups changed: persist them (no routing change).
+    pub fn groups_changed(&self) {
+        self.tables.request_persist();
+    }
+
+    /// Topics changed by an admin: persist them and register with every NameServer now,
+    /// answering only once they know (as the Java broker does).
     pub async fn register_now(&self) {
-        self.persist_needed.notify_one();
-        if let Some(client) = self.namesrv_client.get() {
-            crate::registration::register_all(self, client).await;
+        self.tables.request_persist();
+        self.registration.now().await;
+    }
+}
+
+/// A context over a fresh store in a temporary directory, for unit tests of request
+/// handlers: no sockets, no NameServer, no background services.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use ferromq_config::{BrokerConfig, ConfigTable};
+
+    use super::BrokerContext;
+    use crate::identity::Identity;
+
+    /// A context and the directory it lives in (dropped with it).
+    pub struct TestContext {
+        pub ctx: Arc<BrokerContext>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl std::ops::Deref for TestContext {
+        type Target = Arc<BrokerContext>;
+        fn deref(&self) -> &Self::Target {
+            &self.ctx
         }
     }
 
-    /// Asks for the config files to be written (no routing change).
-    pub fn groups_changed(&self) {
-        self.persist_needed.notify_one();
+    impl Drop for TestContext {
+        fn drop(&mut self) {
+            let _ = self.ctx.store().shutdown();
+        }
     }
 
-    /// The broker's permission (`brokerPermission`).
-    pub fn broker_permission(&self) -> i32 {
-        self.config.read().broker.broker_permission
+    /// A broker context for tests, `tweak`ing a small-file configuration first.
+    pub fn context_with(tweak: impl FnOnce(&mut BrokerConfig)) -> TestContext {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = BrokerConfig::default();
+        for (k, v) in [
+            ("brokerName", "broker-test"),
+            ("brokerClusterName", "TestCluster"),
+            ("brokerIP1", "127.0.0.1"),
+            ("storePathRootDir", &dir.path().to_string_lossy()),
+            ("mappedFileSizeCommitLog", "1048576"),
+            ("mappedFileSizeConsumeQueue", "6000"),
+            ("maxIndexNum", "1000"),
+            ("maxHashSlotNum", "100"),
+            ("diskSpaceWarningLevelRatio", "99"),
+            ("diskSpaceCleanForciblyRatio", "99"),
+            ("diskMaxUsedSpaceRatio", "99"),
+        ] {
+            c.set(k, v).expect("test config");
+        }
+        tweak(&mut c);
+        let store = ferromq_store::MessageStore::open(crate::store_config::store_config(&c))
+            .expect("store opens");
+        let host: SocketAddr = "127.0.0.1:10911".parse().expect("address");
+        let identity = Identity::new(
+            &c.broker.broker_cluster_name,
+            &c.broker.broker_name,
+            c.broker.broker_id,
+            host,
+        );
+        let ctx = BrokerContext::new(c, identity, store).expect("context");
+        TestContext {
+            ctx: Arc::new(ctx),
+            _dir: dir,
+        }
+    }
+
+    /// A broker context for tests with the defaults.
+    pub fn context() -> TestContext {
+        context_with(|_| {})
     }
 }

@@ -1,42 +1,45 @@
 //! FerroMQ broker: the RocketMQ broker's request processing over the storage engine.
 //!
-//! - [`broker`]: [`Broker::start`] / [`Broker::shutdown`] and the periodic work.
-//! - [`context`]: [`BrokerContext`], the state processors share.
-//! - [`processor`]: request handlers by area (send, pull, offsets, clients, queries, admin).
-//! - Tables: [`topics`] (topics.json), [`groups`] (subscriptionGroup.json), [`offsets`]
-//!   (consumerOffset.json), persisted with [`json_file`].
-//! - Clients: [`clients`] (groups learned from heartbeats), [`queue_locks`] (ordered
-//!   consumption), [`pull_hold`] (long polling).
-//! - [`message_rewrite`]: unique ids, `CLUSTER`, half and delayed message parking.
-//! - [`registration`]: NameServer registration; [`store_config`]: config → store settings.
-//! - Delivery later: [`schedule`] (delay levels), [`timer`] (timer messages), [`transaction`]
-//!   (half messages, END_TRANSACTION, check-backs).
-//! - [`stats`]: traffic counters; [`filtering`]: subscription filters.
+//! - [`Broker`]: start (open the store, load the tables, serve the ports, run the periodic
+//!   work) and shut down in order.
+//! - [`BrokerContext`]: the broker's parts, each a narrow handle — [`Identity`],
+//!   [`Settings`], [`Tables`] (topics, groups, offsets), [`Registration`] (NameServers),
+//!   [`ClientRegistry`] / [`QueueLocks`] / [`FilterCache`] (live clients), [`PullHold`] (long
+//!   polling), [`Delayed`] (delay levels, timer, transactions), [`BrokerStats`] and the store.
+//! - `processor`: the route table of request codes and their handlers ([`BrokerHandler`]).
+//! - `delayed`: messages delivered later — the send-side rewrites, the delay-level, timer and
+//!   transaction services, each deciding with pure steps run by a thin runner.
+//! - [`limits`]: what one client can make the broker hold or do (docs/security.md).
 
 pub mod broker;
 pub mod clients;
 pub mod context;
+pub mod delayed;
 pub mod error;
 pub mod filtering;
-pub mod groups;
-pub mod json_file;
+pub mod identity;
 pub mod limits;
-pub mod message_rewrite;
-pub mod offsets;
+pub mod names;
 pub mod processor;
 pub mod pull_hold;
 pub mod queue_locks;
 pub mod registration;
-pub mod repost;
-pub mod request_error;
-pub mod schedule;
+pub mod settings;
 pub mod stats;
 pub mod store_config;
-pub mod ticker;
-pub mod timer;
-pub mod topics;
-pub mod transaction;
+pub mod tables;
 
 pub use broker::Broker;
+pub use clients::ClientRegistry;
 pub use context::BrokerContext;
+pub use delayed::state::Delayed;
 pub use error::BrokerError;
+pub use filtering::FilterCache;
+pub use identity::Identity;
+pub use processor::BrokerHandler;
+pub use pull_hold::PullHold;
+pub use queue_locks::QueueLocks;
+pub use registration::Registration;
+pub use settings::Settings;
+pub use stats::BrokerStats;
+pub use tables::{ConsumerOffsets, GroupTable, Tables, TopicTable, MAX_QUEUE_NUMS};

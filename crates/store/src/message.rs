@@ -27,6 +27,30 @@ pub struct MessageToStore {
     pub prepared_transaction_offset: i64,
 }
 
+impl MessageToStore {
+    /// A copy of a stored message to store again (re-put by delay, timer and transaction
+    /// services, sent back for retry): every field kept, the store host set to this broker's.
+    /// Callers then change what differs — topic, queue, properties.
+    pub fn from_stored(
+        ext: &ferromq_protocol::message::record::MessageExt,
+        store_host: SocketAddr,
+    ) -> Self {
+        MessageToStore {
+            topic: ext.topic.clone(),
+            queue_id: ext.queue_id,
+            flag: ext.flag,
+            body: ext.body.clone(),
+            properties: String::from_utf8_lossy(&ext.properties).into_owned(),
+            sys_flag: ext.sys_flag,
+            born_timestamp: ext.born_timestamp,
+            born_host: ext.born_host,
+            store_host,
+            reconsume_times: ext.reconsume_times,
+            prepared_transaction_offset: ext.prepared_transaction_offset,
+        }
+    }
+}
+
 /// One message of a batch.
 #[derive(Debug, Clone)]
 pub struct BatchMessage {

@@ -152,7 +152,7 @@ impl TestCluster {
     pub fn settle(&self) {
         for b in &self.brokers {
             assert!(
-                b.context().store.wait_dispatched(Duration::from_secs(10)),
+                b.context().store().wait_dispatched(Duration::from_secs(10)),
                 "dispatch did not catch up"
             );
         }

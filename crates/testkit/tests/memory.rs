@@ -142,7 +142,7 @@ async fn park_pulls(c: &TestCluster, n: usize, conns: usize) -> Vec<TcpStream> {
         s.write_all(&batch).await.unwrap();
         out.push(s);
     }
-    let hold = &c.brokers[0].context().pull_hold;
+    let hold = &c.brokers[0].context().pull_hold();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while hold.len() < n {
         assert!(
@@ -196,7 +196,7 @@ where
     let members = || {
         c.brokers[0]
             .context()
-            .clients
+            .clients()
             .producer_group("idle_pg")
             .len()
     };

@@ -2,7 +2,6 @@
 //! (38), CHECK_CLIENT_CONFIG (46), LOCK/UNLOCK_BATCH_MQ (41/42), and the
 //! NOTIFY_CONSUMER_IDS_CHANGED (40) pushes that make consumers rebalance.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use ferromq_model::fastjson::from_fastjson_slice;
@@ -16,23 +15,23 @@ use ferromq_protocol::headers::*;
 use ferromq_protocol::{request_code as rc, response_code, RemotingCommand};
 use ferromq_remoting::Channel;
 
-use super::{header, ok_json};
+use ferromq_remoting::{ok_json, RequestError, RequestResult};
+
 use crate::clients::{ClientChannel, ConsumerRegistration, Departure};
 use crate::context::BrokerContext;
 use crate::limits;
-use crate::request_error::{self, respond, RequestError, RequestResult};
+use crate::names as request_error;
 
 const IS_SUPPORT_HEART_BEAT_V2: &str = "IS_SUPPORT_HEART_BEAT_V2";
 const IS_SUB_CHANGE: &str = "IS_SUB_CHANGE";
 
 /// HEART_BEAT: registers producers and consumers (with their subscriptions), creates each
 /// consumer group's `%RETRY%` topic, and tells a group's members when membership changed.
-pub async fn heartbeat(
-    ctx: &Arc<BrokerContext>,
-    channel: &Channel,
-    req: &RemotingCommand,
-) -> RemotingCommand {
-    respond(heartbeat_inner(ctx, channel, req))
+pub fn heartbeat(ctx: &BrokerContext, channel: &Channel, req: &RemotingCommand) -> RequestResult {
+    let data: HeartbeatData = from_fastjson_slice(&req.body.to_bytes())
+        .map_err(|e| RequestError::system(format!("bad heartbeat body: {e}")))?;
+    check_heartbeat(&data)?;
+    register(ctx, channel, req, &data)
 }
 
 /// Refuses a heartbeat whose names are not names, or that is larger than one client may
@@ -103,14 +102,13 @@ fn check_subscriptions(group: &str, subs: &[SubscriptionData]) -> Result<(), Req
     Ok(())
 }
 
-fn heartbeat_inner(
-    ctx: &Arc<BrokerContext>,
+/// Registers what a checked heartbeat says.
+fn register(
+    ctx: &BrokerContext,
     channel: &Channel,
     req: &RemotingCommand,
+    data: &HeartbeatData,
 ) -> RequestResult {
-    let data: HeartbeatData = from_fastjson_slice(&req.body.to_bytes())
-        .map_err(|e| RequestError::system(format!("bad heartbeat body: {e}")))?;
-    check_heartbeat(&data)?;
     let member = |now: Instant| ClientChannel {
         channel: channel.clone(),
         client_id: data.client_id.clone(),
@@ -126,7 +124,8 @@ fn heartbeat_inner(
     let v2 = data.heartbeat_fingerprint != 0;
     let mut sub_change = !v2;
     for consumer in &data.consumer_data_set {
-        let Some((group_cfg, created)) = ctx.groups.find_or_create(&consumer.group_name) else {
+        let Some((group_cfg, created)) = ctx.tables().groups().find_or_create(&consumer.group_name)
+        else {
             continue;
         };
         if created {
@@ -137,17 +136,17 @@ fn heartbeat_inner(
             // not know (it restarted) is asked for them instead of being registered without
             // any, which Java would do.
             if !ctx
-                .clients
+                .clients()
                 .touch_consumer(&consumer.group_name, channel.id(), now)
             {
                 sub_change = true;
             } else if v2 {
-                sub_change |= fingerprint_changed(ctx, &consumer.group_name, &data);
+                sub_change |= fingerprint_changed(ctx, &consumer.group_name, data);
             }
             continue;
         }
         let retry = names::retry_topic(&consumer.group_name);
-        if let Some((_, true)) = ctx.topics.create_if_absent(
+        if let Some((_, true)) = ctx.tables().topics().create_if_absent(
             &retry,
             group_cfg.retry_queue_nums.max(1),
             PERM_WRITE | PERM_READ,
@@ -156,7 +155,7 @@ fn heartbeat_inner(
             ctx.topics_changed();
         }
         let outcome = ctx
-            .clients
+            .clients()
             .register_consumer(
                 member(now),
                 ConsumerRegistration {
@@ -169,14 +168,14 @@ fn heartbeat_inner(
             )
             .map_err(|e| RequestError::invalid(e.to_string()))?;
         if v2 {
-            sub_change |= fingerprint_changed(ctx, &consumer.group_name, &data);
+            sub_change |= fingerprint_changed(ctx, &consumer.group_name, data);
         }
         if outcome.members_changed && group_cfg.notify_consumer_ids_changed_enable {
             notify_consumer_ids_changed(ctx, &consumer.group_name);
         }
     }
     for producer in &data.producer_data_set {
-        ctx.clients
+        ctx.clients()
             .register_producer(&producer.group_name, member(now))
             .map_err(|e| RequestError::invalid(e.to_string()))?;
     }
@@ -187,32 +186,32 @@ fn heartbeat_inner(
 
 /// Stores the heartbeat's fingerprint for `group`; true when it differs from the one held.
 fn fingerprint_changed(ctx: &BrokerContext, group: &str, data: &HeartbeatData) -> bool {
-    ctx.clients
+    ctx.clients()
         .swap_fingerprint(group, data.heartbeat_fingerprint)
         .is_some_and(|p| p != data.heartbeat_fingerprint)
 }
 
 /// UNREGISTER_CLIENT: the client is leaving its groups.
-pub async fn unregister_client(
-    ctx: &Arc<BrokerContext>,
+pub fn unregister_client(
+    ctx: &BrokerContext,
     channel: &Channel,
     req: &RemotingCommand,
-) -> RemotingCommand {
-    let h = header!(req, UnregisterClientRequestHeader);
+) -> RequestResult {
+    let h: UnregisterClientRequestHeader = req.decode_header()?;
     if let Some(g) = h.producer_group.as_deref().filter(|g| !g.is_empty()) {
-        ctx.clients.unregister_producer(g, channel.id());
+        ctx.clients().unregister_producer(g, channel.id());
     }
     if let Some(g) = h.consumer_group.as_deref().filter(|g| !g.is_empty()) {
-        if let Some(left) = ctx.clients.unregister_consumer(g, channel.id()) {
+        if let Some(left) = ctx.clients().unregister_consumer(g, channel.id()) {
             departed(ctx, &[left]);
         }
     }
-    RemotingCommand::success()
+    Ok(RemotingCommand::success())
 }
 
 /// A channel closed: it leaves every group, and the groups that lost a member rebalance.
-pub fn channel_closed(ctx: &Arc<BrokerContext>, channel: &Channel) {
-    let left = ctx.clients.channel_closed(channel.id());
+pub fn channel_closed(ctx: &BrokerContext, channel: &Channel) {
+    let left = ctx.clients().channel_closed(channel.id());
     for d in &left {
         tracing::info!(group = %d.group, client_addr = %channel.remote_addr(), "consumer channel closed");
     }
@@ -221,15 +220,16 @@ pub fn channel_closed(ctx: &Arc<BrokerContext>, channel: &Channel) {
 
 /// Members left their groups: their queue locks are released at once (not after the lease),
 /// and each group that lost a member is told to rebalance.
-pub fn departed(ctx: &Arc<BrokerContext>, left: &[Departure]) {
+pub fn departed(ctx: &BrokerContext, left: &[Departure]) {
     let mut notified = std::collections::HashSet::new();
     for d in left {
-        ctx.queue_locks.release_client(&d.group, &d.client_id);
+        ctx.queue_locks().release_client(&d.group, &d.client_id);
         if !notified.insert(d.group.as_str()) {
             continue;
         }
         let notify = ctx
-            .groups
+            .tables()
+            .groups()
             .get(&d.group)
             .is_none_or(|c| c.notify_consumer_ids_changed_enable);
         if notify {
@@ -239,8 +239,8 @@ pub fn departed(ctx: &Arc<BrokerContext>, left: &[Departure]) {
 }
 
 /// Sends NOTIFY_CONSUMER_IDS_CHANGED (one-way) to every member of `group`.
-pub fn notify_consumer_ids_changed(ctx: &Arc<BrokerContext>, group: &str) {
-    let Some(g) = ctx.clients.consumer_group(group) else {
+pub fn notify_consumer_ids_changed(ctx: &BrokerContext, group: &str) {
+    let Some(g) = ctx.clients().consumer_group(group) else {
         return;
     };
     let header = ConsumerGroupRequestHeader {
@@ -257,54 +257,58 @@ pub fn notify_consumer_ids_changed(ctx: &Arc<BrokerContext>, group: &str) {
 }
 
 /// GET_CONSUMER_LIST_BY_GROUP.
-pub fn get_consumer_list_by_group(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, ConsumerGroupRequestHeader);
-    match ctx.clients.consumer_group(&h.consumer_group) {
-        Some(g) => ok_json(&GetConsumerListByGroupResponseBody {
+pub fn get_consumer_list_by_group(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
+    let h: ConsumerGroupRequestHeader = req.decode_header()?;
+    match ctx.clients().consumer_group(&h.consumer_group) {
+        Some(g) => Ok(ok_json(&GetConsumerListByGroupResponseBody {
             consumer_id_list: g.client_ids(),
-        }),
-        None => RemotingCommand::error(
-            response_code::SYSTEM_ERROR,
-            format!("no consumer for this group, {}", h.consumer_group),
-        ),
+        })),
+        None => Err(RequestError::system(format!(
+            "no consumer for this group, {}",
+            h.consumer_group
+        ))),
     }
 }
 
 /// CHECK_CLIENT_CONFIG: a consumer asks whether its subscription is acceptable (SQL92 needs
 /// `enablePropertyFilter`).
-pub fn check_client_config(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let body: CheckClientRequestBody = match from_fastjson_slice(&req.body.to_bytes()) {
-        Ok(b) => b,
-        Err(e) => {
-            return RemotingCommand::error(response_code::SYSTEM_ERROR, format!("bad body: {e}"))
-        }
+pub fn check_client_config(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
+    let body: CheckClientRequestBody = from_fastjson_slice(&req.body.to_bytes())
+        .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
+    let Some(sub) = body.subscription_data else {
+        return Ok(RemotingCommand::success());
     };
-    if let Some(sub) = body.subscription_data {
-        if sub.sub_string.len() > limits::MAX_EXPRESSION_LEN {
-            return RemotingCommand::error(
-                response_code::SUBSCRIPTION_PARSE_FAILED,
-                format!(
-                    "the subscription expression is longer than {} bytes",
-                    limits::MAX_EXPRESSION_LEN
-                ),
-            );
+    if sub.sub_string.len() > limits::MAX_EXPRESSION_LEN {
+        return Err(RequestError::new(
+            response_code::SUBSCRIPTION_PARSE_FAILED,
+            format!(
+                "the subscription expression is longer than {} bytes",
+                limits::MAX_EXPRESSION_LEN
+            ),
+        ));
+    }
+    if sub.expression_type == ExpressionType::Sql92 {
+        if !ctx.settings().get().broker.enable_property_filter {
+            return Err(RequestError::system(
+                "The broker does not support consumer to filter message by SQL92",
+            ));
         }
-        if sub.expression_type == ExpressionType::Sql92 {
-            if !ctx.config.read().broker.enable_property_filter {
-                return RemotingCommand::error(
-                    response_code::SYSTEM_ERROR,
-                    "The broker does not support consumer to filter message by SQL92",
-                );
-            }
-            if let Err(e) = crate::filtering::compile(&sub) {
-                return RemotingCommand::error(
-                    response_code::SUBSCRIPTION_PARSE_FAILED,
-                    format!("Parameter check error, or the SQL92 expression is invalid: {e}"),
-                );
-            }
+        if let Err(e) = crate::filtering::compile(&sub) {
+            return Err(RequestError::new(
+                response_code::SUBSCRIPTION_PARSE_FAILED,
+                format!("Parameter check error, or the SQL92 expression is invalid: {e}"),
+            ));
         }
     }
-    RemotingCommand::success()
+    Ok(RemotingCommand::success())
 }
 
 /// The queues of a LOCK/UNLOCK_BATCH_MQ request, checked: a valid group and topics, a
@@ -324,31 +328,27 @@ fn lock_queues(group: &str, mqs: Vec<MessageQueue>) -> Result<Vec<MessageQueue>,
 }
 
 /// LOCK_BATCH_MQ: locks the queues of an orderly consumer.
-pub fn lock_batch_mq(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    respond((|| {
-        let body: LockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
-            .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
-        if body.client_id.len() > limits::MAX_CLIENT_ID_LEN {
-            return Err(RequestError::invalid("the client id is too long"));
-        }
-        let mqs = lock_queues(&body.consumer_group, body.mq_set.into_iter().collect())?;
-        let locked =
-            ctx.queue_locks
-                .lock(&body.consumer_group, &body.client_id, &mqs, Instant::now());
-        Ok(ok_json(&LockBatchResponseBody {
-            lock_ok_mq_set: locked,
-        }))
-    })())
+pub fn lock_batch_mq(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+    let body: LockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
+        .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
+    if body.client_id.len() > limits::MAX_CLIENT_ID_LEN {
+        return Err(RequestError::invalid("the client id is too long"));
+    }
+    let mqs = lock_queues(&body.consumer_group, body.mq_set.into_iter().collect())?;
+    let locked =
+        ctx.queue_locks()
+            .lock(&body.consumer_group, &body.client_id, &mqs, Instant::now());
+    Ok(ok_json(&LockBatchResponseBody {
+        lock_ok_mq_set: locked,
+    }))
 }
 
 /// UNLOCK_BATCH_MQ.
-pub fn unlock_batch_mq(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    respond((|| {
-        let body: UnlockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
-            .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
-        let mqs = lock_queues(&body.consumer_group, body.mq_set.into_iter().collect())?;
-        ctx.queue_locks
-            .unlock(&body.consumer_group, &body.client_id, &mqs);
-        Ok(RemotingCommand::success())
-    })())
+pub fn unlock_batch_mq(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+    let body: UnlockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
+        .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
+    let mqs = lock_queues(&body.consumer_group, body.mq_set.into_iter().collect())?;
+    ctx.queue_locks()
+        .unlock(&body.consumer_group, &body.client_id, &mqs);
+    Ok(RemotingCommand::success())
 }

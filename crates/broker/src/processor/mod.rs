@@ -1,22 +1,227 @@
-//! Request processors: one module per area, and [`BrokerHandler`] routing codes to them.
+//! Request handling: [`ROUTES`] maps every request code the broker serves to its handler —
+//! the one table to touch when adding a code — and [`BrokerHandler`] dispatches through it.
+//! Unknown codes get REQUEST_CODE_NOT_SUPPORTED, as Java answers them.
 //!
-//! Every request is answered the way the Java broker answers it: the same response codes,
-//! and remarks close enough that client logs read the same.
+//! A handler returns `Result<RemotingCommand, RequestError>`: refusals carry Java's response
+//! code and remark, and `?` works on header decoding and name checks. Handlers take the parts
+//! of the [`BrokerContext`] they use.
 
 pub mod admin;
 pub mod client;
+pub mod end_transaction;
 pub mod offset;
 pub mod pull;
 pub mod query;
 pub mod send;
+pub mod send_back;
 
+use std::future::{ready, Future};
+use std::pin::Pin;
 use std::sync::Arc;
 
-use ferromq_protocol::headers::HeaderError;
-use ferromq_protocol::{request_code as rc, response_code, RemotingCommand};
-use ferromq_remoting::{not_supported, Channel, RequestHandler, ResponseFuture};
+use ferromq_protocol::{request_code as rc, RemotingCommand};
+use ferromq_remoting::{
+    not_supported, respond, Channel, RequestHandler, RequestResult, ResponseFuture,
+};
 
 use crate::context::BrokerContext;
+
+/// A handler's future, for those that wait.
+pub type Later = Pin<Box<dyn Future<Output = RequestResult> + Send + 'static>>;
+
+/// How a request code is handled.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Answers from what is at hand (tables, store reads, ASYNC_FLUSH puts).
+    Now(fn(&BrokerContext, &Channel, &RemotingCommand) -> RequestResult),
+    /// May wait: a flush, the NameServers, a client's answer.
+    Later(fn(Arc<BrokerContext>, Channel, RemotingCommand) -> Later),
+    /// Answers now, or later through the channel (`None`: a parked pull).
+    Parkable(fn(&Arc<BrokerContext>, &Channel, &RemotingCommand) -> Option<RemotingCommand>),
+}
+
+/// Every request code the broker serves, the hot ones first (lookups scan in order).
+pub const ROUTES: &[(i32, Handler)] = &[
+    (rc::SEND_MESSAGE_V2, Handler::Later(send::route)),
+    (rc::PULL_MESSAGE, Handler::Parkable(pull::pull_message)),
+    (rc::SEND_BATCH_MESSAGE, Handler::Later(send::route)),
+    (rc::SEND_MESSAGE, Handler::Later(send::route)),
+    (rc::LITE_PULL_MESSAGE, Handler::Parkable(pull::pull_message)),
+    (
+        rc::UPDATE_CONSUMER_OFFSET,
+        Handler::Now(offset::update_consumer_offset),
+    ),
+    (
+        rc::QUERY_CONSUMER_OFFSET,
+        Handler::Now(offset::query_consumer_offset),
+    ),
+    (rc::HEART_BEAT, Handler::Now(client::heartbeat)),
+    (rc::CONSUMER_SEND_MSG_BACK, Handler::Later(send_back::route)),
+    (
+        rc::END_TRANSACTION,
+        Handler::Now(end_transaction::end_transaction),
+    ),
+    (rc::GET_MAX_OFFSET, Handler::Now(offset::get_max_offset)),
+    (rc::GET_MIN_OFFSET, Handler::Now(offset::get_min_offset)),
+    (
+        rc::SEARCH_OFFSET_BY_TIMESTAMP,
+        Handler::Now(offset::search_offset_by_timestamp),
+    ),
+    (
+        rc::GET_EARLIEST_MSG_STORETIME,
+        Handler::Now(offset::get_earliest_msg_storetime),
+    ),
+    (
+        rc::UNREGISTER_CLIENT,
+        Handler::Now(client::unregister_client),
+    ),
+    (
+        rc::GET_CONSUMER_LIST_BY_GROUP,
+        Handler::Now(client::get_consumer_list_by_group),
+    ),
+    (
+        rc::CHECK_CLIENT_CONFIG,
+        Handler::Now(client::check_client_config),
+    ),
+    (rc::LOCK_BATCH_MQ, Handler::Now(client::lock_batch_mq)),
+    (rc::UNLOCK_BATCH_MQ, Handler::Now(client::unlock_batch_mq)),
+    (rc::QUERY_MESSAGE, Handler::Now(query::query_message)),
+    (
+        rc::VIEW_MESSAGE_BY_ID,
+        Handler::Now(query::view_message_by_id),
+    ),
+    // Admin: what mqadmin and consoles send.
+    (
+        rc::UPDATE_AND_CREATE_TOPIC,
+        Handler::Later(admin::topic::create_topic),
+    ),
+    (
+        rc::UPDATE_AND_CREATE_TOPIC_LIST,
+        Handler::Later(admin::topic::create_topic_list),
+    ),
+    (
+        rc::DELETE_TOPIC_IN_BROKER,
+        Handler::Later(admin::topic::delete_topic),
+    ),
+    (
+        rc::GET_ALL_TOPIC_CONFIG,
+        Handler::Now(admin::topic::get_all_topic_config),
+    ),
+    (
+        rc::GET_TOPIC_CONFIG,
+        Handler::Now(admin::topic::get_topic_config),
+    ),
+    (
+        rc::GET_TOPIC_NAME_LIST,
+        Handler::Now(admin::topic::get_topic_name_list),
+    ),
+    (
+        rc::GET_SYSTEM_TOPIC_LIST_FROM_BROKER,
+        Handler::Now(admin::topic::get_system_topic_list),
+    ),
+    (
+        rc::UPDATE_BROKER_CONFIG,
+        Handler::Now(admin::config::update_broker_config),
+    ),
+    (
+        rc::GET_BROKER_CONFIG,
+        Handler::Now(admin::config::get_broker_config),
+    ),
+    (
+        rc::GET_BROKER_RUNTIME_INFO,
+        Handler::Now(admin::stats::runtime_info),
+    ),
+    (
+        rc::GET_TOPIC_STATS_INFO,
+        Handler::Now(admin::stats::topic_stats),
+    ),
+    (
+        rc::GET_CONSUME_STATS,
+        Handler::Now(admin::stats::consume_stats),
+    ),
+    (
+        rc::QUERY_CONSUME_TIME_SPAN,
+        Handler::Now(admin::stats::consume_time_span),
+    ),
+    (
+        rc::GET_CONSUMER_CONNECTION_LIST,
+        Handler::Now(admin::group::consumer_connections),
+    ),
+    (
+        rc::GET_PRODUCER_CONNECTION_LIST,
+        Handler::Now(admin::group::producer_connections),
+    ),
+    (
+        rc::GET_ALL_PRODUCER_INFO,
+        Handler::Now(admin::group::all_producers),
+    ),
+    (
+        rc::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+        Handler::Now(admin::group::update_group),
+    ),
+    (
+        rc::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST,
+        Handler::Now(admin::group::update_group_list),
+    ),
+    (
+        rc::GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
+        Handler::Now(admin::group::all_groups),
+    ),
+    (
+        rc::GET_SUBSCRIPTIONGROUP_CONFIG,
+        Handler::Now(admin::group::get_group),
+    ),
+    (
+        rc::DELETE_SUBSCRIPTIONGROUP,
+        Handler::Now(admin::group::delete_group),
+    ),
+    (
+        rc::INVOKE_BROKER_TO_RESET_OFFSET,
+        Handler::Now(admin::offsets::reset_offset),
+    ),
+    (
+        rc::QUERY_TOPIC_CONSUME_BY_WHO,
+        Handler::Now(admin::group::topic_consumed_by),
+    ),
+    (
+        rc::QUERY_TOPICS_BY_CONSUMER,
+        Handler::Now(admin::group::topics_of_consumer),
+    ),
+    (
+        rc::QUERY_SUBSCRIPTION_BY_CONSUMER,
+        Handler::Now(admin::group::subscription_of_consumer),
+    ),
+    (
+        rc::GET_ALL_CONSUMER_OFFSET,
+        Handler::Now(admin::offsets::all_consumer_offsets),
+    ),
+    (
+        rc::GET_ALL_DELAY_OFFSET,
+        Handler::Now(admin::offsets::all_delay_offsets),
+    ),
+    (
+        rc::CLONE_GROUP_OFFSET,
+        Handler::Now(admin::offsets::clone_group_offset),
+    ),
+    (
+        rc::GET_CONSUMER_RUNNING_INFO,
+        Handler::Later(admin::relay::relay_to_client),
+    ),
+    (
+        rc::CONSUME_MESSAGE_DIRECTLY,
+        Handler::Later(admin::relay::relay_to_client),
+    ),
+];
+
+/// The handler of `code`, if the broker serves it.
+pub fn route(code: i32) -> Option<Handler> {
+    ROUTES.iter().find(|(c, _)| *c == code).map(|(_, h)| *h)
+}
+
+/// Whether the broker serves `code`.
+pub fn serves(code: i32) -> bool {
+    route(code).is_some()
+}
 
 /// Serves every broker request code (both the main and the fast port use it).
 #[derive(Clone)]
@@ -33,8 +238,20 @@ impl BrokerHandler {
 
 impl RequestHandler for BrokerHandler {
     fn handle(&self, channel: Channel, request: RemotingCommand) -> ResponseFuture {
-        let ctx = self.ctx.clone();
-        Box::pin(async move { dispatch(ctx, channel, request).await })
+        let code = request.code;
+        match route(code) {
+            Some(Handler::Now(f)) => {
+                let r = logged(code, &channel, f(&self.ctx, &channel, &request));
+                Box::pin(ready(Some(r)))
+            }
+            Some(Handler::Parkable(f)) => Box::pin(ready(f(&self.ctx, &channel, &request))),
+            Some(Handler::Later(f)) => {
+                let remote = channel.clone();
+                let fut = f(self.ctx.clone(), channel, request);
+                Box::pin(async move { Some(logged(code, &remote, fut.await)) })
+            }
+            None => Box::pin(ready(Some(not_supported(code)))),
+        }
     }
 
     fn on_channel_close(&self, channel: &Channel) {
@@ -42,59 +259,30 @@ impl RequestHandler for BrokerHandler {
     }
 }
 
-async fn dispatch(
-    ctx: Arc<BrokerContext>,
-    channel: Channel,
-    req: RemotingCommand,
-) -> Option<RemotingCommand> {
-    let resp = match req.code {
-        rc::SEND_MESSAGE | rc::SEND_MESSAGE_V2 | rc::SEND_BATCH_MESSAGE => {
-            send::send_message(&ctx, &channel, req).await
+/// The response, with refusals logged at debug level.
+fn logged(code: i32, channel: &Channel, result: RequestResult) -> RemotingCommand {
+    if let Err(e) = &result {
+        tracing::debug!(code, name = rc::name(code).unwrap_or("?"), remote = %channel.remote_addr(),
+            refusal = %e, "request refused");
+    }
+    respond(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_route_per_code() {
+        let mut codes: Vec<i32> = ROUTES.iter().map(|(c, _)| *c).collect();
+        codes.sort_unstable();
+        let n = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "a code routed twice");
+        assert!(serves(rc::SEND_MESSAGE_V2) && serves(rc::CLONE_GROUP_OFFSET));
+        assert!(!serves(rc::POP_MESSAGE));
+        for (c, _) in ROUTES {
+            assert!(rc::name(*c).is_some(), "{c} is in the code table");
         }
-        rc::CONSUMER_SEND_MSG_BACK => send::consumer_send_msg_back(&ctx, &channel, req).await,
-        rc::PULL_MESSAGE | rc::LITE_PULL_MESSAGE => {
-            return pull::pull_message(ctx, channel, req).await
-        }
-        rc::QUERY_CONSUMER_OFFSET => offset::query_consumer_offset(&ctx, &req),
-        rc::UPDATE_CONSUMER_OFFSET => offset::update_consumer_offset(&ctx, &req),
-        rc::GET_MAX_OFFSET => offset::get_max_offset(&ctx, &req),
-        rc::GET_MIN_OFFSET => offset::get_min_offset(&ctx, &req),
-        rc::SEARCH_OFFSET_BY_TIMESTAMP => offset::search_offset_by_timestamp(&ctx, &req),
-        rc::GET_EARLIEST_MSG_STORETIME => offset::get_earliest_msg_storetime(&ctx, &req),
-        rc::HEART_BEAT => client::heartbeat(&ctx, &channel, &req).await,
-        rc::UNREGISTER_CLIENT => client::unregister_client(&ctx, &channel, &req).await,
-        rc::GET_CONSUMER_LIST_BY_GROUP => client::get_consumer_list_by_group(&ctx, &req),
-        rc::CHECK_CLIENT_CONFIG => client::check_client_config(&ctx, &req),
-        rc::LOCK_BATCH_MQ => client::lock_batch_mq(&ctx, &req),
-        rc::UNLOCK_BATCH_MQ => client::unlock_batch_mq(&ctx, &req),
-        rc::END_TRANSACTION => crate::transaction::end_transaction(&ctx, &req).await,
-        rc::QUERY_MESSAGE => query::query_message(&ctx, &req),
-        rc::VIEW_MESSAGE_BY_ID => query::view_message_by_id(&ctx, &req),
-        code if admin::serves(code) => admin::process(&ctx, &channel, req).await,
-        other => not_supported(other),
-    };
-    Some(resp)
+    }
 }
-
-/// The response to a header that does not decode (Java: SYSTEM_ERROR with the message).
-pub(crate) fn bad_header(e: HeaderError) -> RemotingCommand {
-    RemotingCommand::error(response_code::SYSTEM_ERROR, e.to_string())
-}
-
-/// Decodes a typed header or returns the error response from the enclosing function.
-macro_rules! header {
-    ($req:expr, $t:ty) => {
-        match $req.decode_header::<$t>() {
-            Ok(h) => h,
-            Err(e) => return $crate::processor::bad_header(e),
-        }
-    };
-}
-pub(crate) use header;
-
-/// A SUCCESS response with a JSON body.
-pub(crate) fn ok_json(value: &impl serde::Serialize) -> RemotingCommand {
-    RemotingCommand::success().with_body(serde_json::to_vec(value).unwrap_or_default())
-}
-
-pub(crate) use ferromq_protocol::time::now_ms;

@@ -3,26 +3,26 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferromq_model::perm::{is_readable, PERM_READ};
-use ferromq_model::{ExpressionType, MessageModel, SubscriptionData};
+use ferromq_model::perm::is_readable;
+use ferromq_model::{
+    ExpressionType, MessageModel, SubscriptionData, SubscriptionGroupConfig, TopicConfig,
+};
 use ferromq_protocol::headers::*;
 use ferromq_protocol::message::sysflag::pull as pull_flag;
 use ferromq_protocol::{response_code, Body, RemotingCommand};
-use ferromq_remoting::Channel;
-use ferromq_store::GetMessageStatus;
-
-use crate::filtering::StoreFilter;
+use ferromq_remoting::{Channel, RequestError};
+use ferromq_store::{GetMessageStatus, GetResult};
 
 use crate::context::BrokerContext;
+use crate::filtering::StoreFilter;
 use crate::limits;
 use crate::pull_hold::{HeldPull, PullRequest};
-use crate::request_error::RequestError;
 
 /// Handles a pull. Returns `None` when the pull was parked (its response is sent later).
-pub async fn pull_message(
-    ctx: Arc<BrokerContext>,
-    channel: Channel,
-    req: RemotingCommand,
+pub fn pull_message(
+    ctx: &Arc<BrokerContext>,
+    channel: &Channel,
+    req: &RemotingCommand,
 ) -> Option<RemotingCommand> {
     let request = match req.decode_header::<PullMessageRequestHeader>() {
         Ok(header) => PullRequest {
@@ -32,32 +32,45 @@ pub async fn pull_message(
         },
         Err(e) => return Some(RequestError::from(e).into_response()),
     };
-    run(&ctx, &channel, request, true)
+    run(ctx, channel, request, true)
 }
 
-/// Runs a pull; `allow_suspend` is false when a parked pull is re-run.
+/// What a pull comes to.
+enum Outcome {
+    Respond(RemotingCommand),
+    /// Nothing yet: park until a message arrives or `deadline`.
+    Hold {
+        deadline: Instant,
+        tag_codes: Option<Vec<i32>>,
+    },
+}
+
+/// Runs a pull; `first_run` is false when a parked pull is re-run.
 fn run(
-    ctx: &Arc<BrokerContext>,
+    ctx: &BrokerContext,
     channel: &Channel,
     request: PullRequest,
-    allow_suspend: bool,
+    first_run: bool,
 ) -> Option<RemotingCommand> {
-    match pull_once(ctx, channel, &request.header, allow_suspend) {
-        PullOutcome::Respond(r) => Some(r),
-        PullOutcome::Hold {
-            offset,
+    let outcome = match pull_once(ctx, channel, &request.header, first_run) {
+        Ok(o) => o,
+        Err(e) => return Some(e.into_response()),
+    };
+    match outcome {
+        Outcome::Respond(r) => Some(r),
+        Outcome::Hold {
             deadline,
             tag_codes,
         } => {
             let (topic, queue_id) = (request.header.topic.clone(), request.header.queue_id);
             let held = HeldPull {
                 channel: channel.clone(),
+                offset: request.header.queue_offset,
                 request,
-                offset,
                 deadline,
                 tag_codes,
             };
-            match ctx.pull_hold.hold(&topic, queue_id, held) {
+            match ctx.pull_hold().hold(&topic, queue_id, held) {
                 Ok(()) => None,
                 // Busy, not "no message": Java clients back off on errors instead of
                 // pulling again at once.
@@ -70,36 +83,68 @@ fn run(
     }
 }
 
-enum PullOutcome {
-    Respond(RemotingCommand),
-    Hold {
-        offset: i64,
-        deadline: Instant,
-        tag_codes: Option<Vec<i32>>,
-    },
-}
-
-fn respond(r: RemotingCommand) -> PullOutcome {
-    PullOutcome::Respond(r)
-}
-
 fn pull_once(
     ctx: &BrokerContext,
     channel: &Channel,
     h: &PullMessageRequestHeader,
-    allow_suspend: bool,
-) -> PullOutcome {
-    if ctx.broker_permission() & PERM_READ == 0 {
-        return respond(RemotingCommand::error(
-            response_code::NO_PERMISSION,
-            format!(
-                "the broker[{}] pulling message is forbidden",
-                ctx.store_host.ip()
-            ),
-        ));
+    first_run: bool,
+) -> Result<Outcome, RequestError> {
+    let (group_cfg, topic_cfg) = check_pull(ctx, channel, h)?;
+    let filter = filter_for(ctx, h, group_cfg.consume_broadcast_enable)?;
+    // An admin reset this queue's offset: send the consumer there.
+    if first_run {
+        if let Some(reset) =
+            ctx.tables()
+                .offsets()
+                .take_reset(&h.consumer_group, &h.topic, h.queue_id)
+        {
+            return Ok(Outcome::Respond(offset_moved_to(ctx, h, reset)));
+        }
     }
-    let Some((group_cfg, created)) = ctx.groups.find_or_create(&h.consumer_group) else {
-        return respond(RemotingCommand::error(
+    let result = ctx.store().get_messages(
+        &h.topic,
+        h.queue_id,
+        h.queue_offset,
+        max_msg_nums(ctx, h.max_msg_nums),
+        h.max_msg_bytes.filter(|b| *b > 0).unwrap_or(i32::MAX) as usize,
+        Some(&filter),
+    );
+    let code = status_code(&result, h);
+    if code == response_code::PULL_NOT_FOUND && first_run && pull_flag::has_suspend(h.sys_flag) {
+        let wait = {
+            let cfg = ctx.settings().get();
+            suspend_for(
+                cfg.broker.long_polling_enable,
+                cfg.broker.short_polling_time_mills,
+                h.suspend_timeout_millis,
+            )
+        };
+        commit_offset_if_asked(ctx, h, first_run);
+        return Ok(Outcome::Hold {
+            deadline: Instant::now() + wait,
+            tag_codes: filter.wake_codes(),
+        });
+    }
+    let resp = found(ctx, h, code, result, &group_cfg, &topic_cfg);
+    commit_offset_if_asked(ctx, h, first_run);
+    Ok(Outcome::Respond(resp))
+}
+
+/// Java's checks: the broker and the topic readable, the group allowed to consume (created
+/// if allowed), the queue one of the topic's.
+fn check_pull(
+    ctx: &BrokerContext,
+    channel: &Channel,
+    h: &PullMessageRequestHeader,
+) -> Result<(SubscriptionGroupConfig, TopicConfig), RequestError> {
+    if !ctx.settings().readable() {
+        return Err(RequestError::no_permission(format!(
+            "the broker[{}] pulling message is forbidden",
+            ctx.identity().store_host().ip()
+        )));
+    }
+    let Some((group_cfg, created)) = ctx.tables().groups().find_or_create(&h.consumer_group) else {
+        return Err(RequestError::new(
             response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
             format!("subscription group [{}] does not exist", h.consumer_group),
         ));
@@ -108,93 +153,85 @@ fn pull_once(
         ctx.groups_changed();
     }
     if !group_cfg.consume_enable {
-        return respond(RemotingCommand::error(
-            response_code::NO_PERMISSION,
-            format!("subscription group no permission, {}", h.consumer_group),
-        ));
+        return Err(RequestError::no_permission(format!(
+            "subscription group no permission, {}",
+            h.consumer_group
+        )));
     }
-    let Some(topic_cfg) = ctx.topics.get(&h.topic) else {
-        return respond(RemotingCommand::error(
+    let Some(topic_cfg) = ctx.tables().topics().get(&h.topic) else {
+        return Err(RequestError::new(
             response_code::TOPIC_NOT_EXIST,
             format!("topic[{}] not exist, apply first please!", h.topic),
         ));
     };
     if !is_readable(topic_cfg.perm) {
-        return respond(RemotingCommand::error(
-            response_code::NO_PERMISSION,
-            format!("the topic[{}] pulling message is forbidden", h.topic),
-        ));
+        return Err(RequestError::no_permission(format!(
+            "the topic[{}] pulling message is forbidden",
+            h.topic
+        )));
     }
     if h.queue_id < 0 || h.queue_id >= topic_cfg.read_queue_nums {
-        return respond(RemotingCommand::error(
-            response_code::SYSTEM_ERROR,
-            format!(
-                "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}] consumer:[{}]",
-                h.queue_id,
-                h.topic,
-                topic_cfg.read_queue_nums,
-                channel.remote_addr()
-            ),
-        ));
+        return Err(RequestError::system(format!(
+            "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}] consumer:[{}]",
+            h.queue_id,
+            h.topic,
+            topic_cfg.read_queue_nums,
+            channel.remote_addr()
+        )));
     }
+    Ok((group_cfg, topic_cfg))
+}
 
-    let subscription = match subscription_for(ctx, h, group_cfg.consume_broadcast_enable) {
-        Ok(s) => s,
-        Err(r) => return respond(r),
-    };
+/// The compiled filter of the pull's subscription.
+fn filter_for(
+    ctx: &BrokerContext,
+    h: &PullMessageRequestHeader,
+    broadcast_enabled: bool,
+) -> Result<StoreFilter, RequestError> {
+    let subscription = subscription_for(ctx, h, broadcast_enabled)?;
     if subscription.expression_type == ExpressionType::Sql92
-        && !ctx.config.read().broker.enable_property_filter
+        && !ctx.settings().get().broker.enable_property_filter
     {
-        return respond(RemotingCommand::error(
-            response_code::SYSTEM_ERROR,
+        return Err(RequestError::system(
             "The broker does not support consumer to filter message by SQL92",
         ));
     }
-    let filter = match ctx.filters.get(&h.consumer_group, &subscription) {
-        Ok(f) => StoreFilter(f),
-        Err(e) => {
-            return respond(RemotingCommand::error(
+    ctx.filters()
+        .get(&h.consumer_group, &subscription)
+        .map(StoreFilter)
+        .map_err(|e| {
+            RequestError::new(
                 response_code::SUBSCRIPTION_PARSE_FAILED,
                 format!(
                     "parse the consumer's subscription[{}] failed, group: {}: {e}",
                     subscription.sub_string, h.consumer_group
                 ),
-            ))
-        }
+            )
+        })
+}
+
+/// PULL_OFFSET_MOVED to where an admin reset the queue.
+fn offset_moved_to(
+    ctx: &BrokerContext,
+    h: &PullMessageRequestHeader,
+    reset: i64,
+) -> RemotingCommand {
+    tracing::info!(group = %h.consumer_group, topic = %h.topic, queue = h.queue_id, reset,
+        "the queue under pulling was reset");
+    let store = ctx.store();
+    let header = PullMessageResponseHeader {
+        suggest_which_broker_id: 0,
+        next_begin_offset: reset,
+        min_offset: store.min_offset_in_queue(&h.topic, h.queue_id),
+        max_offset: store.max_offset_in_queue(&h.topic, h.queue_id),
+        ..Default::default()
     };
+    RemotingCommand::response(response_code::PULL_OFFSET_MOVED).with_header(&header)
+}
 
-    // An admin reset this queue's offset: send the consumer there.
-    if allow_suspend {
-        if let Some(reset) = ctx
-            .offsets
-            .take_reset(&h.consumer_group, &h.topic, h.queue_id)
-        {
-            tracing::info!(group = %h.consumer_group, topic = %h.topic, queue = h.queue_id, reset,
-                "the queue under pulling was reset");
-            let header = PullMessageResponseHeader {
-                suggest_which_broker_id: 0,
-                next_begin_offset: reset,
-                min_offset: ctx.store.min_offset_in_queue(&h.topic, h.queue_id),
-                max_offset: ctx.store.max_offset_in_queue(&h.topic, h.queue_id),
-                ..Default::default()
-            };
-            return respond(
-                RemotingCommand::response(response_code::PULL_OFFSET_MOVED).with_header(&header),
-            );
-        }
-    }
-
-    let max_bytes = h.max_msg_bytes.filter(|b| *b > 0).unwrap_or(i32::MAX) as usize;
-    let result = ctx.store.get_messages(
-        &h.topic,
-        h.queue_id,
-        h.queue_offset,
-        max_msg_nums(ctx, h.max_msg_nums),
-        max_bytes,
-        Some(&filter),
-    );
-
-    let code = match result.status {
+/// The pull response code of a store read (Java's mapping).
+fn status_code(result: &GetResult, h: &PullMessageRequestHeader) -> i32 {
+    match result.status {
         GetMessageStatus::Found => response_code::SUCCESS,
         GetMessageStatus::MessageWasRemoving | GetMessageStatus::NoMatchedMessage => {
             response_code::PULL_RETRY_IMMEDIATELY
@@ -215,30 +252,22 @@ fn pull_once(
                 "pull offset moved");
             response_code::PULL_OFFSET_MOVED
         }
-    };
-
-    let suspend = allow_suspend && pull_flag::has_suspend(h.sys_flag);
-    if code == response_code::PULL_NOT_FOUND && suspend {
-        let wait = {
-            let cfg = ctx.config.read();
-            suspend_for(
-                cfg.broker.long_polling_enable,
-                cfg.broker.short_polling_time_mills,
-                h.suspend_timeout_millis,
-            )
-        };
-        commit_offset_if_asked(ctx, h, allow_suspend);
-        return PullOutcome::Hold {
-            offset: h.queue_offset,
-            deadline: Instant::now() + wait,
-            tag_codes: filter.wake_codes(),
-        };
     }
+}
 
+/// The response to a pull that is answered now: the records found (zero copy) or the code.
+fn found(
+    ctx: &BrokerContext,
+    h: &PullMessageRequestHeader,
+    code: i32,
+    result: GetResult,
+    group_cfg: &SubscriptionGroupConfig,
+    topic_cfg: &TopicConfig,
+) -> RemotingCommand {
+    let slave_read =
+        result.suggest_pulling_from_slave && ctx.settings().get().broker.slave_read_enable;
     let header = PullMessageResponseHeader {
-        suggest_which_broker_id: if result.suggest_pulling_from_slave
-            && ctx.config.read().broker.slave_read_enable
-        {
+        suggest_which_broker_id: if slave_read {
             group_cfg.which_broker_when_consume_slowly
         } else {
             0
@@ -256,13 +285,14 @@ fn pull_once(
         .with_header(&header)
         .with_remark(result.status.name());
     if code == response_code::SUCCESS {
-        let count = result.messages.len() as u64;
-        ctx.stats
-            .record_get(&h.topic, count, result.buffer_total_size as u64);
+        ctx.stats().record_get(
+            &h.topic,
+            result.messages.len() as u64,
+            result.buffer_total_size as u64,
+        );
         resp.body = Body::from_chunks(result.messages);
     }
-    commit_offset_if_asked(ctx, h, allow_suspend);
-    respond(resp)
+    resp
 }
 
 /// The subscription to filter with: from the request when it carries one, else the one the
@@ -271,35 +301,12 @@ fn subscription_for(
     ctx: &BrokerContext,
     h: &PullMessageRequestHeader,
     broadcast_enabled: bool,
-) -> Result<SubscriptionData, RemotingCommand> {
+) -> Result<SubscriptionData, RequestError> {
     if pull_flag::has_subscription(h.sys_flag) {
-        let expr = h.subscription.as_deref().unwrap_or("*");
-        if expr.len() > limits::MAX_EXPRESSION_LEN {
-            return Err(RemotingCommand::error(
-                response_code::SUBSCRIPTION_PARSE_FAILED,
-                format!(
-                    "the subscription expression is longer than {} bytes, group: {}",
-                    limits::MAX_EXPRESSION_LEN,
-                    h.consumer_group
-                ),
-            ));
-        }
-        let ty = match h.expression_type.as_deref() {
-            None | Some("") | Some("TAG") => ExpressionType::Tag,
-            Some("SQL92") => ExpressionType::Sql92,
-            Some(other) => {
-                return Err(RemotingCommand::error(
-                    response_code::SUBSCRIPTION_PARSE_FAILED,
-                    format!("parse the consumer's subscription[{expr}] failed, group: {}: unknown expression type {other}", h.consumer_group),
-                ))
-            }
-        };
-        let mut s = SubscriptionData::build(h.topic.clone(), expr, ty);
-        s.sub_version = h.sub_version;
-        return Ok(s);
+        return subscription_of_request(h);
     }
-    let Some(group) = ctx.clients.consumer_group(&h.consumer_group) else {
-        return Err(RemotingCommand::error(
+    let Some(group) = ctx.clients().consumer_group(&h.consumer_group) else {
+        return Err(RequestError::new(
             response_code::SUBSCRIPTION_NOT_EXIST,
             format!(
                 "the consumer's group info not exist, group: {}",
@@ -308,16 +315,13 @@ fn subscription_for(
         ));
     };
     if !broadcast_enabled && group.message_model == MessageModel::Broadcasting {
-        return Err(RemotingCommand::error(
-            response_code::NO_PERMISSION,
-            format!(
-                "the consumer group[{}] can not consume by broadcast way",
-                h.consumer_group
-            ),
-        ));
+        return Err(RequestError::no_permission(format!(
+            "the consumer group[{}] can not consume by broadcast way",
+            h.consumer_group
+        )));
     }
     let Some(sub) = group.subscriptions.get(&h.topic).cloned() else {
-        return Err(RemotingCommand::error(
+        return Err(RequestError::new(
             response_code::SUBSCRIPTION_NOT_EXIST,
             format!(
                 "the consumer's subscription not exist, group: {}",
@@ -326,7 +330,7 @@ fn subscription_for(
         ));
     };
     if sub.sub_version < h.sub_version {
-        return Err(RemotingCommand::error(
+        return Err(RequestError::new(
             response_code::SUBSCRIPTION_NOT_LATEST,
             format!(
                 "the consumer's subscription not latest, group: {}",
@@ -337,15 +341,44 @@ fn subscription_for(
     Ok(sub)
 }
 
+/// The subscription a pull carries (lite pull, `PullConsumer`).
+fn subscription_of_request(h: &PullMessageRequestHeader) -> Result<SubscriptionData, RequestError> {
+    let expr = h.subscription.as_deref().unwrap_or("*");
+    let parse_failed = |why: String| {
+        RequestError::new(
+            response_code::SUBSCRIPTION_PARSE_FAILED,
+            format!(
+                "parse the consumer's subscription failed, group: {}: {why}",
+                h.consumer_group
+            ),
+        )
+    };
+    if expr.len() > limits::MAX_EXPRESSION_LEN {
+        return Err(parse_failed(format!(
+            "the expression is longer than {} bytes",
+            limits::MAX_EXPRESSION_LEN
+        )));
+    }
+    let ty = match h.expression_type.as_deref() {
+        None | Some("") | Some("TAG") => ExpressionType::Tag,
+        Some("SQL92") => ExpressionType::Sql92,
+        Some(other) => return Err(parse_failed(format!("unknown expression type {other}"))),
+    };
+    let mut s = SubscriptionData::build(h.topic.clone(), expr, ty);
+    s.sub_version = h.sub_version;
+    Ok(s)
+}
+
 /// The COMMIT_OFFSET flag piggy-backs an offset commit on the pull (masters only, first
 /// execution only).
 fn commit_offset_if_asked(ctx: &BrokerContext, h: &PullMessageRequestHeader, first_run: bool) {
     if first_run
         && pull_flag::has_commit_offset(h.sys_flag)
-        && ctx.broker_id == 0
+        && ctx.identity().is_master()
         && h.commit_offset >= 0
     {
-        ctx.offsets
+        ctx.tables()
+            .offsets()
             .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
 }
@@ -365,10 +398,11 @@ fn suspend_for(long_polling: bool, short_polling_ms: i64, requested_ms: i64) -> 
 /// Messages per pull: at least one, at most what one pull can return anyway (Java's transfer
 /// limits, 32 hot / 8 cold by default), so a huge `maxMsgNums` cannot widen the store's scan.
 fn max_msg_nums(ctx: &BrokerContext, requested: i32) -> usize {
-    let cfg = &ctx.config.read().store;
+    let cfg = ctx.settings().get();
     let most = cfg
+        .store
         .max_transfer_count_on_message_in_memory
-        .max(cfg.max_transfer_count_on_message_in_disk)
+        .max(cfg.store.max_transfer_count_on_message_in_disk)
         .max(1) as usize;
     (requested.max(1) as usize).min(most)
 }

@@ -106,7 +106,7 @@ async fn forged_records_are_not_messages() {
         .await;
     assert_eq!(r.code, SUCCESS);
     // Aimed right: a complete record sits at `at`, with its own offset in it.
-    let store = &c.brokers[0].context().store;
+    let store = &c.brokers[0].context().store();
     let raw = store
         .read_raw(at, forged.len())
         .expect("bytes at the forged offset");

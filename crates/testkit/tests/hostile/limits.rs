@@ -24,7 +24,7 @@ async fn parked_pulls_are_capped_per_connection() {
         let req = pull_request("cg", &topic, 0, 0, 32, "*", 30_000).with_body(body.clone());
         conn.send(req).await;
     }
-    let hold = &c.brokers[0].context().pull_hold;
+    let hold = &c.brokers[0].context().pull_hold();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while hold.len() < cap && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -171,7 +171,10 @@ async fn oversized_properties_are_refused() {
     assert_refused(&r, MESSAGE_ILLEGAL);
     c.settle();
     assert_eq!(
-        c.brokers[0].context().store.max_offset_in_queue(&topic, 0),
+        c.brokers[0]
+            .context()
+            .store()
+            .max_offset_in_queue(&topic, 0),
         0
     );
     c.shutdown().await;
@@ -181,7 +184,7 @@ async fn oversized_properties_are_refused() {
 #[tokio::test]
 async fn queue_counts_are_bounded() {
     let c = TestCluster::start().await;
-    let max = ferromq_broker::topics::MAX_QUEUE_NUMS;
+    let max = ferromq_broker::MAX_QUEUE_NUMS;
     assert_eq!(c.create_topic(&unique("Wide"), max).await.code, SUCCESS);
     for n in [max + 1, i32::MAX, -1] {
         assert_refused(&c.create_topic(&unique("Wide"), n).await, INVALID_PARAMETER);
@@ -210,7 +213,7 @@ async fn queue_locks_leave_with_their_client() {
         )
         .await;
     assert_eq!(r.code, SUCCESS);
-    let locks = &c.brokers[0].context().queue_locks;
+    let locks = &c.brokers[0].context().queue_locks();
     assert_eq!(locks.len(), 1);
     drop(conn);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

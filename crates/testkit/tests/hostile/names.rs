@@ -66,14 +66,14 @@ async fn bad_groups_are_refused_everywhere() {
         assert_refused(&r, INVALID_PARAMETER);
     }
     c.settle();
-    let groups = c.brokers[0].context().groups.wrapper();
+    let groups = c.brokers[0].context().tables().groups().wrapper();
     for g in groups.subscription_group_table.keys() {
         assert!(
             ferromq_model::validate::validate_group(g).is_ok(),
             "group {g:?} was created"
         );
     }
-    for t in c.brokers[0].context().topics.names() {
+    for t in c.brokers[0].context().tables().topics().names() {
         assert!(
             ferromq_model::validate::validate_topic(&t).is_ok(),
             "topic {t:?} was created"

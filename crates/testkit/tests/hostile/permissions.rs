@@ -22,7 +22,10 @@ async fn read_only_topics_refuse_sends() {
     batch.code = rc::SEND_BATCH_MESSAGE;
     assert_refused(&c.call(batch).await, NO_PERMISSION);
     c.settle();
-    assert_eq!(c.brokers[0].context().store.max_offset_in_queue(&ro, 0), 0);
+    assert_eq!(
+        c.brokers[0].context().store().max_offset_in_queue(&ro, 0),
+        0
+    );
     c.shutdown().await;
 }
 
@@ -58,7 +61,12 @@ async fn auto_create_only_from_an_inheritable_default_topic() {
         .call(send_request("rmq_sys_mine", 0, "x", None, &[]))
         .await;
     assert_refused(&r, NO_PERMISSION);
-    assert!(c.brokers[0].context().topics.get("rmq_sys_mine").is_none());
+    assert!(c.brokers[0]
+        .context()
+        .tables()
+        .topics()
+        .get("rmq_sys_mine")
+        .is_none());
     // TBW102 still works.
     let r = c
         .call(send_request(&unique("Auto"), 0, "x", None, &[]))

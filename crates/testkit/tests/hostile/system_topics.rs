@@ -30,7 +30,7 @@ async fn system_topics_refuse_client_sends() {
     assert_eq!(c.create_topic_with(&ro, 1, 4).await.code, SUCCESS);
     let half_before = c.brokers[0]
         .context()
-        .store
+        .store()
         .max_offset_in_queue(names::TRANS_HALF_TOPIC, 0);
 
     let targets = [ro.as_str(), names::TRANS_HALF_TOPIC, "../x", "%DLQ%/../.."];
@@ -65,7 +65,7 @@ async fn system_topics_refuse_client_sends() {
     // Give a (wrongly) parked message time to be re-put: nothing arrives anywhere.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     c.settle();
-    let store = &c.brokers[0].context().store;
+    let store = &c.brokers[0].context().store();
     assert_eq!(store.max_offset_in_queue(&ro, 0), 0);
     assert_eq!(
         store.max_offset_in_queue(names::TRANS_HALF_TOPIC, 0),
@@ -77,7 +77,7 @@ async fn system_topics_refuse_client_sends() {
 
 fn store_parked(c: &TestCluster, topic: &str, queue_id: i32, props: &Properties, body: &str) {
     let ctx = c.brokers[0].context();
-    let put = ctx.store.put_message(&MessageToStore {
+    let put = ctx.store().put_message(&MessageToStore {
         topic: topic.into(),
         queue_id,
         flag: 0,
@@ -85,8 +85,8 @@ fn store_parked(c: &TestCluster, topic: &str, queue_id: i32, props: &Properties,
         properties: props.encode(),
         sys_flag: 0,
         born_timestamp: 1,
-        born_host: ctx.store_host,
-        store_host: ctx.store_host,
+        born_host: ctx.identity().store_host(),
+        store_host: ctx.identity().store_host(),
         reconsume_times: 0,
         prepared_transaction_offset: 0,
     });
@@ -124,7 +124,7 @@ async fn parked_messages_with_bad_targets_are_dropped_once() {
     let p = parked(&good, "0", std::slice::from_ref(&due));
     store_parked(&c, names::TIMER_TOPIC, 0, &p, "timer-good");
 
-    let store = &c.brokers[0].context().store;
+    let store = &c.brokers[0].context().store();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while (store.max_offset_in_queue(&good, 0) < 1 || store.max_offset_in_queue(&good, 1) < 1)
         && std::time::Instant::now() < deadline
@@ -141,7 +141,7 @@ async fn parked_messages_with_bad_targets_are_dropped_once() {
         1,
         "delayed message delivered"
     );
-    assert_eq!(c.brokers[0].context().stats.dropped_reposts(), 5);
+    assert_eq!(c.brokers[0].context().stats().dropped_reposts(), 5);
     assert_eq!(store.max_offset_in_queue(names::TRANS_HALF_TOPIC, 0), 0);
     assert_eq!(store.max_offset_in_queue(&good, 7), 0);
     assert_store_layout(c.broker_dir(0));

@@ -79,7 +79,8 @@ async fn heartbeats_register_consumers_and_notify_changes() {
     // the retry topic exists now
     assert!(c.brokers[0]
         .context()
-        .topics
+        .tables()
+        .topics()
         .contains(&format!("%RETRY%{group}")));
     let list: GetConsumerListByGroupResponseBody =
         from_fastjson_slice(&c.call(consumer_list(&group)).await.body.to_bytes()).unwrap();
@@ -262,7 +263,7 @@ async fn heartbeat_v2_asks_for_subscriptions_only_when_needed() {
 #[tokio::test]
 async fn queue_locks_are_exclusive() {
     let c = TestCluster::start().await;
-    let broker = c.brokers[0].context().broker_name.clone();
+    let broker = c.brokers[0].context().identity().name().to_string();
     let mq = |q| MessageQueue::new("T", broker.clone(), q);
     let lock = |client: &str, qs: &[i32]| {
         let body = LockBatchRequestBody {

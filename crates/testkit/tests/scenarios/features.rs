@@ -227,7 +227,7 @@ async fn timer_messages_deliver_at_their_time() {
     c.restart_broker(0).await;
     let (got, _) = wait_for(&c, &topic, 0, 2, Duration::from_secs(8)).await;
     assert_eq!(&got[1].body[..], b"t-restart");
-    assert_eq!(c.brokers[0].context().timer.pending(), 0);
+    assert_eq!(c.brokers[0].context().delayed().timer().pending(), 0);
     c.shutdown().await;
 }
 
@@ -302,7 +302,16 @@ async fn send_back_retries_then_dead_letters() {
     );
     let (got, _) = wait_for(&c, &dlq, 0, 1, Duration::from_secs(3)).await;
     assert_eq!(&got[0].body[..], b"fail-me");
-    assert_eq!(c.brokers[0].context().topics.get(&dlq).unwrap().perm, 6);
+    assert_eq!(
+        c.brokers[0]
+            .context()
+            .tables()
+            .topics()
+            .get(&dlq)
+            .unwrap()
+            .perm,
+        6
+    );
     c.shutdown().await;
 }
 
@@ -528,12 +537,15 @@ async fn unresolved_transaction_checked_back_to_rollback() {
     loop {
         let ctx = c.brokers[0].context();
         let half_offset = ctx
-            .offsets
+            .tables()
+            .offsets()
             .query("CID_RMQ_SYS_TRANS", "RMQ_SYS_TRANS_HALF_TOPIC", 0)
             .unwrap_or(0);
-        let half_max = ctx.store.max_offset_in_queue("RMQ_SYS_TRANS_HALF_TOPIC", 0);
+        let half_max = ctx
+            .store()
+            .max_offset_in_queue("RMQ_SYS_TRANS_HALF_TOPIC", 0);
         let ops = ctx
-            .store
+            .store()
             .max_offset_in_queue("RMQ_SYS_TRANS_OP_HALF_TOPIC", 0);
         if ops >= 2 && half_offset >= half_max {
             break;

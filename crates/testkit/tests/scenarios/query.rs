@@ -86,6 +86,6 @@ async fn query_by_key_unique_key_and_offset_id() {
 async fn ferromq_testkit_wait_index(c: &TestCluster) {
     c.brokers[0]
         .context()
-        .store
+        .store()
         .wait_dispatched(std::time::Duration::from_secs(5));
 }

@@ -51,8 +51,11 @@ async fn topics_offsets_and_messages_survive_a_restart() {
     let b = start().await;
     let addr = b.addr().to_string();
     let ctx = b.context().clone();
-    assert!(ctx.topics.contains(&topic), "auto-created topic persisted");
-    assert_eq!(ctx.offsets.query("rg", &topic, 0), Some(1));
+    assert!(
+        ctx.tables().topics().contains(&topic),
+        "auto-created topic persisted"
+    );
+    assert_eq!(ctx.tables().offsets().query("rg", &topic, 0), Some(1));
     let mut total = 0;
     for q in 0..4 {
         let r = client

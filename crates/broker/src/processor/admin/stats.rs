@@ -8,23 +8,30 @@ use ferromq_model::{
     QueueTimeSpan, TopicOffset, TopicStatsTable,
 };
 use ferromq_protocol::headers::*;
+use ferromq_protocol::time::now_ms;
 use ferromq_protocol::{response_code, version, RemotingCommand};
+use ferromq_remoting::{ok_json, Channel, RequestError, RequestResult};
 
 use crate::context::BrokerContext;
-use crate::processor::{header, now_ms, ok_json};
+
+/// A body already in fastjson's form (object keys fastjson writes unquoted).
+fn json_body<E: std::fmt::Display>(text: Result<String, E>) -> RequestResult {
+    text.map(|s| RemotingCommand::success().with_body(s))
+        .map_err(|e| RequestError::system(e.to_string()))
+}
 
 fn fmt_tps(v: [f64; 3]) -> String {
     format!("{:.2} {:.2} {:.2}", v[0], v[1], v[2])
 }
 
 /// GET_BROKER_RUNTIME_INFO: the key/value table `clusterList` and `brokerStatus` print.
-pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
+pub fn runtime_info(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
     let mut t = KVTable::default();
-    let tps = ctx.stats.tps();
-    let (put_today, get_today, put_yesterday, get_yesterday) = ctx.stats.day_counters();
+    let tps = ctx.stats().tps();
+    let (put_today, get_today, put_yesterday, get_yesterday) = ctx.stats().day_counters();
     // Data, not reservations: what the disk-full and retention thresholds compare.
     let disk_ratio = ctx
-        .store
+        .store()
         .disk_usage()
         .map(|u| u.used_ratio_percent() / 100.0)
         .unwrap_or(0.0);
@@ -42,20 +49,20 @@ pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
     t.put("msgGetTotalTodayMorning", 0);
     t.put("msgPutTotalYesterdayMorning", put_yesterday);
     t.put("msgGetTotalYesterdayMorning", get_yesterday);
-    t.put("putMessageTimesTotal", ctx.stats.total_puts());
-    t.put("putMessageSizeTotal", ctx.stats.total_bytes().0);
-    t.put("commitLogMinOffset", ctx.store.min_phys_offset());
-    t.put("commitLogMaxOffset", ctx.store.max_phys_offset());
-    t.put("dispatchBehindBytes", ctx.store.dispatch_behind_bytes());
+    t.put("putMessageTimesTotal", ctx.stats().total_puts());
+    t.put("putMessageSizeTotal", ctx.stats().total_bytes().0);
+    t.put("commitLogMinOffset", ctx.store().min_phys_offset());
+    t.put("commitLogMaxOffset", ctx.store().max_phys_offset());
+    t.put("dispatchBehindBytes", ctx.store().dispatch_behind_bytes());
     t.put(
         "earliestMessageTimeStamp",
-        ctx.store.earliest_message_time().unwrap_or(-1),
+        ctx.store().earliest_message_time().unwrap_or(-1),
     );
     t.put(
         "remainHowManyDataToFlush",
         format!(
             "{} B",
-            ctx.store.max_phys_offset() - ctx.store.flushed_phys_offset()
+            ctx.store().max_phys_offset() - ctx.store().flushed_phys_offset()
         ),
     );
     t.put("commitLogDiskRatio", format!("{disk_ratio:.4}"));
@@ -68,9 +75,9 @@ pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
     t.put("pullThreadPoolQueueHeadWaitTimeMills", 0);
     t.put(
         "bootTimestamp",
-        now_ms() - ctx.started.elapsed().as_millis() as i64,
+        now_ms() - ctx.identity().started().elapsed().as_millis() as i64,
     );
-    let secs = ctx.started.elapsed().as_secs();
+    let secs = ctx.identity().started().elapsed().as_secs();
     t.put(
         "runtime",
         format!(
@@ -81,53 +88,56 @@ pub fn runtime_info(ctx: &BrokerContext) -> RemotingCommand {
             secs % 60
         ),
     );
-    t.put("pullHoldCount", ctx.pull_hold.len());
+    t.put("pullHoldCount", ctx.pull_hold().len());
     // Not Java's: what the broker refused to keep rather than wedge on (docs/security.md).
-    let store = ctx.store.stats();
+    let store = ctx.store().stats();
     t.put("dispatchSkipped", store.dispatch_skipped);
     t.put("indexSkipped", store.index_skipped);
     t.put("dispatchRetries", store.dispatch_retries);
-    t.put("repostDropped", ctx.stats.dropped_reposts());
+    t.put("repostDropped", ctx.stats().dropped_reposts());
     // Java reports the timer's keys as zeros when the timer wheel is disabled.
-    let timer = if ctx.config.read().store.timer_wheel_enable {
-        let parked = ctx.store.max_offset_in_queue(names::TIMER_TOPIC, 0).max(0);
-        ctx.timer.metrics(now_ms(), parked)
+    let timer = if ctx.settings().get().store.timer_wheel_enable {
+        let parked = ctx
+            .store()
+            .max_offset_in_queue(names::TIMER_TOPIC, 0)
+            .max(0);
+        ctx.delayed().timer().metrics(now_ms(), parked)
     } else {
-        crate::timer::TimerMetrics::default()
+        crate::delayed::timer::wheel::TimerMetrics::default()
     };
     t.put("timerReadBehind", timer.read_behind_secs);
     t.put("timerOffsetBehind", timer.offset_behind);
     t.put("timerCongestNum", timer.congest);
     t.put("timerEnqueueTps", format!("{:?}", timer.enqueue_tps));
     t.put("timerDequeueTps", format!("{:?}", timer.dequeue_tps));
-    ok_json(&t)
+    Ok(ok_json(&t))
 }
 
 /// GET_TOPIC_STATS_INFO: min/max offsets and last update time per queue.
-pub fn topic_stats(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, TopicRequestHeader);
-    let Some(cfg) = ctx.topics.get(&h.topic) else {
-        return RemotingCommand::error(
+pub fn topic_stats(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+    let h: TopicRequestHeader = req.decode_header()?;
+    let Some(cfg) = ctx.tables().topics().get(&h.topic) else {
+        return Err(RequestError::new(
             response_code::TOPIC_NOT_EXIST,
             format!("topic[{}] not exist", h.topic),
-        );
+        ));
     };
     let mut table = TopicStatsTable {
         offset_table: HashMap::new(),
-        topic_put_tps: ctx.stats.topic_tps(&h.topic),
+        topic_put_tps: ctx.stats().topic_tps(&h.topic),
     };
     for q in 0..cfg.write_queue_nums {
-        let min = ctx.store.min_offset_in_queue(&h.topic, q).max(0);
-        let max = ctx.store.max_offset_in_queue(&h.topic, q).max(0);
+        let min = ctx.store().min_offset_in_queue(&h.topic, q).max(0);
+        let max = ctx.store().max_offset_in_queue(&h.topic, q).max(0);
         let last = if max > 0 {
-            ctx.store
+            ctx.store()
                 .message_store_timestamp(&h.topic, q, max - 1)
                 .unwrap_or(0)
         } else {
             0
         };
         table.offset_table.insert(
-            MessageQueue::new(h.topic.clone(), ctx.broker_name.clone(), q),
+            MessageQueue::new(h.topic.clone(), ctx.identity().name().to_string(), q),
             TopicOffset {
                 last_update_timestamp: last,
                 max_offset: max,
@@ -135,21 +145,18 @@ pub fn topic_stats(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingComman
             },
         );
     }
-    match table.to_fastjson_string() {
-        Ok(s) => RemotingCommand::success().with_body(s),
-        Err(e) => RemotingCommand::error(response_code::SYSTEM_ERROR, e.to_string()),
-    }
+    json_body(table.to_fastjson_string())
 }
 
 /// GET_CONSUME_STATS: per queue, the broker's max offset, the group's committed offset and
 /// the store time of the last consumed message — the lag `consumerProgress` prints.
-pub fn consume_stats(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, GetConsumeStatsRequestHeader);
+pub fn consume_stats(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+    let h: GetConsumeStatsRequestHeader = req.decode_header()?;
     let topics: Vec<String> = match h.topic.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => vec![t.to_string()],
         None => match h.topic_list.as_deref().filter(|t| !t.is_empty()) {
             Some(list) => list.split(';').map(str::to_string).collect(),
-            None => ctx.offsets.topics_of_group(&h.consumer_group),
+            None => ctx.tables().offsets().topics_of_group(&h.consumer_group),
         },
     };
     let mut stats = ConsumeStats {
@@ -157,30 +164,30 @@ pub fn consume_stats(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingComm
         offset_table: HashMap::new(),
     };
     for topic in topics {
-        let Some(cfg) = ctx.topics.get(&topic) else {
+        let Some(cfg) = ctx.tables().topics().get(&topic) else {
             continue;
         };
         // Skip topics the group neither subscribes to nor has offsets on (Java's rule).
         let subscribed = ctx
-            .clients
+            .clients()
             .subscription(&h.consumer_group, &topic)
             .is_some();
-        let committed = ctx.offsets.queues(&h.consumer_group, &topic);
+        let committed = ctx.tables().offsets().queues(&h.consumer_group, &topic);
         if !subscribed && committed.is_empty() {
             continue;
         }
         for q in 0..cfg.write_queue_nums {
-            let broker_offset = ctx.store.max_offset_in_queue(&topic, q).max(0);
+            let broker_offset = ctx.store().max_offset_in_queue(&topic, q).max(0);
             let consumer_offset = committed.get(&q).copied().unwrap_or(0).max(0);
             let last_timestamp = if consumer_offset > 0 {
-                ctx.store
+                ctx.store()
                     .message_store_timestamp(&topic, q, consumer_offset - 1)
                     .unwrap_or(0)
             } else {
                 0
             };
             stats.offset_table.insert(
-                MessageQueue::new(topic.clone(), ctx.broker_name.clone(), q),
+                MessageQueue::new(topic.clone(), ctx.identity().name().to_string(), q),
                 OffsetWrapper {
                     broker_offset,
                     consumer_offset,
@@ -190,32 +197,33 @@ pub fn consume_stats(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingComm
             );
         }
     }
-    match stats.to_fastjson_string() {
-        Ok(s) => RemotingCommand::success().with_body(s),
-        Err(e) => RemotingCommand::error(response_code::SYSTEM_ERROR, e.to_string()),
-    }
+    json_body(stats.to_fastjson_string())
 }
 
 /// QUERY_CONSUME_TIME_SPAN: store times of the oldest, newest and last consumed message per
 /// queue.
-pub fn consume_time_span(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, QueryConsumeTimeSpanRequestHeader);
-    let Some(cfg) = ctx.topics.get(&h.topic) else {
-        return RemotingCommand::error(
+pub fn consume_time_span(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+    let h: QueryConsumeTimeSpanRequestHeader = req.decode_header()?;
+    let Some(cfg) = ctx.tables().topics().get(&h.topic) else {
+        return Err(RequestError::new(
             response_code::TOPIC_NOT_EXIST,
             format!("topic[{}] not exist", h.topic),
-        );
+        ));
     };
     let mut body = QueryConsumeTimeSpanBody::default();
     for q in 0..cfg.write_queue_nums {
-        let min = ctx.store.min_offset_in_queue(&h.topic, q);
-        let max = ctx.store.max_offset_in_queue(&h.topic, q);
+        let min = ctx.store().min_offset_in_queue(&h.topic, q);
+        let max = ctx.store().max_offset_in_queue(&h.topic, q);
         let ts = |o: i64| {
-            ctx.store
+            ctx.store()
                 .message_store_timestamp(&h.topic, q, o)
                 .unwrap_or(0)
         };
-        let consumed = ctx.offsets.query(&h.group, &h.topic, q).unwrap_or(0);
+        let consumed = ctx
+            .tables()
+            .offsets()
+            .query(&h.group, &h.topic, q)
+            .unwrap_or(0);
         let max_ts = if max > 0 { ts(max - 1) } else { 0 };
         let consume_ts = if consumed > 0 {
             ts(consumed - 1)
@@ -226,9 +234,9 @@ pub fn consume_time_span(ctx: &BrokerContext, req: &RemotingCommand) -> Remoting
             consume_time_stamp: consume_ts,
             delay_time: (max_ts - consume_ts).max(0),
             max_time_stamp: max_ts,
-            message_queue: MessageQueue::new(h.topic.clone(), ctx.broker_name.clone(), q),
+            message_queue: MessageQueue::new(h.topic.clone(), ctx.identity().name().to_string(), q),
             min_time_stamp: ts(min),
         });
     }
-    ok_json(&body)
+    Ok(ok_json(&body))
 }

@@ -10,10 +10,11 @@ use ferromq_model::{
 };
 use ferromq_protocol::headers::*;
 use ferromq_protocol::{response_code, RemotingCommand};
+use ferromq_remoting::{ok_json, Channel, RequestError, RequestResult};
 
 use crate::context::BrokerContext;
-use crate::processor::{header, ok_json};
-use crate::request_error::{self, RequestError, RequestResult};
+use crate::names as request_error;
+use crate::processor::Later;
 
 /// Parses Java's topic attribute syntax `+key=value,-key` onto `attrs`.
 fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<(), String> {
@@ -46,17 +47,23 @@ fn check_user_topic(topic: &str) -> Result<(), RequestError> {
 
 /// Stores a topic config, mapping refusals to INVALID_PARAMETER.
 fn put(ctx: &BrokerContext, cfg: TopicConfig) -> Result<bool, RequestError> {
-    ctx.topics
+    ctx.tables()
+        .topics()
         .put(cfg)
         .map_err(|e| RequestError::invalid(e.to_string()))
 }
 
 /// UPDATE_AND_CREATE_TOPIC (17).
-pub async fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RequestResult {
+pub fn create_topic(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
+    Box::pin(async move { create(&ctx, &req).await })
+}
+
+async fn create(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResult {
     let h: CreateTopicRequestHeader = req.decode_header()?;
     check_user_topic(&h.topic)?;
     let mut cfg = ctx
-        .topics
+        .tables()
+        .topics()
         .get(&h.topic)
         .unwrap_or_else(|| TopicConfig::new(h.topic.clone()));
     cfg.read_queue_nums = h.read_queue_nums;
@@ -78,12 +85,16 @@ pub async fn create_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Re
 }
 
 /// UPDATE_AND_CREATE_TOPIC_LIST (18): all or nothing — every config is checked first.
-pub async fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RequestResult {
+pub fn create_topic_list(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
+    Box::pin(async move { create_list(&ctx, &req).await })
+}
+
+async fn create_list(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResult {
     let body: CreateTopicListRequestBody = from_fastjson_slice(&req.body.to_bytes())
         .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
     for cfg in &body.topic_config_list {
         check_user_topic(&cfg.topic_name)?;
-        crate::topics::check_config(cfg).map_err(|e| RequestError::invalid(e.to_string()))?;
+        crate::tables::check_config(cfg).map_err(|e| RequestError::invalid(e.to_string()))?;
     }
     let mut changed = false;
     for cfg in body.topic_config_list {
@@ -96,12 +107,16 @@ pub async fn create_topic_list(ctx: &Arc<BrokerContext>, req: &RemotingCommand) 
 }
 
 /// DELETE_TOPIC_IN_BROKER (215): the topic, its queues and its offsets.
-pub async fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RequestResult {
+pub fn delete_topic(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
+    Box::pin(async move { delete(&ctx, &req).await })
+}
+
+async fn delete(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResult {
     let h: TopicRequestHeader = req.decode_header()?;
     check_user_topic(&h.topic)?;
-    ctx.topics.delete(&h.topic);
-    ctx.offsets.remove_topic(&h.topic);
-    if let Err(e) = ctx.store.delete_topic(&h.topic) {
+    ctx.tables().topics().delete(&h.topic);
+    ctx.tables().offsets().remove_topic(&h.topic);
+    if let Err(e) = ctx.store().delete_topic(&h.topic) {
         tracing::warn!(topic = %h.topic, error = %e, "deleting the topic's queues failed");
     }
     ctx.register_now().await;
@@ -109,49 +124,60 @@ pub async fn delete_topic(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Re
 }
 
 /// GET_ALL_TOPIC_CONFIG (21).
-pub fn get_all_topic_config(ctx: &BrokerContext) -> RemotingCommand {
-    let w = ctx.topics.wrapper();
+pub fn get_all_topic_config(
+    ctx: &BrokerContext,
+    _: &Channel,
+    _: &RemotingCommand,
+) -> RequestResult {
+    let w = ctx.tables().topics().wrapper();
     let total = w.topic_config_table.len() as i32;
-    ok_json(&w).with_header(&GetAllTopicConfigResponseHeader {
+    Ok(ok_json(&w).with_header(&GetAllTopicConfigResponseHeader {
         total_topic_num: Some(total),
-    })
+    }))
 }
 
 /// GET_TOPIC_CONFIG (351).
-pub fn get_topic_config(ctx: &BrokerContext, req: &RemotingCommand) -> RemotingCommand {
-    let h = header!(req, TopicRequestHeader);
-    match ctx.topics.get(&h.topic) {
-        Some(topic_config) => ok_json(&TopicConfigAndQueueMapping {
+pub fn get_topic_config(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+    let h: TopicRequestHeader = req.decode_header()?;
+    match ctx.tables().topics().get(&h.topic) {
+        Some(topic_config) => Ok(ok_json(&TopicConfigAndQueueMapping {
             topic_config,
             mapping_detail: None,
-        }),
-        None => RemotingCommand::error(
+        })),
+        None => Err(RequestError::new(
             response_code::TOPIC_NOT_EXIST,
             format!("No topic in this broker. topic: {}", h.topic),
-        ),
+        )),
     }
 }
 
 /// GET_TOPIC_NAME_LIST (23).
-pub fn get_topic_name_list(ctx: &BrokerContext) -> RemotingCommand {
-    ok_json(&TopicList {
+pub fn get_topic_name_list(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+    Ok(ok_json(&TopicList {
         broker_addr: None,
-        topic_list: ctx.topics.names().into_iter().collect(),
-    })
+        topic_list: ctx.tables().topics().names().into_iter().collect(),
+    }))
 }
 
 /// GET_SYSTEM_TOPIC_LIST_FROM_BROKER (305).
-pub fn get_system_topic_list(ctx: &BrokerContext) -> RemotingCommand {
+pub fn get_system_topic_list(
+    ctx: &BrokerContext,
+    _: &Channel,
+    _: &RemotingCommand,
+) -> RequestResult {
     let sys = ctx
-        .topics
+        .tables()
+        .topics()
         .names()
         .into_iter()
-        .filter(|t| names::is_sys_topic(t) || *t == ctx.cluster_name || *t == ctx.broker_name)
+        .filter(|t| {
+            names::is_sys_topic(t) || *t == ctx.identity().cluster() || *t == ctx.identity().name()
+        })
         .collect();
-    ok_json(&TopicList {
+    Ok(ok_json(&TopicList {
         broker_addr: None,
         topic_list: sys,
-    })
+    }))
 }
 
 #[cfg(test)]

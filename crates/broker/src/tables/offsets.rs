@@ -9,8 +9,8 @@ use ferromq_config::BrokerConfig;
 use ferromq_model::ConsumerOffsetSerializeWrapper;
 use parking_lot::RwLock;
 
+use super::json_file;
 use crate::error::BrokerError;
-use crate::json_file;
 
 type QueueOffsets = BTreeMap<i32, i64>;
 

@@ -10,7 +10,7 @@ use ferromq_model::{names, validate};
 use ferromq_protocol::message::properties::{keys, Properties};
 use ferromq_store::PutMessageStatus;
 
-use crate::topics::TopicTable;
+use crate::tables::TopicTable;
 
 /// Why a parked message has no valid place to go.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

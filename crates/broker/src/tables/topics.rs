@@ -14,8 +14,8 @@ use ferromq_model::{
 };
 use parking_lot::RwLock;
 
+use super::json_file;
 use crate::error::BrokerError;
-use crate::json_file;
 
 /// Queues of `SCHEDULE_TOPIC_XXXX` (one per delay level).
 pub const SCHEDULE_TOPIC_QUEUE_NUM: i32 = 18;

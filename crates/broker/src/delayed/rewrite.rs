@@ -8,23 +8,27 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::OnceLock;
 
+use ferromq_config::BrokerConfig;
 use ferromq_model::names;
 use ferromq_protocol::message::id::build_uniq_key;
 use ferromq_protocol::message::properties::{find_property, keys, Properties};
 use ferromq_protocol::message::sysflag::message as sf;
-use ferromq_protocol::{response_code, RemotingCommand};
+use ferromq_protocol::time::now_ms;
+use ferromq_remoting::RequestError;
 use ferromq_store::MessageToStore;
 
-use crate::context::BrokerContext;
+use crate::delayed::timer::request::{park, requested_delivery};
 
-/// Applies the broker-side rewrites to `msg` and its encoded properties `props`.
+/// Applies the broker-side rewrites to `msg` and its encoded properties `props`, under the
+/// configuration `cfg`; `host` is the broker's address (unique ids encode its IP).
 pub fn prepare(
-    ctx: &BrokerContext,
+    cfg: &BrokerConfig,
+    host: IpAddr,
     msg: &mut MessageToStore,
     props: &mut String,
-    cluster: &str,
-    delay_level_count: i32,
-) -> Result<(), RemotingCommand> {
+) -> Result<(), RequestError> {
+    let cluster = cfg.broker.broker_cluster_name.as_str();
+    let delay_level_count = cfg.delay_levels().len() as i32;
     let tx_type = sf::transaction_value(msg.sys_flag);
     let is_half = tx_type == sf::TRANSACTION_PREPARED_TYPE
         && find_property(props, keys::TRANSACTION_PREPARED)
@@ -37,9 +41,9 @@ pub fn prepare(
         None
     };
     let has_uniq = find_property(props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).is_some();
-    let now = crate::processor::now_ms();
+    let now = now_ms();
     let timer = if !is_half && delay.is_none() && tx_type == sf::TRANSACTION_NOT_TYPE {
-        crate::timer::requested_delivery(props, now).filter(|_| msg.topic != names::TIMER_TOPIC)
+        requested_delivery(props, now).filter(|_| msg.topic != names::TIMER_TOPIC)
     } else {
         None
     };
@@ -47,7 +51,7 @@ pub fn prepare(
     if !is_half && delay.is_none() && timer.is_none() && has_uniq {
         // Fast path. As Java's broker: the region and trace switch (replacing the
         // producer's), then the cluster name.
-        let (region, trace) = region_and_trace(ctx);
+        let (region, trace) = region_and_trace(cfg);
         if find_property(props, keys::MSG_REGION).is_some()
             || find_property(props, keys::TRACE_SWITCH).is_some()
         {
@@ -66,24 +70,17 @@ pub fn prepare(
 
     let mut p = Properties::parse(props);
     if !has_uniq {
-        p.insert(
-            keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
-            next_uniq_key(ctx.store_host.ip()),
-        );
+        p.insert(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, next_uniq_key(host));
     }
-    let (region, trace) = region_and_trace(ctx);
+    let (region, trace) = region_and_trace(cfg);
     p.insert(keys::MSG_REGION, region);
     p.insert(keys::TRACE_SWITCH, trace);
     p.insert(keys::CLUSTER, cluster);
     if is_half {
-        if ctx.config.read().broker.reject_transaction_message {
-            return Err(RemotingCommand::error(
-                response_code::NO_PERMISSION,
-                format!(
-                    "the broker[{}] sending transaction message is forbidden",
-                    ctx.store_host.ip()
-                ),
-            ));
+        if cfg.broker.reject_transaction_message {
+            return Err(RequestError::no_permission(format!(
+                "the broker[{host}] sending transaction message is forbidden"
+            )));
         }
         if !p.contains(keys::TRANSACTION_ID) {
             if let Some(u) = p.uniq_key().map(str::to_string) {
@@ -98,7 +95,7 @@ pub fn prepare(
     } else if let Some(level) = delay {
         park_delayed(msg, &mut p, level, delay_level_count);
     } else if let Some(deliver_ms) = timer {
-        crate::timer::park(ctx, msg, &mut p, deliver_ms, now)?;
+        park(cfg, msg, &mut p, deliver_ms, now)?;
     }
     *props = p.encode();
     Ok(())
@@ -118,30 +115,29 @@ fn park_delayed(msg: &mut MessageToStore, p: &mut Properties, level: i32, delay_
 
 /// For committed transactional messages: a `DELAY` level or timer properties park the real
 /// message until due, as they would have without the transaction.
-pub fn park_if_delayed(ctx: &BrokerContext, msg: &mut MessageToStore, props: &mut String) {
+pub fn park_if_delayed(cfg: &BrokerConfig, msg: &mut MessageToStore, props: &mut String) {
     let level = find_property(props, keys::DELAY_TIME_LEVEL)
         .and_then(|v| v.trim().parse::<i32>().ok())
         .filter(|l| *l > 0);
-    let now = crate::processor::now_ms();
+    let now = now_ms();
     if let Some(level) = level {
-        let count = ctx.config.read().delay_levels().len() as i32;
+        let count = cfg.delay_levels().len() as i32;
         let mut p = Properties::parse(props);
         park_delayed(msg, &mut p, level, count);
         *props = p.encode();
-    } else if let Some(deliver_ms) = crate::timer::requested_delivery(props, now) {
+    } else if let Some(deliver_ms) = requested_delivery(props, now) {
         let mut p = Properties::parse(props);
-        if crate::timer::park(ctx, msg, &mut p, deliver_ms, now).is_ok() {
+        if park(cfg, msg, &mut p, deliver_ms, now).is_ok() {
             *props = p.encode();
         }
     }
 }
 
 /// `regionId` and `traceOn`, which Java's broker writes into every message it stores.
-fn region_and_trace(ctx: &BrokerContext) -> (String, &'static str) {
-    let c = ctx.config.read();
+fn region_and_trace(cfg: &BrokerConfig) -> (String, &'static str) {
     (
-        c.broker.region_id.clone(),
-        if c.broker.trace_on { "true" } else { "false" },
+        cfg.broker.region_id.clone(),
+        if cfg.broker.trace_on { "true" } else { "false" },
     )
 }
 
@@ -174,7 +170,7 @@ pub fn next_uniq_key(ip: IpAddr) -> String {
 /// Milliseconds since the start of the current month (UTC), as Java's id generator uses;
 /// like Java's `(int)` cast it wraps after 24.8 days.
 fn chrono_free_month_millis() -> i32 {
-    let ms = crate::processor::now_ms();
+    let ms = now_ms();
     let days = ms.div_euclid(86_400_000);
     // Civil-from-days (Howard Hinnant's algorithm) to find the day of the month.
     let z = days + 719_468;

@@ -10,8 +10,8 @@ use ferromq_model::validate::validate_group;
 use ferromq_model::{names, DataVersion, SubscriptionGroupConfig, SubscriptionGroupWrapper};
 use parking_lot::RwLock;
 
+use super::json_file;
 use crate::error::BrokerError;
-use crate::json_file;
 
 /// The subscription-group table.
 pub struct GroupTable {
