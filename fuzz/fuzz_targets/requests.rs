@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use bytes::Bytes;
-use ferromq_broker::processor::BrokerHandler;
+use ferromq_broker::BrokerHandler;
 use ferromq_broker::Broker;
 use ferromq_config::{BrokerConfig, ConfigTable};
 use ferromq_protocol::message::properties::{keys, Properties};

@@ -17,7 +17,7 @@ fn type_name(t: ExpressionType) -> &'static str {
 }
 
 /// Compiles a subscription's expression.
-pub fn compile(sub: &SubscriptionData) -> Result<MessageFilter, String> {
+pub(crate) fn compile(sub: &SubscriptionData) -> Result<MessageFilter, String> {
     MessageFilter::build(Some(type_name(sub.expression_type)), &sub.sub_string)
         .map_err(|e| e.to_string())
 }
@@ -90,7 +90,7 @@ impl FilterCache {
 }
 
 /// Adapts a compiled filter to the store's two-stage pull filter.
-pub struct StoreFilter(pub Arc<MessageFilter>);
+pub(crate) struct StoreFilter(pub Arc<MessageFilter>);
 
 impl ferromq_store::MessageFilter for StoreFilter {
     fn matches_tag_code(&self, tag_code: i64) -> bool {
@@ -106,7 +106,7 @@ impl ferromq_store::MessageFilter for StoreFilter {
 
 impl StoreFilter {
     /// The tag codes a parked pull waits for (`None`: any arrival may match).
-    pub fn wake_codes(&self) -> Option<Vec<i32>> {
+    pub(crate) fn wake_codes(&self) -> Option<Vec<i32>> {
         match self.0.as_ref() {
             MessageFilter::Tag(t) if !t.is_all() => Some(t.codes().collect()),
             _ => None,

@@ -10,36 +10,45 @@
 //! - `delayed`: messages delivered later — the send-side rewrites, the delay-level, timer and
 //!   transaction services, each deciding with pure steps run by a thin runner.
 //! - [`limits`]: what one client can make the broker hold or do (docs/security.md).
+//! - `testing` (feature `testing`): a [`BrokerContext`] over a temporary store, for unit tests
+//!   of handlers without sockets.
 
-pub mod broker;
-pub mod clients;
-pub mod context;
-pub mod delayed;
-pub mod error;
-pub mod filtering;
-pub mod identity;
+#![warn(unreachable_pub)]
+
+mod broker;
+mod clients;
+mod context;
+mod delayed;
+mod error;
+mod filtering;
+mod identity;
 pub mod limits;
-pub mod names;
-pub mod processor;
-pub mod pull_hold;
-pub mod queue_locks;
-pub mod registration;
-pub mod settings;
-pub mod stats;
-pub mod store_config;
-pub mod tables;
+mod names;
+mod processor;
+mod pull_hold;
+mod queue_locks;
+mod registration;
+mod settings;
+mod stats;
+mod store_config;
+mod tables;
 
 pub use broker::Broker;
 pub use clients::ClientRegistry;
+pub use clients::{ClientChannel, ConsumerGroup};
+#[cfg(any(test, feature = "testing"))]
+pub use context::testing;
 pub use context::BrokerContext;
 pub use delayed::state::Delayed;
 pub use error::BrokerError;
 pub use filtering::FilterCache;
 pub use identity::Identity;
-pub use processor::BrokerHandler;
+pub use processor::{serves, BrokerHandler};
 pub use pull_hold::PullHold;
 pub use queue_locks::QueueLocks;
 pub use registration::Registration;
 pub use settings::Settings;
 pub use stats::BrokerStats;
-pub use tables::{ConsumerOffsets, GroupTable, Tables, TopicTable, MAX_QUEUE_NUMS};
+pub use tables::{
+    ConsumerOffsets, GroupTable, Tables, TopicConfigError, TopicTable, MAX_QUEUE_NUMS,
+};

@@ -5,12 +5,12 @@ use ferromq_model::validate::{validate_group, validate_topic};
 use ferromq_remoting::RequestError;
 
 /// Checks a topic name from the wire.
-pub fn topic_name(topic: &str) -> Result<(), RequestError> {
+pub(crate) fn topic_name(topic: &str) -> Result<(), RequestError> {
     validate_topic(topic).map_err(|e| RequestError::invalid(e.to_string()))
 }
 
 /// Checks a group name from the wire.
-pub fn group_name(group: &str) -> Result<(), RequestError> {
+pub(crate) fn group_name(group: &str) -> Result<(), RequestError> {
     validate_group(group).map_err(|e| RequestError::invalid(e.to_string()))
 }
 

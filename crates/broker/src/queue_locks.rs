@@ -9,7 +9,7 @@ use ferromq_model::MessageQueue;
 use parking_lot::Mutex;
 
 /// The lease of a queue lock (`rocketmq.broker.rebalance.lockMaxLiveTime`).
-pub const LOCK_LEASE: Duration = Duration::from_secs(60);
+pub(crate) const LOCK_LEASE: Duration = Duration::from_secs(60);
 
 struct Holder {
     client_id: String,

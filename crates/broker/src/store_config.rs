@@ -12,7 +12,7 @@ fn ms(v: i64) -> Duration {
 }
 
 /// The store settings for `config`.
-pub fn store_config(config: &BrokerConfig) -> StoreConfig {
+pub(crate) fn store_config(config: &BrokerConfig) -> StoreConfig {
     let s = &config.store;
     let mut out = StoreConfig {
         store_path_root_dir: PathBuf::from(&s.store_path_root_dir),

@@ -11,12 +11,12 @@
 //! Each service decides with pure steps (tested without a store or a runtime) and a thin
 //! runner applies them; [`ticker`] runs them periodically.
 
-pub mod delay_offsets;
-pub mod repost;
-pub mod rewrite;
-pub mod schedule;
-pub mod state;
-pub mod system_queue;
-pub mod ticker;
-pub mod timer;
-pub mod transaction;
+pub(crate) mod delay_offsets;
+pub(crate) mod repost;
+pub(crate) mod rewrite;
+pub(crate) mod schedule;
+pub(crate) mod state;
+pub(crate) mod system_queue;
+pub(crate) mod ticker;
+pub(crate) mod timer;
+pub(crate) mod transaction;

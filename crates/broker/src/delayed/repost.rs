@@ -14,7 +14,7 @@ use crate::tables::TopicTable;
 
 /// Why a parked message has no valid place to go.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RepostError {
+pub(crate) enum RepostError {
     /// `REAL_TOPIC` or `REAL_QID` is missing or not a number.
     #[error("the parked message has no usable REAL_TOPIC/REAL_QID")]
     MissingTarget,
@@ -37,7 +37,10 @@ pub enum RepostError {
 }
 
 /// The checked `(topic, queue)` a parked message goes back to.
-pub fn real_target(topics: &TopicTable, props: &Properties) -> Result<(String, i32), RepostError> {
+pub(crate) fn real_target(
+    topics: &TopicTable,
+    props: &Properties,
+) -> Result<(String, i32), RepostError> {
     let topic = props
         .get(keys::REAL_TOPIC)
         .ok_or(RepostError::MissingTarget)?;
@@ -67,7 +70,7 @@ pub fn real_target(topics: &TopicTable, props: &Properties) -> Result<(String, i
 
 /// What to do after a re-put.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutOutcome {
+pub(crate) enum PutOutcome {
     /// In the CommitLog: move on.
     Stored,
     /// The store cannot take it now (disk full, read-only, busy): try again later.
@@ -77,7 +80,7 @@ pub enum PutOutcome {
 }
 
 /// Classifies a put status for a service that re-puts parked messages.
-pub fn classify(status: PutMessageStatus) -> PutOutcome {
+pub(crate) fn classify(status: PutMessageStatus) -> PutOutcome {
     if status.is_stored() {
         return PutOutcome::Stored;
     }

@@ -25,7 +25,7 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// What to do with one parked message.
 #[derive(Debug)]
-pub enum Step {
+pub(crate) enum Step {
     /// Not due yet; neither is anything behind it in the level's queue.
     Wait,
     /// Due: put this message.
@@ -35,7 +35,7 @@ pub enum Step {
 }
 
 /// The step for a message parked at `store time`, in a level of `delay_ms`, at `now_ms`.
-pub fn step(
+pub(crate) fn step(
     ext: &MessageExt,
     delay_ms: i64,
     now_ms: i64,
@@ -54,7 +54,7 @@ pub fn step(
 /// Builds the message to deliver from a parked one: real topic and queue restored (and
 /// checked, see [`repost`]). As in Java, the stored property string is kept as it was (the
 /// consumer still sees `DELAY`, `REAL_TOPIC`, `REAL_QID`).
-pub fn restore(
+pub(crate) fn restore(
     topics: &TopicTable,
     ext: &MessageExt,
     store_host: SocketAddr,
@@ -68,7 +68,7 @@ pub fn restore(
 }
 
 /// Delivers every due message of every level; returns how many were delivered.
-pub fn deliver_due(ctx: &BrokerContext, now_ms: i64) -> usize {
+pub(crate) fn deliver_due(ctx: &BrokerContext, now_ms: i64) -> usize {
     let levels: Vec<u64> = ctx.settings().get().delay_levels().to_vec();
     let mut delivered = 0;
     for (i, delay) in levels.iter().enumerate() {
@@ -149,7 +149,7 @@ fn put(ctx: &BrokerContext, msg: &MessageToStore, level: i32, qo: i64) -> Visit 
 }
 
 /// Runs delivery every 100 ms and persists progress every 10 s, until `stop`.
-pub async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
+pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
     crate::delayed::ticker::Ticker {
         tick: TICK,
         persist_every: 100,

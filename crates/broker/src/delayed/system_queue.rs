@@ -10,7 +10,7 @@ const BATCH: usize = 32;
 
 /// What a visitor wants after one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visit {
+pub(crate) enum Visit {
     /// Done with this record: continue after it.
     Next,
     /// Stop here: the walk resumes at this record next time.
@@ -22,7 +22,7 @@ pub enum Visit {
 /// record visited with [`Visit::Next`], at the one visited with [`Visit::Stop`]. When the
 /// queue's files were deleted under the reader, or the queue is behind `from` (a truncated
 /// store), the walk moves to the queue's boundary and returns it.
-pub fn walk(
+pub(crate) fn walk(
     store: &MessageStore,
     topic: &str,
     queue: i32,

@@ -10,7 +10,7 @@ use crate::context::BrokerContext;
 use crate::error::BrokerError;
 
 /// What a ticking service does.
-pub struct Ticker {
+pub(crate) struct Ticker {
     /// Time between ticks.
     pub tick: Duration,
     /// Persist every this many ticks (and once at stop).
@@ -25,7 +25,7 @@ pub struct Ticker {
 
 impl Ticker {
     /// Runs until `stop`, then persists one last time.
-    pub async fn run(self, ctx: Arc<BrokerContext>, stop: CancellationToken) {
+    pub(crate) async fn run(self, ctx: Arc<BrokerContext>, stop: CancellationToken) {
         let mut tick = tokio::time::interval(self.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut n: u64 = 0;

@@ -27,7 +27,11 @@ const IS_SUB_CHANGE: &str = "IS_SUB_CHANGE";
 
 /// HEART_BEAT: registers producers and consumers (with their subscriptions), creates each
 /// consumer group's `%RETRY%` topic, and tells a group's members when membership changed.
-pub fn heartbeat(ctx: &BrokerContext, channel: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn heartbeat(
+    ctx: &BrokerContext,
+    channel: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let data: HeartbeatData = from_fastjson_slice(&req.body.to_bytes())
         .map_err(|e| RequestError::system(format!("bad heartbeat body: {e}")))?;
     check_heartbeat(&data)?;
@@ -192,7 +196,7 @@ fn fingerprint_changed(ctx: &BrokerContext, group: &str, data: &HeartbeatData) -
 }
 
 /// UNREGISTER_CLIENT: the client is leaving its groups.
-pub fn unregister_client(
+pub(crate) fn unregister_client(
     ctx: &BrokerContext,
     channel: &Channel,
     req: &RemotingCommand,
@@ -210,7 +214,7 @@ pub fn unregister_client(
 }
 
 /// A channel closed: it leaves every group, and the groups that lost a member rebalance.
-pub fn channel_closed(ctx: &BrokerContext, channel: &Channel) {
+pub(crate) fn channel_closed(ctx: &BrokerContext, channel: &Channel) {
     let left = ctx.clients().channel_closed(channel.id());
     for d in &left {
         tracing::info!(group = %d.group, client_addr = %channel.remote_addr(), "consumer channel closed");
@@ -220,7 +224,7 @@ pub fn channel_closed(ctx: &BrokerContext, channel: &Channel) {
 
 /// Members left their groups: their queue locks are released at once (not after the lease),
 /// and each group that lost a member is told to rebalance.
-pub fn departed(ctx: &BrokerContext, left: &[Departure]) {
+pub(crate) fn departed(ctx: &BrokerContext, left: &[Departure]) {
     let mut notified = std::collections::HashSet::new();
     for d in left {
         ctx.queue_locks().release_client(&d.group, &d.client_id);
@@ -239,7 +243,7 @@ pub fn departed(ctx: &BrokerContext, left: &[Departure]) {
 }
 
 /// Sends NOTIFY_CONSUMER_IDS_CHANGED (one-way) to every member of `group`.
-pub fn notify_consumer_ids_changed(ctx: &BrokerContext, group: &str) {
+pub(crate) fn notify_consumer_ids_changed(ctx: &BrokerContext, group: &str) {
     let Some(g) = ctx.clients().consumer_group(group) else {
         return;
     };
@@ -257,7 +261,7 @@ pub fn notify_consumer_ids_changed(ctx: &BrokerContext, group: &str) {
 }
 
 /// GET_CONSUMER_LIST_BY_GROUP.
-pub fn get_consumer_list_by_group(
+pub(crate) fn get_consumer_list_by_group(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -276,7 +280,7 @@ pub fn get_consumer_list_by_group(
 
 /// CHECK_CLIENT_CONFIG: a consumer asks whether its subscription is acceptable (SQL92 needs
 /// `enablePropertyFilter`).
-pub fn check_client_config(
+pub(crate) fn check_client_config(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -328,7 +332,11 @@ fn lock_queues(group: &str, mqs: Vec<MessageQueue>) -> Result<Vec<MessageQueue>,
 }
 
 /// LOCK_BATCH_MQ: locks the queues of an orderly consumer.
-pub fn lock_batch_mq(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn lock_batch_mq(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let body: LockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
         .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
     if body.client_id.len() > limits::MAX_CLIENT_ID_LEN {
@@ -344,7 +352,11 @@ pub fn lock_batch_mq(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) ->
 }
 
 /// UNLOCK_BATCH_MQ.
-pub fn unlock_batch_mq(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn unlock_batch_mq(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let body: UnlockBatchRequestBody = from_fastjson_slice(&req.body.to_bytes())
         .map_err(|e| RequestError::system(format!("bad body: {e}")))?;
     let mqs = lock_queues(&body.consumer_group, body.mq_set.into_iter().collect())?;

@@ -9,7 +9,11 @@ use crate::context::BrokerContext;
 use crate::delayed::transaction::end::end;
 
 /// END_TRANSACTION.
-pub fn end_transaction(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn end_transaction(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: EndTransactionRequestHeader = req.decode_header()?;
     end(ctx, &h)
 }

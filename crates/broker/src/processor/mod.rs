@@ -6,14 +6,14 @@
 //! code and remark, and `?` works on header decoding and name checks. Handlers take the parts
 //! of the [`BrokerContext`] they use.
 
-pub mod admin;
-pub mod client;
-pub mod end_transaction;
-pub mod offset;
-pub mod pull;
-pub mod query;
-pub mod send;
-pub mod send_back;
+pub(crate) mod admin;
+pub(crate) mod client;
+pub(crate) mod end_transaction;
+pub(crate) mod offset;
+pub(crate) mod pull;
+pub(crate) mod query;
+pub(crate) mod send;
+pub(crate) mod send_back;
 
 use std::future::{ready, Future};
 use std::pin::Pin;
@@ -27,11 +27,11 @@ use ferromq_remoting::{
 use crate::context::BrokerContext;
 
 /// A handler's future, for those that wait.
-pub type Later = Pin<Box<dyn Future<Output = RequestResult> + Send + 'static>>;
+pub(crate) type Later = Pin<Box<dyn Future<Output = RequestResult> + Send + 'static>>;
 
 /// How a request code is handled.
 #[derive(Clone, Copy)]
-pub enum Handler {
+pub(crate) enum Handler {
     /// Answers from what is at hand (tables, store reads, ASYNC_FLUSH puts).
     Now(fn(&BrokerContext, &Channel, &RemotingCommand) -> RequestResult),
     /// May wait: a flush, the NameServers, a client's answer.
@@ -41,7 +41,7 @@ pub enum Handler {
 }
 
 /// Every request code the broker serves, the hot ones first (lookups scan in order).
-pub const ROUTES: &[(i32, Handler)] = &[
+pub(crate) const ROUTES: &[(i32, Handler)] = &[
     (rc::SEND_MESSAGE_V2, Handler::Later(send::route)),
     (rc::PULL_MESSAGE, Handler::Parkable(pull::pull_message)),
     (rc::SEND_BATCH_MESSAGE, Handler::Later(send::route)),
@@ -214,7 +214,7 @@ pub const ROUTES: &[(i32, Handler)] = &[
 ];
 
 /// The handler of `code`, if the broker serves it.
-pub fn route(code: i32) -> Option<Handler> {
+pub(crate) fn route(code: i32) -> Option<Handler> {
     ROUTES.iter().find(|(c, _)| *c == code).map(|(_, h)| *h)
 }
 

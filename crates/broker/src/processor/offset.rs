@@ -16,7 +16,7 @@ fn offset_response(offset: i64) -> RequestResult {
 }
 
 /// QUERY_CONSUMER_OFFSET.
-pub fn query_consumer_offset(
+pub(crate) fn query_consumer_offset(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -27,7 +27,7 @@ pub fn query_consumer_offset(
 /// The committed offset; when none, 0 if the queue still starts at offset 0 with its first
 /// message in memory (Java's rule for new groups), else QUERY_NOT_FOUND so the client applies
 /// its consume-from-where.
-pub fn query(tables: &Tables, store: &MessageStore, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn query(tables: &Tables, store: &MessageStore, req: &RemotingCommand) -> RequestResult {
     let h: QueryConsumerOffsetRequestHeader = req.decode_header()?;
     if let Some(o) = tables
         .offsets()
@@ -50,7 +50,7 @@ pub fn query(tables: &Tables, store: &MessageStore, req: &RemotingCommand) -> Re
 }
 
 /// UPDATE_CONSUMER_OFFSET (usually one-way).
-pub fn update_consumer_offset(
+pub(crate) fn update_consumer_offset(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -64,7 +64,7 @@ pub fn update_consumer_offset(
 
 /// What an offset update changed besides the offset.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Updated {
+pub(crate) struct Updated {
     /// The group was auto-created (persist it).
     pub group_created: bool,
 }
@@ -72,7 +72,7 @@ pub struct Updated {
 /// As Java: the group and the topic must exist (the group is auto-created when allowed); the
 /// queue must be one of the topic's, so a client cannot grow the offset table with made-up
 /// names or queue ids.
-pub fn update(tables: &Tables, req: &RemotingCommand) -> Result<Updated, RequestError> {
+pub(crate) fn update(tables: &Tables, req: &RemotingCommand) -> Result<Updated, RequestError> {
     let h: UpdateConsumerOffsetRequestHeader = req.decode_header()?;
     names::group_name(&h.consumer_group)?;
     names::topic_name(&h.topic)?;
@@ -102,19 +102,27 @@ pub fn update(tables: &Tables, req: &RemotingCommand) -> Result<Updated, Request
 }
 
 /// GET_MAX_OFFSET: the next offset to be written.
-pub fn get_max_offset(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn get_max_offset(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: GetMaxOffsetRequestHeader = req.decode_header()?;
     offset_response(ctx.store().max_offset_in_queue(&h.topic, h.queue_id))
 }
 
 /// GET_MIN_OFFSET.
-pub fn get_min_offset(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn get_min_offset(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: TopicQueueRequestHeader = req.decode_header()?;
     offset_response(ctx.store().min_offset_in_queue(&h.topic, h.queue_id))
 }
 
 /// SEARCH_OFFSET_BY_TIMESTAMP.
-pub fn search_offset_by_timestamp(
+pub(crate) fn search_offset_by_timestamp(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -131,7 +139,7 @@ pub fn search_offset_by_timestamp(
 }
 
 /// GET_EARLIEST_MSG_STORETIME.
-pub fn get_earliest_msg_storetime(
+pub(crate) fn get_earliest_msg_storetime(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,

@@ -19,7 +19,7 @@ use crate::limits;
 use crate::pull_hold::{HeldPull, PullRequest};
 
 /// Handles a pull. Returns `None` when the pull was parked (its response is sent later).
-pub fn pull_message(
+pub(crate) fn pull_message(
     ctx: &Arc<BrokerContext>,
     channel: &Channel,
     req: &RemotingCommand,
@@ -408,7 +408,7 @@ fn max_msg_nums(ctx: &BrokerContext, requested: i32) -> usize {
 }
 
 /// Re-runs woken pulls and answers them through their channels.
-pub fn wake(ctx: &Arc<BrokerContext>, woken: Vec<HeldPull>) {
+pub(crate) fn wake(ctx: &Arc<BrokerContext>, woken: Vec<HeldPull>) {
     for held in woken {
         let ctx = ctx.clone();
         tokio::spawn(async move {

@@ -7,7 +7,11 @@ use ferromq_remoting::{Channel, RequestError, RequestResult};
 use crate::context::BrokerContext;
 
 /// QUERY_MESSAGE: records whose `topic#key` (or `topic#UNIQ_KEY`) is indexed, newest first.
-pub fn query_message(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn query_message(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: QueryMessageRequestHeader = req.decode_header()?;
     let unique = req
         .ext_fields
@@ -46,7 +50,7 @@ pub fn query_message(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) ->
 
 /// VIEW_MESSAGE_BY_ID: the record at a physical offset (decoded from an offset msgId).
 /// Only a real record (its ConsumeQueue says one starts there) is returned.
-pub fn view_message_by_id(
+pub(crate) fn view_message_by_id(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,

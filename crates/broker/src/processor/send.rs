@@ -19,10 +19,10 @@ use crate::delayed::rewrite;
 use crate::names as check;
 
 /// Queues of a DLQ topic.
-pub const DLQ_NUMS_PER_GROUP: i32 = 1;
+pub(crate) const DLQ_NUMS_PER_GROUP: i32 = 1;
 
 /// The route of the three send codes.
-pub fn route(ctx: Arc<BrokerContext>, channel: Channel, req: RemotingCommand) -> Later {
+pub(crate) fn route(ctx: Arc<BrokerContext>, channel: Channel, req: RemotingCommand) -> Later {
     Box::pin(async move { send(&ctx, &channel, req).await })
 }
 
@@ -33,7 +33,11 @@ struct Target {
 }
 
 /// Stores a message or a batch and answers with its ids and offsets.
-pub async fn send(ctx: &BrokerContext, channel: &Channel, req: RemotingCommand) -> RequestResult {
+pub(crate) async fn send(
+    ctx: &BrokerContext,
+    channel: &Channel,
+    req: RemotingCommand,
+) -> RequestResult {
     let h = if req.code == rc::SEND_MESSAGE {
         req.decode_header::<SendMessageRequestHeader>()?
     } else {
@@ -187,7 +191,7 @@ fn put_one(
 }
 
 /// Creates a group's DLQ topic if absent (SYSTEM_ERROR if its name is not a topic name).
-pub fn create_dlq(ctx: &BrokerContext, dlq: &str) -> Result<(), RequestError> {
+pub(crate) fn create_dlq(ctx: &BrokerContext, dlq: &str) -> Result<(), RequestError> {
     let rw = PERM_WRITE | PERM_READ;
     match ctx
         .tables()
@@ -342,7 +346,7 @@ async fn finish_put(
 }
 
 /// The refusal for a put that did not store (Java's codes and remarks).
-pub fn put_error(status: PutMessageStatus, topic: &str) -> RequestError {
+pub(crate) fn put_error(status: PutMessageStatus, topic: &str) -> RequestError {
     let (code, remark) = match status {
         PutMessageStatus::CreateMappedFileFailed => (
             response_code::SYSTEM_ERROR,

@@ -20,12 +20,12 @@ use crate::context::BrokerContext;
 use crate::delayed::rewrite;
 
 /// The route of CONSUMER_SEND_MSG_BACK.
-pub fn route(ctx: Arc<BrokerContext>, channel: Channel, req: RemotingCommand) -> Later {
+pub(crate) fn route(ctx: Arc<BrokerContext>, channel: Channel, req: RemotingCommand) -> Later {
     Box::pin(async move { send_back(&ctx, &channel, req).await })
 }
 
 /// Stores the failed message again (retry topic or DLQ).
-pub async fn send_back(
+pub(crate) async fn send_back(
     ctx: &BrokerContext,
     channel: &Channel,
     req: RemotingCommand,

@@ -19,7 +19,7 @@ fn bak(path: &Path) -> PathBuf {
 
 /// Loads `path` (or its `.bak` if the main copy is missing, empty or unreadable).
 /// `Ok(None)` when neither exists.
-pub fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, BrokerError> {
+pub(crate) fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, BrokerError> {
     let parse = |bytes: &[u8]| ferromq_model::fastjson::from_fastjson_slice::<T>(bytes);
     match load_with_backup(&OsFs, path) {
         Ok(None) => Ok(None),
@@ -52,7 +52,7 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, BrokerError> 
 }
 
 /// Writes `value` to `path` as pretty JSON, atomically, keeping the old file as `.bak`.
-pub fn store<T: Serialize>(path: &Path, value: &T) -> Result<(), BrokerError> {
+pub(crate) fn store<T: Serialize>(path: &Path, value: &T) -> Result<(), BrokerError> {
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| BrokerError::ConfigFile {
         path: path.to_path_buf(),
         reason: e.to_string(),

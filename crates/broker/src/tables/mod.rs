@@ -15,7 +15,8 @@ use crate::error::BrokerError;
 pub use groups::GroupTable;
 pub(crate) use json_file::{load as load_json, store as store_json};
 pub use offsets::ConsumerOffsets;
-pub use topics::{check_config, TopicConfigError, TopicTable, MAX_QUEUE_NUMS};
+pub(crate) use topics::check_config;
+pub use topics::{TopicConfigError, TopicTable, MAX_QUEUE_NUMS};
 
 /// Topics, groups and offsets.
 pub struct Tables {

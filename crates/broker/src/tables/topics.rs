@@ -18,7 +18,7 @@ use super::json_file;
 use crate::error::BrokerError;
 
 /// Queues of `SCHEDULE_TOPIC_XXXX` (one per delay level).
-pub const SCHEDULE_TOPIC_QUEUE_NUM: i32 = 18;
+pub(crate) const SCHEDULE_TOPIC_QUEUE_NUM: i32 = 18;
 
 /// Most queues a topic may have (read or write). Java sets no limit; every per-queue
 /// request (stats, offsets) walks them, so a client-supplied count must be bounded.
@@ -43,7 +43,7 @@ pub enum TopicConfigError {
 }
 
 /// Checks what a stored topic config must satisfy.
-pub fn check_config(cfg: &TopicConfig) -> Result<(), TopicConfigError> {
+pub(crate) fn check_config(cfg: &TopicConfig) -> Result<(), TopicConfigError> {
     validate_topic(&cfg.topic_name)?;
     let range = 0..=MAX_QUEUE_NUMS;
     if !range.contains(&cfg.read_queue_nums) || !range.contains(&cfg.write_queue_nums) {

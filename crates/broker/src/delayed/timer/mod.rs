@@ -6,8 +6,8 @@
 //! delivered out of order above the wheel's low-water mark may be delivered again
 //! (at-least-once, as RocketMQ's timer).
 
-pub mod request;
-pub mod wheel;
+pub(crate) mod request;
+pub(crate) mod wheel;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,7 +109,7 @@ fn deliver(ctx: &BrokerContext, p: &Pending, now_ms: i64) -> PutOutcome {
 }
 
 /// Runs the timer every 100 ms and persists its mark every 10 s, until `stop`.
-pub async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
+pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
     crate::delayed::ticker::Ticker {
         tick: TICK,
         persist_every: 100,

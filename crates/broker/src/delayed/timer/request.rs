@@ -9,7 +9,7 @@ use ferromq_remoting::RequestError;
 use ferromq_store::MessageToStore;
 
 /// The delivery time a message asks for, if it is a timer message.
-pub fn requested_delivery(props: &str, now_ms: i64) -> Option<i64> {
+pub(crate) fn requested_delivery(props: &str, now_ms: i64) -> Option<i64> {
     if let Some(v) = find_property(props, keys::TIMER_DELIVER_MS) {
         return v.trim().parse().ok();
     }
@@ -32,7 +32,7 @@ pub fn requested_delivery(props: &str, now_ms: i64) -> Option<i64> {
 
 /// The send-side rewrite: parks a timer message in the timer topic, or returns an error
 /// response (timer disabled, delay too long). Messages already due are left alone.
-pub fn park(
+pub(crate) fn park(
     cfg: &BrokerConfig,
     msg: &mut MessageToStore,
     p: &mut Properties,

@@ -4,7 +4,7 @@
 
 /// What the check service knows about one unresolved half.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Half {
+pub(crate) struct Half {
     /// When the half was stored.
     pub store_timestamp: i64,
     /// `TRANSACTION_CHECK_TIMES` so far.
@@ -15,7 +15,7 @@ pub struct Half {
 
 /// What to do with a half.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Too young to check; so is every half after it: stop the walk here.
     Wait,
     /// Checked too often: keep it in `TRANS_CHECK_MAX_TIME_TOPIC` and resolve it.
@@ -27,7 +27,7 @@ pub enum Action {
 
 /// The settings of a pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// `transactionTimeOut`: a half younger than this is not checked.
     pub timeout_ms: i64,
     /// `transactionCheckMax`: checks before a half is discarded.
@@ -35,7 +35,7 @@ pub struct Policy {
 }
 
 /// The action for `half` at `now_ms`.
-pub fn step(half: &Half, now_ms: i64, policy: Policy) -> Action {
+pub(crate) fn step(half: &Half, now_ms: i64, policy: Policy) -> Action {
     let immunity = half.immunity_ms.unwrap_or(policy.timeout_ms);
     if now_ms.saturating_sub(half.store_timestamp) < immunity {
         return Action::Wait;

@@ -17,7 +17,7 @@ use crate::delayed::repost::{real_target, RepostError};
 use crate::tables::TopicTable;
 
 /// Resolves the half named by `h`.
-pub fn end(ctx: &BrokerContext, h: &EndTransactionRequestHeader) -> RequestResult {
+pub(crate) fn end(ctx: &BrokerContext, h: &EndTransactionRequestHeader) -> RequestResult {
     let from_check = h.from_transaction_check.unwrap_or(false);
     match h.commit_or_rollback {
         transaction_resolution::UNKNOWN => {
@@ -105,7 +105,7 @@ fn check_prepare_message(
 
 /// The real message of a committed half: real topic/queue (checked, see
 /// [`crate::delayed::repost`]), COMMIT type, REAL_* removed.
-pub fn committed_message(
+pub(crate) fn committed_message(
     topics: &TopicTable,
     half: &MessageExt,
     store_host: std::net::SocketAddr,

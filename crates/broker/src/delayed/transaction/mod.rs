@@ -10,9 +10,9 @@
 //! the consumer offset of group `CID_RMQ_SYS_TRANS` on both topics, so pending halves survive
 //! a restart. What is resolved is [`state::TransactionState`].
 
-pub mod check;
-pub mod end;
-pub mod state;
+pub(crate) mod check;
+pub(crate) mod end;
+pub(crate) mod state;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,7 +114,7 @@ fn half_of(m: &MessageExt) -> (Half, Properties) {
 }
 
 /// One pass of the check service; returns how many halves were checked.
-pub fn check_pass(ctx: &BrokerContext, now: i64) -> usize {
+pub(crate) fn check_pass(ctx: &BrokerContext, now: i64) -> usize {
     ensure_loaded(ctx);
     read_ops(ctx);
     let policy = {
@@ -300,7 +300,7 @@ fn check_body(
 }
 
 /// Runs a check pass every `transactionCheckInterval` until `stop`.
-pub async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
+pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
     loop {
         let interval = ctx
             .settings()

@@ -8,7 +8,11 @@ use ferromq_remoting::{Channel, RequestError, RequestResult};
 use crate::context::BrokerContext;
 
 /// The live config as Java properties text, with the topic table's data version.
-pub fn get_broker_config(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+pub(crate) fn get_broker_config(
+    ctx: &BrokerContext,
+    _: &Channel,
+    _: &RemotingCommand,
+) -> RequestResult {
     let text = ctx.settings().get().to_properties();
     let version = ctx.tables().topics().data_version();
     Ok(RemotingCommand::success()
@@ -20,7 +24,7 @@ pub fn get_broker_config(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) 
 
 /// Applies properties text to the live config (keys in `configBlackList` are refused). The
 /// text is parsed aside; readers never wait for it (see [`crate::settings`]).
-pub fn update_broker_config(
+pub(crate) fn update_broker_config(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,

@@ -31,7 +31,7 @@ fn bad_body(e: impl std::fmt::Display) -> RequestError {
 }
 
 /// GET_CONSUMER_CONNECTION_LIST (203).
-pub fn consumer_connections(
+pub(crate) fn consumer_connections(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -55,7 +55,7 @@ pub fn consumer_connections(
 }
 
 /// GET_PRODUCER_CONNECTION_LIST (204).
-pub fn producer_connections(
+pub(crate) fn producer_connections(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -74,7 +74,11 @@ pub fn producer_connections(
 }
 
 /// GET_ALL_PRODUCER_INFO (328): `{"groupChannelTable":{group:[producerInfo…]}}`.
-pub fn all_producers(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+pub(crate) fn all_producers(
+    ctx: &BrokerContext,
+    _: &Channel,
+    _: &RemotingCommand,
+) -> RequestResult {
     let mut table: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
     for (group, members) in ctx.clients().producer_groups() {
         let list = members
@@ -95,7 +99,11 @@ pub fn all_producers(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> R
 }
 
 /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200).
-pub fn update_group(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn update_group(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let cfg: SubscriptionGroupConfig =
         from_fastjson_slice(&req.body.to_bytes()).map_err(bad_body)?;
     names::group_name(&cfg.group_name)?;
@@ -105,7 +113,11 @@ pub fn update_group(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> 
 }
 
 /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (225): all or nothing.
-pub fn update_group_list(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn update_group_list(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let list: SubscriptionGroupList =
         from_fastjson_slice(&req.body.to_bytes()).map_err(bad_body)?;
     for cfg in &list.group_config_list {
@@ -119,12 +131,12 @@ pub fn update_group_list(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand
 }
 
 /// GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201).
-pub fn all_groups(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+pub(crate) fn all_groups(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
     Ok(ok_json(&ctx.tables().groups().wrapper()))
 }
 
 /// GET_SUBSCRIPTIONGROUP_CONFIG (352).
-pub fn get_group(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn get_group(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
     let h: GroupRequestHeader = req.decode_header()?;
     match ctx.tables().groups().get(&h.group) {
         Some(g) => Ok(ok_json(&g)),
@@ -136,7 +148,11 @@ pub fn get_group(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> Req
 }
 
 /// DELETE_SUBSCRIPTIONGROUP (207), optionally with its offsets.
-pub fn delete_group(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn delete_group(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: DeleteSubscriptionGroupRequestHeader = req.decode_header()?;
     ctx.tables().groups().delete(&h.group_name);
     if h.clean_offset.unwrap_or(false) {
@@ -147,7 +163,11 @@ pub fn delete_group(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> 
 }
 
 /// QUERY_TOPIC_CONSUME_BY_WHO (300): groups online for, or with offsets on, a topic.
-pub fn topic_consumed_by(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn topic_consumed_by(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: TopicRequestHeader = req.decode_header()?;
     let mut groups: BTreeSet<String> = ctx
         .clients()
@@ -159,7 +179,7 @@ pub fn topic_consumed_by(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand
 }
 
 /// QUERY_TOPICS_BY_CONSUMER (343).
-pub fn topics_of_consumer(
+pub(crate) fn topics_of_consumer(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,
@@ -181,7 +201,7 @@ pub fn topics_of_consumer(
 }
 
 /// QUERY_SUBSCRIPTION_BY_CONSUMER (345).
-pub fn subscription_of_consumer(
+pub(crate) fn subscription_of_consumer(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,

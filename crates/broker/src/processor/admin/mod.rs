@@ -2,9 +2,9 @@
 //! runtime info, statistics, calls relayed to clients. They are routed by the one table in
 //! [`crate::processor::ROUTES`].
 
-pub mod config;
-pub mod group;
-pub mod offsets;
-pub mod relay;
-pub mod stats;
-pub mod topic;
+pub(crate) mod config;
+pub(crate) mod group;
+pub(crate) mod offsets;
+pub(crate) mod relay;
+pub(crate) mod stats;
+pub(crate) mod topic;

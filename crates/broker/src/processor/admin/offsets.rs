@@ -14,7 +14,11 @@ use crate::names;
 
 /// INVOKE_BROKER_TO_RESET_OFFSET (222), server side as Java 5.x does by default: the table
 /// changes now and each queue's next pull is told where to continue.
-pub fn reset_offset(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn reset_offset(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: ResetOffsetRequestHeader = req.decode_header()?;
     if !ctx.identity().is_master() {
         return Err(RequestError::system("Can not reset offset in slave broker"));
@@ -94,7 +98,7 @@ fn reset_targets(
 }
 
 /// GET_ALL_CONSUMER_OFFSET (43): consumerOffset.json as served to slaves.
-pub fn all_consumer_offsets(
+pub(crate) fn all_consumer_offsets(
     ctx: &BrokerContext,
     _: &Channel,
     _: &RemotingCommand,
@@ -103,12 +107,16 @@ pub fn all_consumer_offsets(
 }
 
 /// GET_ALL_DELAY_OFFSET (45): delayOffset.json.
-pub fn all_delay_offsets(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+pub(crate) fn all_delay_offsets(
+    ctx: &BrokerContext,
+    _: &Channel,
+    _: &RemotingCommand,
+) -> RequestResult {
     Ok(ok_json(&ctx.delayed().delay_offsets().wrapper()))
 }
 
 /// CLONE_GROUP_OFFSET (314).
-pub fn clone_group_offset(
+pub(crate) fn clone_group_offset(
     ctx: &BrokerContext,
     _: &Channel,
     req: &RemotingCommand,

@@ -15,7 +15,7 @@ use crate::processor::Later;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The route of both codes.
-pub fn relay_to_client(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
+pub(crate) fn relay_to_client(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
     Box::pin(async move { relay(&ctx, req).await })
 }
 

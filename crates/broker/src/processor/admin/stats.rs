@@ -25,7 +25,7 @@ fn fmt_tps(v: [f64; 3]) -> String {
 }
 
 /// GET_BROKER_RUNTIME_INFO: the key/value table `clusterList` and `brokerStatus` print.
-pub fn runtime_info(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+pub(crate) fn runtime_info(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
     let mut t = KVTable::default();
     let tps = ctx.stats().tps();
     let (put_today, get_today, put_yesterday, get_yesterday) = ctx.stats().day_counters();
@@ -114,7 +114,11 @@ pub fn runtime_info(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> Re
 }
 
 /// GET_TOPIC_STATS_INFO: min/max offsets and last update time per queue.
-pub fn topic_stats(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn topic_stats(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: TopicRequestHeader = req.decode_header()?;
     let Some(cfg) = ctx.tables().topics().get(&h.topic) else {
         return Err(RequestError::new(
@@ -150,7 +154,11 @@ pub fn topic_stats(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> R
 
 /// GET_CONSUME_STATS: per queue, the broker's max offset, the group's committed offset and
 /// the store time of the last consumed message — the lag `consumerProgress` prints.
-pub fn consume_stats(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn consume_stats(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: GetConsumeStatsRequestHeader = req.decode_header()?;
     let topics: Vec<String> = match h.topic.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => vec![t.to_string()],
@@ -202,7 +210,11 @@ pub fn consume_stats(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) ->
 
 /// QUERY_CONSUME_TIME_SPAN: store times of the oldest, newest and last consumed message per
 /// queue.
-pub fn consume_time_span(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn consume_time_span(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: QueryConsumeTimeSpanRequestHeader = req.decode_header()?;
     let Some(cfg) = ctx.tables().topics().get(&h.topic) else {
         return Err(RequestError::new(

@@ -54,7 +54,7 @@ fn put(ctx: &BrokerContext, cfg: TopicConfig) -> Result<bool, RequestError> {
 }
 
 /// UPDATE_AND_CREATE_TOPIC (17).
-pub fn create_topic(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
+pub(crate) fn create_topic(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
     Box::pin(async move { create(&ctx, &req).await })
 }
 
@@ -85,7 +85,11 @@ async fn create(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResult {
 }
 
 /// UPDATE_AND_CREATE_TOPIC_LIST (18): all or nothing — every config is checked first.
-pub fn create_topic_list(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
+pub(crate) fn create_topic_list(
+    ctx: Arc<BrokerContext>,
+    _: Channel,
+    req: RemotingCommand,
+) -> Later {
     Box::pin(async move { create_list(&ctx, &req).await })
 }
 
@@ -107,7 +111,7 @@ async fn create_list(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResul
 }
 
 /// DELETE_TOPIC_IN_BROKER (215): the topic, its queues and its offsets.
-pub fn delete_topic(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
+pub(crate) fn delete_topic(ctx: Arc<BrokerContext>, _: Channel, req: RemotingCommand) -> Later {
     Box::pin(async move { delete(&ctx, &req).await })
 }
 
@@ -124,7 +128,7 @@ async fn delete(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResult {
 }
 
 /// GET_ALL_TOPIC_CONFIG (21).
-pub fn get_all_topic_config(
+pub(crate) fn get_all_topic_config(
     ctx: &BrokerContext,
     _: &Channel,
     _: &RemotingCommand,
@@ -137,7 +141,11 @@ pub fn get_all_topic_config(
 }
 
 /// GET_TOPIC_CONFIG (351).
-pub fn get_topic_config(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand) -> RequestResult {
+pub(crate) fn get_topic_config(
+    ctx: &BrokerContext,
+    _: &Channel,
+    req: &RemotingCommand,
+) -> RequestResult {
     let h: TopicRequestHeader = req.decode_header()?;
     match ctx.tables().topics().get(&h.topic) {
         Some(topic_config) => Ok(ok_json(&TopicConfigAndQueueMapping {
@@ -152,7 +160,11 @@ pub fn get_topic_config(ctx: &BrokerContext, _: &Channel, req: &RemotingCommand)
 }
 
 /// GET_TOPIC_NAME_LIST (23).
-pub fn get_topic_name_list(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+pub(crate) fn get_topic_name_list(
+    ctx: &BrokerContext,
+    _: &Channel,
+    _: &RemotingCommand,
+) -> RequestResult {
     Ok(ok_json(&TopicList {
         broker_addr: None,
         topic_list: ctx.tables().topics().names().into_iter().collect(),
@@ -160,7 +172,7 @@ pub fn get_topic_name_list(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand
 }
 
 /// GET_SYSTEM_TOPIC_LIST_FROM_BROKER (305).
-pub fn get_system_topic_list(
+pub(crate) fn get_system_topic_list(
     ctx: &BrokerContext,
     _: &Channel,
     _: &RemotingCommand,
