@@ -9,7 +9,7 @@ use crate::config::ClientConfig;
 /// Builds the client id Java builds: `clientIP@instanceName[@unitName]`, where the default
 /// instance name `DEFAULT` becomes `pid#nanos` (unless `keep_default`, which Java's
 /// broadcasting consumers do so their local offset file keeps its path across restarts).
-pub fn build_client_id(
+pub(crate) fn build_client_id(
     ip: &str,
     instance_name: &str,
     unit_name: Option<&str>,
@@ -29,7 +29,7 @@ pub fn build_client_id(
 }
 
 /// The client id for `config`, using this process's pid and a fresh timestamp.
-pub fn client_id_for(config: &ClientConfig, ip: IpAddr, keep_default: bool) -> String {
+pub(crate) fn client_id_for(config: &ClientConfig, ip: IpAddr, keep_default: bool) -> String {
     // Strictly increasing per process, like `System.nanoTime()` is in practice.
     static LAST: AtomicU64 = AtomicU64::new(0);
     let now = SystemTime::now()
@@ -54,7 +54,7 @@ pub fn client_id_for(config: &ClientConfig, ip: IpAddr, keep_default: bool) -> S
 
 /// The local address this host uses to reach `peer` (no packet is sent: a UDP `connect` only
 /// selects a route). Falls back to loopback.
-pub fn local_ip_towards(peer: Option<&str>) -> IpAddr {
+pub(crate) fn local_ip_towards(peer: Option<&str>) -> IpAddr {
     let probe = |target: &str| -> Option<IpAddr> {
         let sock = UdpSocket::bind("0.0.0.0:0").ok()?;
         sock.connect(target).ok()?;
@@ -66,7 +66,7 @@ pub fn local_ip_towards(peer: Option<&str>) -> IpAddr {
 }
 
 /// The client IP for `config`: the configured one, else the route towards the first NameServer.
-pub fn client_ip(config: &ClientConfig) -> IpAddr {
+pub(crate) fn client_ip(config: &ClientConfig) -> IpAddr {
     if let Some(ip) = config.client_ip.as_deref().and_then(|s| s.parse().ok()) {
         return ip;
     }

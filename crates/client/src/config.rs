@@ -85,7 +85,7 @@ pub fn serialize_type_from(value: Option<&str>) -> SerializeType {
 }
 
 /// Splits `a:9876;b:9876` (Java's separator; `,` is accepted too) into addresses.
-pub fn parse_namesrv_addrs(s: &str) -> Vec<String> {
+pub(crate) fn parse_namesrv_addrs(s: &str) -> Vec<String> {
     s.split([';', ','])
         .map(str::trim)
         .filter(|a| !a.is_empty())

@@ -1,45 +1,52 @@
 //! FerroMQ client: a RocketMQ client SDK in async Rust, wire-compatible with Apache RocketMQ
-//! brokers (4.x/5.x remoting protocol).
+//! brokers (4.x/5.x remoting protocol). Everything public is re-exported here; the modules
+//! are private.
 //!
-//! Module map:
-//! - [`producer`]: [`Producer`] (sync / async / one-way / batch / chosen queue / selector
-//!   sends with retries and latency-based fault avoidance) and [`TransactionProducer`].
-//! - [`consumer`]: [`PushConsumer`] (concurrent and orderly listeners, long polling, flow
-//!   control, retries via send-back), [`LitePullConsumer`] (subscribe/assign, `poll`), queue
-//!   allocation strategies, offset stores, process queues — the bookkeeping is plain code
-//!   tested without sockets.
-//! - [`admin`]: [`Admin`], the calls behind mqadmin and dashboards.
-//! - [`message`]: [`Message`] to send, [`ReceivedMessage`] received, unique ids, compression,
-//!   batch encoding.
-//! - [`instance`]: [`ClientInstance`], the shared plumbing — client id, connections, NameServer
+//! Module map (dependencies point down the list, never up):
+//! - `admin`: [`Admin`], the calls behind mqadmin and dashboards.
+//! - `producer`: [`Producer`] (sync / async / one-way / batch / chosen queue / selector sends
+//!   with retries and latency-based fault avoidance) and [`TransactionProducer`].
+//! - `consumer`: [`PushConsumer`] and [`LitePullConsumer`], thin layers on one consumer core
+//!   (subscriptions, held queues, pull loop, rebalance, offset commits) that reaches brokers
+//!   through a pull trait, so its loops are tested with a mock.
+//! - `instance`: [`ClientInstance`], the shared plumbing — client id, connections, NameServer
 //!   failover, route cache, heartbeats, requests pushed by brokers.
-//! - [`route`]: producer/consumer queue lists derived from topic routes.
-//! - [`config`], [`client_id`], [`namesrv`], [`error`]: settings, identity, NameServer list,
-//!   [`ClientError`].
+//! - `route`: producer/consumer queue lists derived from topic routes ([`RouteTable`]).
+//! - `message`: [`Message`] to send, [`ReceivedMessage`] received, unique ids, compression,
+//!   batch encoding.
+//! - `config`, `client_id`, `namesrv`, `clock`, `error`: settings, identity, NameServer list,
+//!   epoch time, [`ClientError`].
 
-pub mod admin;
-pub mod client_id;
-pub mod config;
-pub mod consumer;
-pub mod error;
-pub mod instance;
-pub mod message;
-pub mod namesrv;
-pub mod producer;
-pub mod route;
+#![warn(unreachable_pub)]
 
-pub use admin::Admin;
-pub use config::{ClientConfig, SerializeType};
+mod admin;
+mod client_id;
+mod clock;
+mod config;
+mod consumer;
+mod error;
+mod instance;
+mod message;
+mod namesrv;
+mod producer;
+mod route;
+
+pub use admin::{Admin, QueryResult};
+pub use config::{serialize_type_from, ClientConfig, SerializeType, SERIALIZE_TYPE_ENV};
 pub use consumer::{
-    AllocateStrategy, ConcurrentlyContext, ConcurrentlyStatus, ConsumeFromWhere, LitePullConsumer,
-    LitePullConsumerConfig, MessageModel, OrderlyContext, OrderlyStatus, PushConsumer,
+    AllocateStrategy, ConcurrentListener, ConcurrentlyContext, ConcurrentlyStatus,
+    ConsumeFromWhere, FlowLimits, LitePullConsumer, LitePullConsumerConfig, MessageModel,
+    OrderlyContext, OrderlyListener, OrderlyStatus, PullResult, PullStatus, PushConsumer,
     PushConsumerConfig,
 };
 pub use error::{ClientError, Result};
 pub use ferromq_model::MessageQueue;
 pub use instance::ClientInstance;
-pub use message::{Message, ReceivedMessage};
+pub use message::{CompressionConfig, Message, ReceivedMessage, UniqueIdGenerator};
+pub use namesrv::NameServerList;
 pub use producer::{
-    LocalTransactionState, Producer, ProducerConfig, QueueSelector, SelectByHash, SendResult,
-    SendStatus, TransactionListener, TransactionProducer, TransactionSendResult,
+    LocalTransactionState, Producer, ProducerConfig, QueueSelector, SelectByHash, SelectByRandom,
+    SendHandle, SendResult, SendStatus, TransactionListener, TransactionProducer,
+    TransactionSendResult,
 };
+pub use route::{RouteTable, TopicRoute};

@@ -3,7 +3,7 @@
 //! Both pull without committing offsets and report progress on stderr.
 
 use anyhow::{bail, Result};
-use ferromq_client::consumer::pull::PullStatus;
+use ferromq_client::PullStatus;
 use ferromq_client::ReceivedMessage;
 use ferromq_model::names::TOOLS_CONSUMER_GROUP;
 use ferromq_model::MessageQueue;

@@ -73,7 +73,7 @@ pub struct CommonArgs {
 impl CommonArgs {
     /// The header encoding to put on every request.
     pub fn serialize_type(&self) -> ferromq_client::SerializeType {
-        ferromq_client::config::serialize_type_from(Some(&self.serialize))
+        ferromq_client::serialize_type_from(Some(&self.serialize))
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args};
-use ferromq_client::message::CompressionConfig;
+use ferromq_client::CompressionConfig;
 use ferromq_client::{ClientError, Message, Producer, ProducerConfig, SendStatus};
 use tokio::sync::Semaphore;
 use tokio_util::bytes::Bytes;

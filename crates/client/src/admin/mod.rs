@@ -19,7 +19,6 @@ use ferromq_model::{from_fastjson_slice, ClusterInfo};
 use ferromq_protocol::{request_code, RemotingCommand};
 
 pub use message_query::QueryResult;
-pub use properties::{format_properties, parse_properties};
 
 use crate::config::ClientConfig;
 use crate::error::{ClientError, Result};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 /// Parses `key=value` lines (also `key:value`); `#`/`!` comments and blank lines are skipped,
 /// keys and values trimmed, `\`-escapes of `:`, `=`, `\`, `n`, `t` undone.
-pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
+pub(super) fn parse_properties(text: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for line in text.lines() {
         let line = line.trim_start();
@@ -55,7 +55,9 @@ fn unescape(c: char) -> char {
 
 /// Renders `key=value` lines (Java's `MixAll.properties2String`), escaping what
 /// `Properties.load` would otherwise misread.
-pub fn format_properties<'a>(props: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+pub(super) fn format_properties<'a>(
+    props: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> String {
     let mut s = String::new();
     for (k, v) in props {
         for c in k.chars() {

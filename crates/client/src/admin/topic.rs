@@ -15,7 +15,7 @@ use super::Admin;
 use crate::error::{ClientError, Result};
 
 /// Java `AttributeParser.parseToString`: `+key=value,-key`.
-pub fn attributes_to_string(config: &TopicConfig) -> String {
+pub(super) fn attributes_to_string(config: &TopicConfig) -> String {
     config
         .attributes
         .iter()

@@ -124,7 +124,7 @@ fn averagely(index: usize, mq_all: &[MessageQueue], clients: usize) -> Vec<Messa
 }
 
 /// Sorts the inputs as every client does (`Collections.sort`) and allocates.
-pub fn allocate_sorted(
+pub(super) fn allocate_sorted(
     strategy: &AllocateStrategy,
     current: &str,
     mqs: impl IntoIterator<Item = MessageQueue>,

@@ -5,22 +5,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
 
-use ferromq_model::names::MASTER_ID;
 use ferromq_model::{MessageQueue, ResetOffsetBody};
-use ferromq_protocol::headers::{
-    OffsetResponseHeader, QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
-};
-use ferromq_protocol::{request_code, response_code, RemotingCommand};
 
 use crate::consumer::offset_table::OffsetTable;
+use crate::consumer::puller::Puller;
 use crate::error::{ClientError, Result};
-use crate::instance::ClientInstance;
 
 /// What reading an offset from the store found (Java returns −1 / −2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoredOffset {
+pub(super) enum StoredOffset {
     /// The store has an offset.
     Found(i64),
     /// The store has none (QUERY_NOT_FOUND): apply consume-from-where.
@@ -37,7 +32,7 @@ pub(crate) struct OffsetStore {
 
 enum Backend {
     Broker {
-        instance: ClientInstance,
+        puller: Arc<dyn Puller>,
         group: String,
     },
     File {
@@ -46,7 +41,7 @@ enum Backend {
 }
 
 /// The default local offset directory: `$HOME/.rocketmq_offsets`.
-pub fn default_local_offset_dir() -> PathBuf {
+pub(super) fn default_local_offset_dir() -> PathBuf {
     std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir)
@@ -54,24 +49,24 @@ pub fn default_local_offset_dir() -> PathBuf {
 }
 
 /// `{dir}/{clientId}/{group}/offsets.json`.
-pub fn local_offset_path(dir: &std::path::Path, client_id: &str, group: &str) -> PathBuf {
+pub(super) fn local_offset_path(dir: &std::path::Path, client_id: &str, group: &str) -> PathBuf {
     dir.join(client_id).join(group).join("offsets.json")
 }
 
 impl OffsetStore {
-    /// Offsets kept by the brokers.
-    pub fn broker(instance: ClientInstance, group: &str) -> Self {
+    /// Offsets kept by the brokers, reached through `puller`.
+    pub(crate) fn broker(puller: Arc<dyn Puller>, group: &str) -> Self {
         OffsetStore {
             table: OffsetTable::new(),
             backend: Backend::Broker {
-                instance,
+                puller,
                 group: group.to_string(),
             },
         }
     }
 
     /// Offsets kept in `path`.
-    pub fn file(path: PathBuf) -> Self {
+    pub(super) fn file(path: PathBuf) -> Self {
         OffsetStore {
             table: OffsetTable::new(),
             backend: Backend::File { path },
@@ -79,12 +74,12 @@ impl OffsetStore {
     }
 
     /// The in-memory offsets.
-    pub fn table(&self) -> &OffsetTable {
+    pub(super) fn table(&self) -> &OffsetTable {
         &self.table
     }
 
     /// Loads a local file into memory (no-op for the broker store).
-    pub async fn load(&self) -> Result<()> {
+    pub(super) async fn load(&self) -> Result<()> {
         if let Backend::File { path } = &self.backend {
             if let Some(body) = read_offset_file(path).await? {
                 for (mq, off) in body.offset_table {
@@ -96,17 +91,15 @@ impl OffsetStore {
     }
 
     /// Reads `mq`'s offset from the store (not from memory) and caches it.
-    pub async fn read_from_store(&self, mq: &MessageQueue) -> StoredOffset {
+    pub(super) async fn read_from_store(&self, mq: &MessageQueue) -> StoredOffset {
         let found = match &self.backend {
-            Backend::Broker { instance, group } => {
-                match query_broker_offset(instance, group, mq).await {
-                    Ok(o) => o,
-                    Err(e) => {
-                        tracing::warn!(queue = %mq, error = %e, "query consumer offset failed");
-                        return StoredOffset::Failed;
-                    }
+            Backend::Broker { puller, group } => match puller.query_offset(group, mq).await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(queue = %mq, error = %e, "query consumer offset failed");
+                    return StoredOffset::Failed;
                 }
-            }
+            },
             Backend::File { path } => match read_offset_file(path).await {
                 Ok(body) => body.and_then(|b| b.offset_table.get(mq).copied()),
                 Err(e) => {
@@ -125,13 +118,13 @@ impl OffsetStore {
     }
 
     /// Commits `mq`'s in-memory offset now.
-    pub async fn persist(&self, mq: &MessageQueue) {
+    pub(super) async fn persist(&self, mq: &MessageQueue) {
         let Some(offset) = self.table.get(mq) else {
             return;
         };
         match &self.backend {
-            Backend::Broker { instance, group } => {
-                if let Err(e) = update_broker_offset(instance, group, mq, offset, true).await {
+            Backend::Broker { puller, group } => {
+                if let Err(e) = puller.update_offset(group, mq, offset, true).await {
                     tracing::debug!(queue = %mq, error = %e, "offset commit failed");
                 }
             }
@@ -143,12 +136,12 @@ impl OffsetStore {
     }
 
     /// Commits the offsets of `assigned` and forgets other queues.
-    pub async fn persist_all(&self, assigned: &BTreeSet<MessageQueue>) {
+    pub(super) async fn persist_all(&self, assigned: &BTreeSet<MessageQueue>) {
         let offsets = self.table.take_for_commit(assigned);
         match &self.backend {
-            Backend::Broker { instance, group } => {
+            Backend::Broker { puller, group } => {
                 for (mq, offset) in offsets {
-                    if let Err(e) = update_broker_offset(instance, group, &mq, offset, true).await {
+                    if let Err(e) = puller.update_offset(group, &mq, offset, true).await {
                         tracing::debug!(queue = %mq, error = %e, "offset commit failed");
                     }
                 }
@@ -168,11 +161,11 @@ impl OffsetStore {
     }
 
     /// Writes one offset to the broker and waits for the answer (broker store only).
-    pub async fn commit_sync(&self, mq: &MessageQueue, offset: i64) -> Result<()> {
+    pub(super) async fn commit_sync(&self, mq: &MessageQueue, offset: i64) -> Result<()> {
         self.table.update(mq, offset, false);
         match &self.backend {
-            Backend::Broker { instance, group } => {
-                update_broker_offset(instance, group, mq, offset, false).await
+            Backend::Broker { puller, group } => {
+                puller.update_offset(group, mq, offset, false).await
             }
             Backend::File { .. } => {
                 self.persist(mq).await;
@@ -222,75 +215,6 @@ async fn write_offset_file(path: &PathBuf, body: &ResetOffsetBody) -> Result<()>
     tokio::fs::write(&tmp, text).await.map_err(io)?;
     tokio::fs::rename(&tmp, path).await.map_err(io)?;
     Ok(())
-}
-
-/// The master (or any replica) of `mq`'s broker, refreshing the route once.
-pub(crate) async fn broker_addr_for(
-    instance: &ClientInstance,
-    mq: &MessageQueue,
-) -> Result<String> {
-    if let Some((a, _)) = instance
-        .routes()
-        .subscribe_addr(&mq.broker_name, MASTER_ID, true)
-    {
-        return Ok(a);
-    }
-    let _ = instance.update_route(&mq.topic).await;
-    instance
-        .routes()
-        .subscribe_addr(&mq.broker_name, MASTER_ID, false)
-        .map(|(a, _)| a)
-        .ok_or_else(|| ClientError::BrokerNotFound(mq.broker_name.clone()))
-}
-
-/// QUERY_CONSUMER_OFFSET: `None` when the broker has no offset (QUERY_NOT_FOUND).
-pub(crate) async fn query_broker_offset(
-    instance: &ClientInstance,
-    group: &str,
-    mq: &MessageQueue,
-) -> Result<Option<i64>> {
-    let addr = broker_addr_for(instance, mq).await?;
-    let header = QueryConsumerOffsetRequestHeader {
-        consumer_group: group.to_string(),
-        topic: mq.topic.clone(),
-        queue_id: mq.queue_id,
-        set_zero_if_not_found: None,
-    };
-    let req = RemotingCommand::request_with(request_code::QUERY_CONSUMER_OFFSET, &header)
-        .with_ext("bname", mq.broker_name.clone());
-    let resp = instance.invoke(&addr, req, Duration::from_secs(5)).await?;
-    match resp.code {
-        response_code::SUCCESS => Ok(Some(resp.decode_header::<OffsetResponseHeader>()?.offset)),
-        response_code::QUERY_NOT_FOUND => Ok(None),
-        _ => Err(ClientError::from_response(&addr, &resp)),
-    }
-}
-
-/// UPDATE_CONSUMER_OFFSET, one-way or waiting.
-pub(crate) async fn update_broker_offset(
-    instance: &ClientInstance,
-    group: &str,
-    mq: &MessageQueue,
-    offset: i64,
-    oneway: bool,
-) -> Result<()> {
-    let addr = broker_addr_for(instance, mq).await?;
-    let header = UpdateConsumerOffsetRequestHeader {
-        consumer_group: group.to_string(),
-        topic: mq.topic.clone(),
-        queue_id: mq.queue_id,
-        commit_offset: offset,
-    };
-    let req = RemotingCommand::request_with(request_code::UPDATE_CONSUMER_OFFSET, &header)
-        .with_ext("bname", mq.broker_name.clone());
-    if oneway {
-        instance.invoke_oneway(&addr, req).await
-    } else {
-        instance
-            .invoke_ok(&addr, req, Duration::from_secs(5))
-            .await
-            .map(|_| ())
-    }
 }
 
 #[cfg(test)]

@@ -15,19 +15,19 @@ struct Entry {
 
 /// Offsets by queue.
 #[derive(Debug, Default)]
-pub struct OffsetTable {
+pub(super) struct OffsetTable {
     entries: Mutex<HashMap<MessageQueue, Entry>>,
 }
 
 impl OffsetTable {
     /// An empty table.
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self::default()
     }
 
     /// Sets `mq`'s offset. With `increase_only` a smaller value is ignored; a frozen entry is
     /// never changed. A new queue takes the value as is.
-    pub fn update(&self, mq: &MessageQueue, offset: i64, increase_only: bool) {
+    pub(super) fn update(&self, mq: &MessageQueue, offset: i64, increase_only: bool) {
         let mut e = self.entries.lock();
         match e.get_mut(mq) {
             None => {
@@ -51,7 +51,7 @@ impl OffsetTable {
     }
 
     /// Sets `mq`'s offset and freezes it.
-    pub fn update_and_freeze(&self, mq: &MessageQueue, offset: i64) {
+    pub(super) fn update_and_freeze(&self, mq: &MessageQueue, offset: i64) {
         self.entries.lock().insert(
             mq.clone(),
             Entry {
@@ -62,17 +62,17 @@ impl OffsetTable {
     }
 
     /// `mq`'s offset.
-    pub fn get(&self, mq: &MessageQueue) -> Option<i64> {
+    pub(super) fn get(&self, mq: &MessageQueue) -> Option<i64> {
         self.entries.lock().get(mq).map(|e| e.offset)
     }
 
     /// Forgets `mq` (also lifts a freeze).
-    pub fn remove(&self, mq: &MessageQueue) {
+    pub(super) fn remove(&self, mq: &MessageQueue) {
         self.entries.lock().remove(mq);
     }
 
     /// Every offset, optionally of one topic.
-    pub fn snapshot(&self, topic: Option<&str>) -> HashMap<MessageQueue, i64> {
+    pub(super) fn snapshot(&self, topic: Option<&str>) -> HashMap<MessageQueue, i64> {
         self.entries
             .lock()
             .iter()
@@ -83,7 +83,10 @@ impl OffsetTable {
 
     /// Splits the table for a periodic commit: the offsets of `assigned` queues, and drops
     /// every other queue (Java `persistAll` forgets queues no longer assigned).
-    pub fn take_for_commit(&self, assigned: &BTreeSet<MessageQueue>) -> Vec<(MessageQueue, i64)> {
+    pub(super) fn take_for_commit(
+        &self,
+        assigned: &BTreeSet<MessageQueue>,
+    ) -> Vec<(MessageQueue, i64)> {
         let mut e = self.entries.lock();
         e.retain(|mq, _| assigned.contains(mq));
         let mut out: Vec<_> = e.iter().map(|(mq, v)| (mq.clone(), v.offset)).collect();

@@ -14,15 +14,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ferromq_protocol::message::keys;
 use parking_lot::Mutex;
 
 use crate::message::ReceivedMessage;
 
 /// Client lock lease: a lock older than this is treated as lost (`lockMaxLiveTime`, 30 s).
-pub const LOCK_MAX_LIVE: Duration = Duration::from_secs(30);
+pub(super) const LOCK_MAX_LIVE: Duration = Duration::from_secs(30);
 /// A queue not pulled for this long is considered stuck and re-created (`pullMaxIdleTime`).
-pub const PULL_MAX_IDLE: Duration = Duration::from_secs(120);
+pub(super) const PULL_MAX_IDLE: Duration = Duration::from_secs(120);
 
 /// Flow-control limits of a push consumer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +47,7 @@ impl Default for FlowLimits {
 
 /// Why a pull is postponed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlowControl {
+pub(super) enum FlowControl {
     /// Too many cached messages.
     Count,
     /// Too many cached bytes.
@@ -89,7 +88,6 @@ struct Cache {
     size: u64,
     queue_offset_max: i64,
     dispatched: bool,
-    backlog: i64,
 }
 
 #[derive(Debug)]
@@ -101,7 +99,7 @@ struct Times {
 
 /// The cache of one queue.
 #[derive(Debug)]
-pub struct ProcessQueue {
+pub(super) struct ProcessQueue {
     cache: Mutex<Cache>,
     times: Mutex<Times>,
     dropped: AtomicBool,
@@ -118,7 +116,7 @@ impl Default for ProcessQueue {
 
 impl ProcessQueue {
     /// An empty queue cache.
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         let now = Instant::now();
         ProcessQueue {
             cache: Mutex::new(Cache::default()),
@@ -136,13 +134,13 @@ impl ProcessQueue {
     /// Adds pulled messages, keeping copies for [`ProcessQueue::take`] (orderly consumption).
     /// Returns true when an orderly consumer should start a consume task (messages are waiting
     /// and none is running).
-    pub fn put(&self, msgs: &[ReceivedMessage]) -> bool {
+    pub(super) fn put(&self, msgs: &[ReceivedMessage]) -> bool {
         self.insert(msgs, true)
     }
 
     /// Adds pulled messages that are consumed from elsewhere (concurrent push, lite pull): only
     /// their offsets and sizes are cached, for flow control and the committable offset.
-    pub fn track(&self, msgs: &[ReceivedMessage]) {
+    pub(super) fn track(&self, msgs: &[ReceivedMessage]) {
         self.insert(msgs, false);
     }
 
@@ -156,17 +154,6 @@ impl ProcessQueue {
                 c.queue_offset_max = m.queue_offset;
             }
         }
-        if let Some(last) = msgs.last() {
-            if let Some(max) = last
-                .property(keys::MAX_OFFSET)
-                .and_then(|v| v.parse::<i64>().ok())
-            {
-                let backlog = max - last.queue_offset;
-                if backlog > 0 {
-                    c.backlog = backlog;
-                }
-            }
-        }
         if !c.msgs.is_empty() && !c.dispatched {
             c.dispatched = true;
             true
@@ -176,7 +163,7 @@ impl ProcessQueue {
     }
 
     /// Offset distance between the oldest and newest cached message.
-    pub fn max_span(&self) -> i64 {
+    pub(super) fn max_span(&self) -> i64 {
         let c = self.cache.lock();
         match (c.msgs.first_key_value(), c.msgs.last_key_value()) {
             (Some((a, _)), Some((b, _))) => b - a,
@@ -186,7 +173,7 @@ impl ProcessQueue {
 
     /// Removes finished messages; returns the offset that may now be committed, or −1 if the
     /// cache was already empty.
-    pub fn remove(&self, msgs: &[ReceivedMessage]) -> i64 {
+    pub(super) fn remove(&self, msgs: &[ReceivedMessage]) -> i64 {
         let mut c = self.cache.lock();
         self.times.lock().last_consume = Instant::now();
         if c.msgs.is_empty() {
@@ -209,13 +196,13 @@ impl ProcessQueue {
     }
 
     /// Whether a message with this offset is still cached.
-    pub fn contains(&self, queue_offset: i64) -> bool {
+    pub(super) fn contains(&self, queue_offset: i64) -> bool {
         self.cache.lock().msgs.contains_key(&queue_offset)
     }
 
     /// Orderly: takes up to `n` messages in offset order into the consuming set. When none is
     /// left the "dispatched" mark is cleared, so the next pull starts a new consume task.
-    pub fn take(&self, n: usize) -> Vec<ReceivedMessage> {
+    pub(super) fn take(&self, n: usize) -> Vec<ReceivedMessage> {
         let mut c = self.cache.lock();
         self.times.lock().last_consume = Instant::now();
         let mut out = Vec::with_capacity(n);
@@ -242,7 +229,7 @@ impl ProcessQueue {
     }
 
     /// Orderly: the consuming set succeeded; returns the offset to commit (−1 if none).
-    pub fn commit(&self) -> i64 {
+    pub(super) fn commit(&self) -> i64 {
         let mut c = self.cache.lock();
         let Some((last, _)) = c.consuming.last_key_value() else {
             return -1;
@@ -261,7 +248,7 @@ impl ProcessQueue {
     }
 
     /// Orderly: puts the whole consuming set back to be consumed again.
-    pub fn rollback(&self) {
+    pub(super) fn rollback(&self) {
         let mut c = self.cache.lock();
         let consuming = std::mem::take(&mut c.consuming);
         c.msgs
@@ -269,7 +256,7 @@ impl ProcessQueue {
     }
 
     /// Orderly: puts these messages (with updated retry counts) back to be consumed again.
-    pub fn consume_again(&self, msgs: &[ReceivedMessage]) {
+    pub(super) fn consume_again(&self, msgs: &[ReceivedMessage]) {
         let mut c = self.cache.lock();
         for m in msgs {
             c.consuming.remove(&m.queue_offset);
@@ -278,7 +265,7 @@ impl ProcessQueue {
     }
 
     /// Empties the cache (offset reset, seek).
-    pub fn clear(&self) {
+    pub(super) fn clear(&self) {
         let mut c = self.cache.lock();
         c.msgs.clear();
         c.consuming.clear();
@@ -288,28 +275,23 @@ impl ProcessQueue {
     }
 
     /// Cached message count.
-    pub fn count(&self) -> u64 {
+    pub(super) fn count(&self) -> u64 {
         self.cache.lock().count
     }
 
     /// Cached body bytes.
-    pub fn size_bytes(&self) -> u64 {
+    pub(super) fn size_bytes(&self) -> u64 {
         self.cache.lock().size
     }
 
-    /// Messages not yet pulled behind the last pulled one (from `MAX_OFFSET`).
-    pub fn backlog(&self) -> i64 {
-        self.cache.lock().backlog
-    }
-
     /// `(min, max)` cached offsets.
-    pub fn cached_range(&self) -> Option<(i64, i64)> {
+    pub(super) fn cached_range(&self) -> Option<(i64, i64)> {
         let c = self.cache.lock();
         Some((*c.msgs.first_key_value()?.0, *c.msgs.last_key_value()?.0))
     }
 
     /// Whether a pull must wait, and why (Java's checks in `pullMessage`, in order).
-    pub fn flow_control(&self, limits: &FlowLimits, orderly: bool) -> Option<FlowControl> {
+    pub(super) fn flow_control(&self, limits: &FlowLimits, orderly: bool) -> Option<FlowControl> {
         if self.count() > limits.max_count {
             return Some(FlowControl::Count);
         }
@@ -323,17 +305,17 @@ impl ProcessQueue {
     }
 
     /// Marks the queue dropped (rebalanced away, offset reset, shutdown).
-    pub fn set_dropped(&self) {
+    pub(super) fn set_dropped(&self) {
         self.dropped.store(true, Ordering::SeqCst);
     }
 
     /// Whether the queue was dropped.
-    pub fn is_dropped(&self) -> bool {
+    pub(super) fn is_dropped(&self) -> bool {
         self.dropped.load(Ordering::SeqCst)
     }
 
     /// Records the broker lock state.
-    pub fn set_locked(&self, locked: bool, now: Instant) {
+    pub(super) fn set_locked(&self, locked: bool, now: Instant) {
         self.locked.store(locked, Ordering::SeqCst);
         if locked {
             self.times.lock().last_lock = now;
@@ -341,22 +323,22 @@ impl ProcessQueue {
     }
 
     /// Whether the broker lock is held.
-    pub fn is_locked(&self) -> bool {
+    pub(super) fn is_locked(&self) -> bool {
         self.locked.load(Ordering::SeqCst)
     }
 
     /// Whether the lock was last renewed more than [`LOCK_MAX_LIVE`] before `now`.
-    pub fn is_lock_expired(&self, now: Instant) -> bool {
+    pub(super) fn is_lock_expired(&self, now: Instant) -> bool {
         now.saturating_duration_since(self.times.lock().last_lock) > LOCK_MAX_LIVE
     }
 
     /// Records a pull.
-    pub fn touch_pull(&self, now: Instant) {
+    pub(super) fn touch_pull(&self, now: Instant) {
         self.times.lock().last_pull = now;
     }
 
     /// Whether no pull happened for [`PULL_MAX_IDLE`] before `now`.
-    pub fn is_pull_expired(&self, now: Instant) -> bool {
+    pub(super) fn is_pull_expired(&self, now: Instant) -> bool {
         now.saturating_duration_since(self.times.lock().last_pull) > PULL_MAX_IDLE
     }
 }
@@ -383,7 +365,6 @@ mod tests {
         let pq = ProcessQueue::new();
         let msgs: Vec<_> = (10..15).map(|o| msg(o, 10)).collect();
         assert!(pq.put(&msgs));
-        assert_eq!(pq.backlog(), 86, "MAX_OFFSET 100 - last offset 14");
         assert!(!pq.put(&msgs[..1]), "already dispatched, duplicate ignored");
         assert_eq!(pq.count(), 5);
         assert_eq!(pq.size_bytes(), 50);
@@ -411,7 +392,7 @@ mod tests {
         tracked.track(&msgs[2..]);
         for pq in [&put, &tracked] {
             assert_eq!((pq.count(), pq.size_bytes()), (4, 28));
-            assert_eq!((pq.max_span(), pq.backlog()), (3, 77));
+            assert_eq!(pq.max_span(), 3);
             assert_eq!(pq.cached_range(), Some((20, 23)));
             assert_eq!(pq.remove(&msgs[1..3]), 20);
             assert!(pq.contains(23) && !pq.contains(21));

@@ -10,7 +10,7 @@ use crate::consumer::allocate::{allocate_sorted, AllocateStrategy};
 
 /// What this client should own of one topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Assignment {
+pub(super) enum Assignment {
     /// These queues.
     Queues(BTreeSet<MessageQueue>),
     /// Not enough information (route or client list missing): keep what is held.
@@ -19,7 +19,7 @@ pub enum Assignment {
 
 /// The queues a client should consume: all of them when broadcasting, its allocation when
 /// clustering.
-pub fn assign(
+pub(super) fn assign(
     model: MessageModel,
     strategy: &AllocateStrategy,
     client_id: &str,
@@ -50,22 +50,23 @@ pub fn assign(
 
 /// Changes to apply to one topic's held queues.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RebalancePlan {
+pub(super) struct RebalancePlan {
     /// Held queues to stop (no longer assigned, or stuck).
     pub drop: Vec<MessageQueue>,
     /// Assigned queues to start.
     pub add: Vec<MessageQueue>,
 }
 
+#[cfg(test)]
 impl RebalancePlan {
     /// Whether nothing changes.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.drop.is_empty() && self.add.is_empty()
     }
 }
 
 /// Compares what is held of `topic` (with a "pull expired" flag per queue) to `assigned`.
-pub fn plan(
+pub(super) fn plan(
     topic: &str,
     held: &[(MessageQueue, bool)],
     assigned: &BTreeSet<MessageQueue>,

@@ -7,12 +7,12 @@ use ferromq_model::names::RETRY_GROUP_TOPIC_PREFIX;
 use ferromq_model::{ConsumeFromWhere, MessageQueue};
 
 use crate::consumer::offset_store::{OffsetStore, StoredOffset};
+use crate::consumer::puller::Puller;
 use crate::error::{ClientError, Result};
-use crate::instance::ClientInstance;
 
 /// The decision, before any broker look-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartOffset {
+pub(super) enum StartOffset {
     /// Start here.
     At(i64),
     /// Start at the queue's max offset.
@@ -24,7 +24,11 @@ pub enum StartOffset {
 }
 
 /// Decides the start of `mq` from what the store said.
-pub fn decide(stored: StoredOffset, from: ConsumeFromWhere, mq: &MessageQueue) -> StartOffset {
+pub(super) fn decide(
+    stored: StoredOffset,
+    from: ConsumeFromWhere,
+    mq: &MessageQueue,
+) -> StartOffset {
     let retry = mq.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
     match stored {
         StoredOffset::Found(o) if o >= 0 => StartOffset::At(o),
@@ -41,7 +45,7 @@ pub fn decide(stored: StoredOffset, from: ConsumeFromWhere, mq: &MessageQueue) -
 
 /// Computes the start offset of `mq`, asking the broker when needed.
 pub(crate) async fn compute(
-    instance: &ClientInstance,
+    puller: &dyn Puller,
     store: &OffsetStore,
     from: ConsumeFromWhere,
     timestamp: i64,
@@ -50,8 +54,8 @@ pub(crate) async fn compute(
     let stored = store.read_from_store(mq).await;
     match decide(stored, from, mq) {
         StartOffset::At(o) => Ok(o),
-        StartOffset::Max => instance.max_offset(mq).await,
-        StartOffset::ByTimestamp => instance.search_offset(mq, timestamp).await,
+        StartOffset::Max => puller.max_offset(mq).await,
+        StartOffset::ByTimestamp => puller.search_offset(mq, timestamp).await,
         StartOffset::Unavailable => Err(ClientError::Aborted(format!(
             "cannot read the offset of {mq}"
         ))),

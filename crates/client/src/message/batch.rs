@@ -12,7 +12,7 @@ use crate::message::{Message, UniqueIdGenerator};
 /// Checks that `messages` may travel in one batch (same topic, same `WAIT`, no delay, no retry
 /// topic), assigns missing `UNIQ_KEY`s, and encodes the batch body. Returns the body and the
 /// unique ids in order.
-pub fn encode_batch(
+pub(crate) fn encode_batch(
     messages: &mut [Message],
     ids: &UniqueIdGenerator,
 ) -> Result<(Bytes, Vec<String>), ClientError> {

@@ -31,7 +31,7 @@ impl Default for CompressionConfig {
 
 /// Compresses `body` if it reaches the threshold; returns the
 /// new body and the sysflag bits to add.
-pub fn compress_body(
+pub(crate) fn compress_body(
     body: &[u8],
     config: &CompressionConfig,
 ) -> std::io::Result<Option<(Bytes, i32)>> {
@@ -52,7 +52,7 @@ pub fn compress_body(
 
 /// Inflates a body stored with `sys_flag`; bodies without the COMPRESSED flag are returned
 /// unchanged. LZ4/ZSTD bodies are not supported and yield an error.
-pub fn decompress_body(body: &Bytes, sys_flag: i32) -> std::io::Result<Bytes> {
+pub(crate) fn decompress_body(body: &Bytes, sys_flag: i32) -> std::io::Result<Bytes> {
     if sys_flag & sysflag::COMPRESSED == 0 {
         return Ok(body.clone());
     }

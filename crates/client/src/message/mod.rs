@@ -7,8 +7,9 @@ mod outgoing;
 pub(crate) mod received;
 mod uniq_id;
 
-pub use batch::encode_batch;
-pub use compression::{compress_body, decompress_body, CompressionConfig};
+pub(crate) use batch::encode_batch;
+pub use compression::CompressionConfig;
+pub(crate) use compression::{compress_body, decompress_body};
 pub use outgoing::Message;
 pub use received::ReceivedMessage;
 pub use uniq_id::UniqueIdGenerator;

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 /// Latency steps (ms), Java's `latencyMax`.
-pub const LATENCY_MAX: [u64; 7] = [50, 100, 550, 1800, 3000, 5000, 15000];
+pub(crate) const LATENCY_MAX: [u64; 7] = [50, 100, 550, 1800, 3000, 5000, 15000];
 /// Isolation per step (ms), Java's `notAvailableDuration`.
-pub const NOT_AVAILABLE: [u64; 7] = [0, 0, 2000, 5000, 6000, 10000, 30000];
+pub(crate) const NOT_AVAILABLE: [u64; 7] = [0, 0, 2000, 5000, 6000, 10000, 30000];
 /// Latency charged for a failed send (Java passes 10000 when isolating).
-pub const ISOLATION_LATENCY_MS: u64 = 10_000;
+pub(crate) const ISOLATION_LATENCY_MS: u64 = 10_000;
 
 /// How long a broker that answered in `latency_ms` is avoided.
-pub fn not_available_duration(latency_ms: u64) -> Duration {
+pub(crate) fn not_available_duration(latency_ms: u64) -> Duration {
     for i in (0..LATENCY_MAX.len()).rev() {
         if latency_ms >= LATENCY_MAX[i] {
             return Duration::from_millis(NOT_AVAILABLE[i]);

@@ -4,8 +4,8 @@
 
 mod client;
 mod config;
-pub mod fault;
-pub mod queue_select;
+pub(crate) mod fault;
+pub(crate) mod queue_select;
 mod request;
 mod selector;
 mod send_result;
@@ -14,7 +14,6 @@ mod transaction;
 
 pub use client::{Producer, SendHandle};
 pub use config::ProducerConfig;
-pub use fault::LatencyFaultTolerance;
 pub use selector::{QueueSelector, SelectByHash, SelectByRandom};
 pub use send_result::{SendResult, SendStatus};
 pub use transaction::{

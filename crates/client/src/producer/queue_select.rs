@@ -11,7 +11,7 @@ use crate::producer::fault::LatencyFaultTolerance;
 use crate::route::PublishInfo;
 
 /// Picks the queue for one send attempt.
-pub fn select_queue(
+pub(crate) fn select_queue(
     info: &PublishInfo,
     last_broker: Option<&str>,
     fault: Option<&LatencyFaultTolerance>,

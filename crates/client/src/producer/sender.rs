@@ -84,7 +84,7 @@ pub(crate) struct Sender {
 }
 
 impl Sender {
-    pub fn new(instance: ClientInstance, config: Arc<ProducerConfig>) -> Self {
+    pub(crate) fn new(instance: ClientInstance, config: Arc<ProducerConfig>) -> Self {
         Sender {
             instance,
             config,
@@ -115,7 +115,7 @@ impl Sender {
     }
 
     /// Validates `msg`, gives it a unique id and compresses a large body.
-    pub fn prepare(&self, mut msg: Message) -> Result<Outgoing> {
+    pub(crate) fn prepare(&self, mut msg: Message) -> Result<Outgoing> {
         self.check_message(&msg.topic, msg.body.len())?;
         if msg.uniq_key().is_none() {
             msg.properties.insert(
@@ -140,7 +140,7 @@ impl Sender {
     }
 
     /// Validates and encodes a batch (bodies are never compressed in a batch).
-    pub fn prepare_batch(&self, mut msgs: Vec<Message>) -> Result<Outgoing> {
+    pub(crate) fn prepare_batch(&self, mut msgs: Vec<Message>) -> Result<Outgoing> {
         for m in &msgs {
             self.check_message(&m.topic, m.body.len())?;
         }
@@ -164,7 +164,7 @@ impl Sender {
 
     /// The topic's route with publish queues (Java `tryToFindTopicPublishInfo`): cached, else
     /// from the NameServer, else — when the NameServer has no route at all — TBW102's.
-    pub async fn publish_route(&self, topic: &str) -> Result<Arc<TopicRoute>> {
+    pub(crate) async fn publish_route(&self, topic: &str) -> Result<Arc<TopicRoute>> {
         if let Some(r) = self.instance.routes().get(topic) {
             if r.publish.ok() {
                 return Ok(r);
@@ -189,7 +189,7 @@ impl Sender {
     }
 
     /// Sends with queue selection, fault avoidance and retries.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         msg: Outgoing,
         mode: SendMode,
@@ -295,7 +295,7 @@ impl Sender {
     }
 
     /// One attempt to `mq`, without retries or fault bookkeeping.
-    pub async fn attempt(
+    pub(crate) async fn attempt(
         &self,
         msg: &Outgoing,
         mq: &MessageQueue,

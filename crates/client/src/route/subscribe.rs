@@ -7,7 +7,7 @@ use ferromq_model::perm::is_readable;
 use ferromq_model::{MessageQueue, TopicRouteData};
 
 /// The queues a consumer may read, sorted as every client sorts them before rebalancing.
-pub fn subscribe_queues(topic: &str, route: &TopicRouteData) -> BTreeSet<MessageQueue> {
+pub(crate) fn subscribe_queues(topic: &str, route: &TopicRouteData) -> BTreeSet<MessageQueue> {
     route
         .queue_datas
         .iter()

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use ferromq_model::MessageQueue;
 use ferromq_protocol::message::keys;
 
-use super::{send_back, Listener, PushInner};
+use super::send_back::{self, restore_retry_topic};
+use super::state::{Listener, PushInner};
+use crate::clock::now_millis;
 use crate::consumer::listener::{ConcurrentlyContext, ConcurrentlyStatus};
 use crate::consumer::process_queue::ProcessQueue;
-use crate::consumer::{now_millis, restore_retry_topic};
 use crate::message::ReceivedMessage;
 
 /// Delay before locally re-consuming messages whose send-back failed.
@@ -22,11 +23,7 @@ const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 /// Which messages of a batch failed (Java's `ackIndex` rules): all on `ReconsumeLater`, those
 /// after `ack_index` on success.
-pub fn failed_range(
-    status: ConcurrentlyStatus,
-    ack_index: i32,
-    len: usize,
-) -> std::ops::Range<usize> {
+fn failed_range(status: ConcurrentlyStatus, ack_index: i32, len: usize) -> std::ops::Range<usize> {
     if len == 0 {
         return 0..0;
     }
@@ -152,7 +149,7 @@ async fn send_back_failed(
 fn record_done(inner: &PushInner, pq: &ProcessQueue, mq: &MessageQueue, msgs: &[ReceivedMessage]) {
     let offset = pq.remove(msgs);
     if offset >= 0 && !pq.is_dropped() {
-        inner.offsets.table().update(mq, offset, true);
+        inner.offsets().table().update(mq, offset, true);
     }
 }
 

@@ -40,7 +40,7 @@ pub(crate) struct ConsumeThreads {
 impl ConsumeThreads {
     /// A pool whose threads will be named `{name}_{n}`; jobs queue until
     /// [`ConsumeThreads::start`].
-    pub fn new(name: impl Into<String>) -> Self {
+    pub(super) fn new(name: impl Into<String>) -> Self {
         let (sender, receiver) = crossbeam_channel::unbounded();
         ConsumeThreads {
             name: name.into(),
@@ -54,7 +54,7 @@ impl ConsumeThreads {
 
     /// Starts `threads` threads (at least one) with `runtime` entered; a second call does
     /// nothing.
-    pub fn start(&self, threads: usize, runtime: &Handle) -> std::io::Result<()> {
+    pub(super) fn start(&self, threads: usize, runtime: &Handle) -> std::io::Result<()> {
         if self.started.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
@@ -76,7 +76,7 @@ impl ConsumeThreads {
 
     /// Queues `job` behind those already waiting; false (and the job is dropped) once the pool
     /// is shut down.
-    pub fn submit(&self, job: Job) -> bool {
+    pub(super) fn submit(&self, job: Job) -> bool {
         match &*self.sender.lock() {
             Some(sender) => sender.send(job).is_ok(),
             None => false,
@@ -85,7 +85,7 @@ impl ConsumeThreads {
 
     /// Stops taking jobs and drops the queued ones, then waits up to `timeout` for the jobs
     /// already running to finish. Returns whether every thread ended in time.
-    pub async fn shutdown(&self, timeout: Duration) -> bool {
+    pub(super) async fn shutdown(&self, timeout: Duration) -> bool {
         self.stopping.store(true, Ordering::SeqCst);
         // Dropping the only sender wakes every idle thread: the channel reports disconnected
         // once the queue is empty.

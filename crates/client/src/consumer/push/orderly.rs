@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use ferromq_model::MessageQueue;
 use ferromq_protocol::message::keys;
 
-use super::{rebalance_run, Listener, PushInner};
+use super::lock;
+use super::send_back::{fallback_message, restore_retry_topic};
+use super::state::{Listener, PushInner};
 use crate::consumer::listener::{OrderlyContext, OrderlyStatus};
 use crate::consumer::process_queue::ProcessQueue;
-use crate::consumer::restore_retry_topic;
 use crate::message::ReceivedMessage;
 use crate::producer::sender::SendMode;
 
@@ -47,7 +48,7 @@ fn lock_later_and_consume(inner: &Arc<PushInner>, pq: &Arc<ProcessQueue>, mq: &M
     let (this, pq, mq) = (inner.clone(), pq.clone(), mq.clone());
     inner.spawn(async move {
         tokio::time::sleep(Duration::from_millis(10)).await;
-        rebalance_run::lock_all(&this).await;
+        lock::lock_all(&this).await;
         let delay = if pq.is_locked() {
             Duration::from_millis(10)
         } else {
@@ -59,7 +60,7 @@ fn lock_later_and_consume(inner: &Arc<PushInner>, pq: &Arc<ProcessQueue>, mq: &M
 
 /// What to do after a listener call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+enum Outcome {
     /// Commit the consuming set (auto-commit success, or `Commit`).
     Commit,
     /// Keep going without committing (manual-commit `Success`).
@@ -72,7 +73,7 @@ pub enum Outcome {
 
 /// Java `processConsumeResult` as a decision; `can_retry` is false when every message of the
 /// batch exhausted its local retries and was handed to the retry topic.
-pub fn outcome(status: OrderlyStatus, auto_commit: bool, can_retry: bool) -> Outcome {
+fn outcome(status: OrderlyStatus, auto_commit: bool, can_retry: bool) -> Outcome {
     match (auto_commit, status) {
         (true, OrderlyStatus::SuspendCurrentQueueAMoment) if can_retry => Outcome::Retry,
         (true, _) => Outcome::Commit,
@@ -95,7 +96,7 @@ fn consume(inner: &Arc<PushInner>, pq: &Arc<ProcessQueue>, mq: &MessageQueue) {
     let clustering = inner.clustering();
     let begin = Instant::now();
     loop {
-        if pq.is_dropped() || inner.stop.is_cancelled() {
+        if pq.is_dropped() || inner.is_stopping() {
             return;
         }
         if clustering && (!pq.is_locked() || pq.is_lock_expired(Instant::now())) {
@@ -177,7 +178,7 @@ fn apply(
         }
     };
     if commit_offset >= 0 && !pq.is_dropped() {
-        inner.offsets.table().update(mq, commit_offset, false);
+        inner.offsets().table().update(mq, commit_offset, false);
     }
     true
 }
@@ -204,7 +205,7 @@ async fn check_reconsume_times(inner: &PushInner, msgs: &mut [ReceivedMessage]) 
 }
 
 async fn send_to_retry_topic(inner: &PushInner, m: &ReceivedMessage, max: i32) -> bool {
-    let mut copy = super::send_back::fallback_message(m, &inner.config.group, max);
+    let mut copy = fallback_message(m, &inner.config.group, max);
     copy.properties
         .insert(keys::RECONSUME_TIME, m.reconsume_times.to_string());
     copy.properties.remove(keys::DELAY_TIME_LEVEL);

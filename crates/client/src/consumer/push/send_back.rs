@@ -10,12 +10,29 @@ use ferromq_protocol::headers::ConsumerSendMsgBackRequestHeader;
 use ferromq_protocol::message::{keys, Properties};
 use ferromq_protocol::{request_code, RemotingCommand};
 
-use super::PushInner;
+use super::state::PushInner;
 use crate::message::{Message, ReceivedMessage};
 use crate::producer::sender::SendMode;
 
+/// Restores the original topic of messages redelivered through `%RETRY%{group}` (Java
+/// `resetRetryAndNamespace`), before the listener sees them.
+pub(super) fn restore_retry_topic(msgs: &mut [ReceivedMessage], group: &str) {
+    let group_retry = retry_topic(group);
+    for m in msgs {
+        if m.topic == group_retry {
+            if let Some(t) = m.property(keys::RETRY_TOPIC).map(str::to_string) {
+                m.topic = t;
+            }
+        }
+    }
+}
+
 /// The message the client sends itself when the broker's send-back fails.
-pub fn fallback_message(msg: &ReceivedMessage, group: &str, max_reconsume_times: i32) -> Message {
+pub(super) fn fallback_message(
+    msg: &ReceivedMessage,
+    group: &str,
+    max_reconsume_times: i32,
+) -> Message {
     let mut properties: Properties = msg.properties.clone();
     let origin = msg
         .property(keys::ORIGIN_MESSAGE_ID)
@@ -72,7 +89,7 @@ async fn broker_send_back(
     delay_level: i32,
     max: i32,
 ) -> crate::Result<()> {
-    let addr = match inner.instance.routes().master_addr(&msg.broker_name) {
+    let addr = match inner.core.instance().routes().master_addr(&msg.broker_name) {
         Some(a) => a,
         None => msg.store_host.to_string(),
     };
@@ -88,7 +105,8 @@ async fn broker_send_back(
     let req = RemotingCommand::request_with(request_code::CONSUMER_SEND_MSG_BACK, &header)
         .with_ext("bname", msg.broker_name.clone());
     inner
-        .instance
+        .core
+        .instance()
         .invoke_ok(&addr, req, Duration::from_secs(5))
         .await?;
     Ok(())
@@ -99,6 +117,18 @@ mod tests {
     use super::*;
     use crate::message::received::tests::record_bytes;
     use ferromq_protocol::message::record::MessageExt;
+
+    #[test]
+    fn retry_topic_is_restored_only_for_the_group() {
+        let raw = record_bytes("%RETRY%g", 0, b"x", "RETRY_TOPIC\u{1}Orders\u{2}", 0);
+        let m = ReceivedMessage::from_record(MessageExt::decode(&raw).unwrap(), "b", true);
+        let mut v = vec![m.clone()];
+        restore_retry_topic(&mut v, "g");
+        assert_eq!(v[0].topic, "Orders");
+        let mut other = vec![m];
+        restore_retry_topic(&mut other, "other");
+        assert_eq!(other[0].topic, "%RETRY%g");
+    }
 
     #[test]
     fn fallback_carries_retry_bookkeeping() {

@@ -1,0 +1,207 @@
+//! Running rebalances (Java `RebalanceImpl.doRebalance` / `updateProcessQueueTableInRebalance`):
+//! turn each topic's [`assign`] decision into held queues — start pulling what was added,
+//! settle and commit what was removed — plus the periodic loops: rebalance every
+//! `rebalance_interval` or when signalled, offset commit every `persist_offset_interval`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferromq_model::MessageQueue;
+
+use super::{start_pulling, ConsumerCore, HeldQueue, Layer};
+use crate::consumer::process_queue::ProcessQueue;
+use crate::consumer::rebalance::{assign, plan, Assignment};
+
+/// How soon a rebalance that could not lock a queue is tried again.
+const RETRY_LOCK_DELAY: Duration = Duration::from_millis(500);
+
+/// Starts the rebalance and offset-commit loops.
+pub(crate) fn spawn_loops(layer: &Arc<dyn Layer>) {
+    let core = layer.core();
+    let this = layer.clone();
+    core.spawn(async move {
+        let core = this.core();
+        loop {
+            if this.rebalances() {
+                rebalance(&this).await;
+            }
+            tokio::select! {
+                _ = core.rebalance_signal.notified() => {}
+                _ = tokio::time::sleep(core.config.rebalance_interval) => {}
+            }
+        }
+    });
+    let this = layer.clone();
+    core.spawn(async move {
+        let core = this.core();
+        let mut tick = tokio::time::interval(core.config.client.persist_offset_interval);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            core.persist_offsets().await;
+        }
+    });
+}
+
+/// What became of a queue the rebalance wanted to start.
+enum Admission {
+    Started,
+    /// Not now (already held, or no start offset yet): the next round tries again.
+    Skipped,
+    /// The layer refused it for now (orderly lock taken elsewhere): rebalance again soon.
+    Refused,
+}
+
+/// One rebalance round over every subscribed topic.
+pub(crate) async fn rebalance(layer: &Arc<dyn Layer>) {
+    let core = layer.core();
+    if core.is_paused() {
+        return;
+    }
+    let topics = core.topics();
+    let mut changed_any = false;
+    let mut retry_soon = false;
+    for topic in &topics {
+        let Assignment::Queues(assigned) = assignment(core, topic).await else {
+            continue;
+        };
+        let p = plan(topic, &core.queues.held(topic, core.passive()), &assigned);
+        let mut changed = false;
+        for mq in &p.drop {
+            changed |= remove_queue(layer, mq).await;
+        }
+        for mq in &p.add {
+            match add_queue(layer, mq).await {
+                Admission::Started => changed = true,
+                Admission::Skipped => {}
+                Admission::Refused => retry_soon = true,
+            }
+        }
+        if changed {
+            tracing::info!(group = %core.config.group, topic = %topic, assigned = assigned.len(), "rebalance changed the assignment");
+            if core.passive() {
+                core.bump_sub_version(topic);
+            } else {
+                core.puller.heartbeat().await;
+            }
+            changed_any = true;
+        }
+    }
+    changed_any |= remove_unsubscribed(layer, &topics).await;
+    if changed_any && core.passive() {
+        core.puller.heartbeat().await;
+    }
+    if retry_soon {
+        let this = layer.clone();
+        core.spawn(async move {
+            tokio::time::sleep(RETRY_LOCK_DELAY).await;
+            this.core().rebalance_now();
+        });
+    }
+}
+
+/// What this client should own of `topic` now.
+async fn assignment(core: &ConsumerCore, topic: &str) -> Assignment {
+    let queues = core.puller.topic_queues(topic).await;
+    let cids = if core.clustering() {
+        match core.puller.consumer_ids(topic, &core.config.group).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::debug!(topic = %topic, error = %e, "consumer id list unavailable");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    assign(
+        core.config.message_model,
+        &core.config.allocate,
+        core.instance.client_id(),
+        queues.as_ref(),
+        cids.as_deref(),
+    )
+}
+
+/// Gives up the held queues of topics no longer subscribed; whether any was given up.
+async fn remove_unsubscribed(layer: &Arc<dyn Layer>, topics: &[String]) -> bool {
+    let stale: BTreeSet<MessageQueue> = layer
+        .core()
+        .queues
+        .queues()
+        .into_iter()
+        .filter(|mq| !topics.contains(&mq.topic))
+        .collect();
+    let mut removed = false;
+    for mq in stale {
+        removed |= remove_queue(layer, &mq).await;
+    }
+    removed
+}
+
+/// Starts consuming `mq`. A push consumer computes the start offset first (and takes the
+/// queue only once it has one); lite pull computes it in the pull task.
+async fn add_queue(layer: &Arc<dyn Layer>, mq: &MessageQueue) -> Admission {
+    let core = layer.core();
+    if !layer.admit(mq).await {
+        return Admission::Refused;
+    }
+    let offset = if core.passive() {
+        core.offsets.table().remove(mq);
+        match core.start_offset(mq).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(queue = %mq, error = %e, "cannot compute the start offset; will retry");
+                return Admission::Skipped;
+            }
+        }
+    } else {
+        -1
+    };
+    let pq = Arc::new(ProcessQueue::new());
+    if core.passive() {
+        pq.set_locked(true, Instant::now());
+    }
+    if !core.queues.insert(mq, pq, offset, &core.stop) {
+        return Admission::Skipped;
+    }
+    tracing::debug!(queue = %mq, offset, "queue assigned");
+    start_pulling(layer, mq);
+    Admission::Started
+}
+
+/// Stops consuming `mq` (Java `removeUnnecessaryMessageQueue`): marks it dropped, lets the
+/// layer settle it (which may keep it for now), stops its pull task, commits its offset and
+/// forgets it. Returns whether it was given up.
+pub(crate) async fn remove_queue(layer: &Arc<dyn Layer>, mq: &MessageQueue) -> bool {
+    let core = layer.core();
+    let Some(held) = core.queues.get(mq) else {
+        return false;
+    };
+    held.pq.set_dropped();
+    if !layer.release(mq, &held).await {
+        return false;
+    }
+    held.cancel.cancel();
+    core.offsets.persist(mq).await;
+    core.offsets.table().remove(mq);
+    core.queues.remove(mq);
+    true
+}
+
+/// Gives up queues already taken out of the table (lite pull `assign`): they stop at once;
+/// the layer settles them and their offsets are committed in the background.
+pub(crate) fn detach_queues(layer: &Arc<dyn Layer>, removed: Vec<(MessageQueue, HeldQueue)>) {
+    for (mq, held) in removed {
+        held.cancel.cancel();
+        held.pq.set_dropped();
+        let layer = layer.clone();
+        tokio::spawn(async move {
+            layer.release(&mq, &held).await;
+            let offsets = &layer.core().offsets;
+            offsets.persist(&mq).await;
+            offsets.table().remove(&mq);
+        });
+    }
+}
