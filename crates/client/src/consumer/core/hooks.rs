@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 
 use ferromq_model::{ConsumerData, MessageQueue};
 
-use super::Layer;
+use super::layer::Layer;
 use crate::instance::members::ConsumerHooks;
 use crate::message::ReceivedMessage;
 
@@ -32,10 +32,10 @@ impl ConsumerHooks for CoreHooks {
         };
         let core = layer.core();
         ConsumerData {
-            consume_from_where: core.config.consume_from_where,
-            consume_type: core.config.consume_type,
-            group_name: core.config.group.clone(),
-            message_model: core.config.message_model,
+            consume_from_where: core.config().consume_from_where,
+            consume_type: core.config().consume_type,
+            group_name: core.config().group.clone(),
+            message_model: core.config().message_model,
             subscription_data_set: core.subscriptions(),
             unit_mode: false,
         }

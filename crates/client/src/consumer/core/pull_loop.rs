@@ -10,7 +10,9 @@ use ferromq_model::names::RETRY_GROUP_TOPIC_PREFIX;
 use ferromq_model::MessageQueue;
 use ferromq_protocol::response_code;
 
-use super::{remove_queue, ConsumerCore, Layer};
+use super::layer::Layer;
+use super::release::remove_queue;
+use super::state::ConsumerCore;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::pull::{PullArgs, PullResult, PullStatus};
 use crate::error::{ClientError, Result};

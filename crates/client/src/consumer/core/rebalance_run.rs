@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use ferromq_model::MessageQueue;
 
-use super::{start_pulling, ConsumerCore, HeldQueue, Layer};
+use super::layer::Layer;
+use super::pull_loop::start_pulling;
+use super::release::remove_queue;
+use super::state::ConsumerCore;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::rebalance::{assign, plan, Assignment};
 
@@ -27,15 +30,15 @@ pub(crate) fn spawn_loops(layer: &Arc<dyn Layer>) {
                 rebalance(&this).await;
             }
             tokio::select! {
-                _ = core.rebalance_signal.notified() => {}
-                _ = tokio::time::sleep(core.config.rebalance_interval) => {}
+                _ = core.rebalance_requested() => {}
+                _ = tokio::time::sleep(core.config().rebalance_interval) => {}
             }
         }
     });
     let this = layer.clone();
     core.spawn(async move {
         let core = this.core();
-        let mut tick = tokio::time::interval(core.config.client.persist_offset_interval);
+        let mut tick = tokio::time::interval(core.config().client.persist_offset_interval);
         tick.tick().await;
         loop {
             tick.tick().await;
@@ -66,7 +69,7 @@ pub(crate) async fn rebalance(layer: &Arc<dyn Layer>) {
         let Assignment::Queues(assigned) = assignment(core, topic).await else {
             continue;
         };
-        let p = plan(topic, &core.queues.held(topic, core.passive()), &assigned);
+        let p = plan(topic, &core.queues().held(topic, core.passive()), &assigned);
         let mut changed = false;
         for mq in &p.drop {
             changed |= remove_queue(layer, mq).await;
@@ -79,18 +82,18 @@ pub(crate) async fn rebalance(layer: &Arc<dyn Layer>) {
             }
         }
         if changed {
-            tracing::info!(group = %core.config.group, topic = %topic, assigned = assigned.len(), "rebalance changed the assignment");
+            tracing::info!(group = %core.config().group, topic = %topic, assigned = assigned.len(), "rebalance changed the assignment");
             if core.passive() {
                 core.bump_sub_version(topic);
             } else {
-                core.puller.heartbeat().await;
+                core.puller().heartbeat().await;
             }
             changed_any = true;
         }
     }
     changed_any |= remove_unsubscribed(layer, &topics).await;
     if changed_any && core.passive() {
-        core.puller.heartbeat().await;
+        core.puller().heartbeat().await;
     }
     if retry_soon {
         let this = layer.clone();
@@ -103,9 +106,13 @@ pub(crate) async fn rebalance(layer: &Arc<dyn Layer>) {
 
 /// What this client should own of `topic` now.
 async fn assignment(core: &ConsumerCore, topic: &str) -> Assignment {
-    let queues = core.puller.topic_queues(topic).await;
+    let queues = core.puller().topic_queues(topic).await;
     let cids = if core.clustering() {
-        match core.puller.consumer_ids(topic, &core.config.group).await {
+        match core
+            .puller()
+            .consumer_ids(topic, &core.config().group)
+            .await
+        {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::debug!(topic = %topic, error = %e, "consumer id list unavailable");
@@ -116,9 +123,9 @@ async fn assignment(core: &ConsumerCore, topic: &str) -> Assignment {
         None
     };
     assign(
-        core.config.message_model,
-        &core.config.allocate,
-        core.instance.client_id(),
+        core.config().message_model,
+        &core.config().allocate,
+        core.instance().client_id(),
         queues.as_ref(),
         cids.as_deref(),
     )
@@ -128,7 +135,7 @@ async fn assignment(core: &ConsumerCore, topic: &str) -> Assignment {
 async fn remove_unsubscribed(layer: &Arc<dyn Layer>, topics: &[String]) -> bool {
     let stale: BTreeSet<MessageQueue> = layer
         .core()
-        .queues
+        .queues()
         .queues()
         .into_iter()
         .filter(|mq| !topics.contains(&mq.topic))
@@ -148,7 +155,7 @@ async fn add_queue(layer: &Arc<dyn Layer>, mq: &MessageQueue) -> Admission {
         return Admission::Refused;
     }
     let offset = if core.passive() {
-        core.offsets.table().remove(mq);
+        core.offsets().table().remove(mq);
         match core.start_offset(mq).await {
             Ok(o) => o,
             Err(e) => {
@@ -163,45 +170,10 @@ async fn add_queue(layer: &Arc<dyn Layer>, mq: &MessageQueue) -> Admission {
     if core.passive() {
         pq.set_locked(true, Instant::now());
     }
-    if !core.queues.insert(mq, pq, offset, &core.stop) {
+    if !core.queues().insert(mq, pq, offset, core.stop_token()) {
         return Admission::Skipped;
     }
     tracing::debug!(queue = %mq, offset, "queue assigned");
     start_pulling(layer, mq);
     Admission::Started
-}
-
-/// Stops consuming `mq` (Java `removeUnnecessaryMessageQueue`): marks it dropped, lets the
-/// layer settle it (which may keep it for now), stops its pull task, commits its offset and
-/// forgets it. Returns whether it was given up.
-pub(crate) async fn remove_queue(layer: &Arc<dyn Layer>, mq: &MessageQueue) -> bool {
-    let core = layer.core();
-    let Some(held) = core.queues.get(mq) else {
-        return false;
-    };
-    held.pq.set_dropped();
-    if !layer.release(mq, &held).await {
-        return false;
-    }
-    held.cancel.cancel();
-    core.offsets.persist(mq).await;
-    core.offsets.table().remove(mq);
-    core.queues.remove(mq);
-    true
-}
-
-/// Gives up queues already taken out of the table (lite pull `assign`): they stop at once;
-/// the layer settles them and their offsets are committed in the background.
-pub(crate) fn detach_queues(layer: &Arc<dyn Layer>, removed: Vec<(MessageQueue, HeldQueue)>) {
-    for (mq, held) in removed {
-        held.cancel.cancel();
-        held.pq.set_dropped();
-        let layer = layer.clone();
-        tokio::spawn(async move {
-            layer.release(&mq, &held).await;
-            let offsets = &layer.core().offsets;
-            offsets.persist(&mq).await;
-            offsets.table().remove(&mq);
-        });
-    }
 }

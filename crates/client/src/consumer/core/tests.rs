@@ -15,9 +15,15 @@ use super::rebalance_run::rebalance;
 use super::*;
 use crate::config::ClientConfig;
 use crate::consumer::allocate::AllocateStrategy;
+use crate::consumer::offset_store::OffsetStore;
 use crate::consumer::process_queue::FlowLimits;
+use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::pull::{PullArgs, PullResult, PullStatus};
+use crate::consumer::puller::Puller;
+use crate::instance::ClientInstance;
 use crate::message::received::tests::record_bytes;
+use crate::message::ReceivedMessage;
+use ferromq_model::ExpressionType;
 
 const SUSPEND: Duration = Duration::from_secs(15);
 

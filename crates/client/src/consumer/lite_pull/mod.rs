@@ -135,7 +135,7 @@ impl LitePullConsumer {
             return Ok(());
         }
         let layer = self.layer();
-        core.join(&layer).await?;
+        core::join(&layer).await?;
         for mq in core.assigned() {
             let _ = core.instance().route(&mq.topic).await;
         }

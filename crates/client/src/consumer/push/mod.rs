@@ -192,7 +192,7 @@ impl PushConsumer {
             core.add_subscription(SubscriptionData::from_expression(retry, "*"));
         }
         let layer = self.layer();
-        core.join(&layer).await?;
+        core::join(&layer).await?;
         if let Err(e) = self.prepare_consuming().await {
             core.mark_stopped();
             inner.consume_threads.shutdown(Duration::ZERO).await;
