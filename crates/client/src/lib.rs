@@ -45,8 +45,8 @@ pub use instance::ClientInstance;
 pub use message::{CompressionConfig, Message, ReceivedMessage, UniqueIdGenerator};
 pub use namesrv::NameServerList;
 pub use producer::{
-    LocalTransactionState, Producer, ProducerConfig, QueueSelector, SelectByHash, SelectByRandom,
-    SendHandle, SendResult, SendStatus, TransactionListener, TransactionProducer,
-    TransactionSendResult,
+    LatencyFaultTolerance, LocalTransactionState, Producer, ProducerConfig, QueueSelector,
+    SelectByHash, SelectByRandom, SendHandle, SendResult, SendStatus, TransactionListener,
+    TransactionProducer, TransactionSendResult,
 };
-pub use route::{RouteTable, TopicRoute};
+pub use route::{PublishInfo, RouteTable, TopicRoute};

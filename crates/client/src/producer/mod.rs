@@ -14,6 +14,7 @@ mod transaction;
 
 pub use client::{Producer, SendHandle};
 pub use config::ProducerConfig;
+pub use fault::LatencyFaultTolerance;
 pub use selector::{QueueSelector, SelectByHash, SelectByRandom};
 pub use send_result::{SendResult, SendStatus};
 pub use transaction::{

@@ -5,6 +5,6 @@ mod publish;
 mod subscribe;
 mod table;
 
-pub(crate) use publish::PublishInfo;
+pub use publish::PublishInfo;
 pub(crate) use subscribe::subscribe_queues;
 pub use table::{RouteTable, TopicRoute};
