@@ -49,7 +49,7 @@ impl AllocateStrategy {
     }
 
     /// The queues `current` should consume. `mq_all` and `cid_all` must be sorted (see
-    /// [`allocate_sorted`]). `None` when the input is unusable (no queue, no client, or
+    /// `allocate_sorted`). `None` when the input is unusable (no queue, no client, or
     /// `current` not among the clients): the caller then keeps what it has, as Java does.
     pub fn allocate(
         &self,

@@ -47,7 +47,7 @@ impl LatencyFaultTolerance {
     }
 
     /// Records a send to `broker` that took `latency_ms`. `isolation` charges
-    /// [`ISOLATION_LATENCY_MS`] instead; `reachable` false keeps the broker out of the second
+    /// `ISOLATION_LATENCY_MS` instead; `reachable` false keeps the broker out of the second
     /// selection round until it answers again.
     pub fn record(
         &self,
