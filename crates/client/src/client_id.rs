@@ -2,7 +2,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::ClientConfig;
 
@@ -32,10 +31,7 @@ pub(crate) fn build_client_id(
 pub(crate) fn client_id_for(config: &ClientConfig, ip: IpAddr, keep_default: bool) -> String {
     // Strictly increasing per process, like `System.nanoTime()` is in practice.
     static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let now = ferromq_protocol::time::now_nanos() as u64;
     let prev = LAST.fetch_max(now, Ordering::Relaxed);
     let nanos = if prev >= now {
         LAST.fetch_add(1, Ordering::Relaxed) + 1

@@ -21,7 +21,6 @@
 
 mod admin;
 mod client_id;
-mod clock;
 mod config;
 mod consumer;
 mod error;

@@ -49,10 +49,7 @@ impl UniqueIdGenerator {
     /// The next id.
     pub fn next_id(&self) -> String {
         // The local time zone is only consulted when the month changes.
-        let current = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let current = ferromq_protocol::time::now_ms();
         self.next_id_with(current, || month_bounds(&Local::now()))
     }
 

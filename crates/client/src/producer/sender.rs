@@ -4,7 +4,7 @@
 //! another broker.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ferromq_model::names::is_not_allowed_send_topic;
@@ -68,12 +68,7 @@ impl Outgoing {
     }
 }
 
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use ferromq_protocol::time::now_ms as now_millis;
 
 /// The send engine of one producer group.
 #[derive(Clone)]

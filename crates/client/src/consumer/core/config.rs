@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use ferromq_model::{ConsumeFromWhere, ConsumeType, MessageModel};
 
-use crate::clock::now_millis;
 use crate::config::ClientConfig;
 use crate::consumer::allocate::AllocateStrategy;
 use crate::consumer::config::{LitePullConsumerConfig, PushConsumerConfig};
+use ferromq_protocol::time::now_ms as now_millis;
 
 /// How far back `ConsumeFromTimestamp` starts by default (Java: half an hour).
 const DEFAULT_CONSUME_BACK: i64 = 30 * 60 * 1000;

@@ -14,11 +14,11 @@ use tokio_util::task::TaskTracker;
 
 use super::config::CoreConfig;
 use super::queues::QueueTable;
-use crate::clock::now_millis;
 use crate::consumer::offset_store::{local_offset_path, OffsetStore};
 use crate::consumer::puller::{Puller, RemotePuller};
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
+use ferromq_protocol::time::now_ms as now_millis;
 
 /// State and plumbing common to every consumer of a group.
 pub(crate) struct ConsumerCore {

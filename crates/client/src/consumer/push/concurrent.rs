@@ -13,10 +13,10 @@ use ferromq_protocol::message::keys;
 
 use super::send_back::{self, restore_retry_topic};
 use super::state::{Listener, PushInner};
-use crate::clock::now_millis;
 use crate::consumer::listener::{ConcurrentlyContext, ConcurrentlyStatus};
 use crate::consumer::process_queue::ProcessQueue;
 use crate::message::ReceivedMessage;
+use ferromq_protocol::time::now_ms as now_millis;
 
 /// Delay before locally re-consuming messages whose send-back failed.
 const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
