@@ -421,3 +421,96 @@ impl ClientRegistry {
             .map(|m| m.channel.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::channel;
+
+    fn member(ch: &Channel, id: &str) -> ClientChannel {
+        ClientChannel {
+            channel: ch.clone(),
+            client_id: id.into(),
+            language: LanguageCode::JAVA,
+            version: 479,
+            last_update: Instant::now(),
+        }
+    }
+
+    fn reg(group: &str, topics: &[&str]) -> ConsumerRegistration {
+        ConsumerRegistration {
+            group: group.into(),
+            consume_type: ConsumeType::ConsumePassively,
+            message_model: MessageModel::Clustering,
+            consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
+            subscriptions: topics
+                .iter()
+                .map(|t| SubscriptionData::from_expression(*t, "*"))
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn members_subscriptions_fingerprints_and_departures() {
+        let r = ClientRegistry::new();
+        let (a, b) = (channel(), channel());
+        let out = r
+            .register_consumer(member(&a, "A"), reg("g", &["T1", "T2"]))
+            .unwrap();
+        assert!(out.members_changed && out.subscriptions_changed);
+        let out = r
+            .register_consumer(member(&b, "B"), reg("g", &["T1"]))
+            .unwrap();
+        assert!(out.members_changed);
+        assert_eq!(r.consumer_group("g").unwrap().client_ids(), vec!["A", "B"]);
+        assert_eq!(r.swap_fingerprint("g", 7), None);
+        assert_eq!(r.swap_fingerprint("g", 8), Some(7));
+        assert_eq!(
+            r.swap_fingerprint("absent", 1),
+            None,
+            "only online groups keep one"
+        );
+        r.register_producer("pg", member(&a, "A")).unwrap();
+        assert_eq!(r.channel_group_counts(a.id()), (1, 1));
+        let left = r.channel_closed(a.id());
+        assert_eq!(
+            left,
+            vec![Departure {
+                group: "g".into(),
+                client_id: "A".into()
+            }]
+        );
+        assert!(r.producer_group("pg").is_empty());
+        assert_eq!(r.channel_group_counts(a.id()), (0, 0));
+        assert_eq!(
+            r.unregister_consumer("g", b.id()).map(|d| d.client_id),
+            Some("B".into())
+        );
+        assert!(
+            r.consumer_group("g").is_none(),
+            "the fingerprint went with the group"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_connection_joins_a_bounded_number_of_groups() {
+        let r = ClientRegistry::new();
+        let ch = channel();
+        for i in 0..MAX_GROUPS_PER_CHANNEL {
+            r.register_consumer(member(&ch, "A"), reg(&format!("g{i}"), &[]))
+                .unwrap();
+        }
+        let e = r
+            .register_consumer(member(&ch, "A"), reg("one_more", &[]))
+            .unwrap_err();
+        assert_eq!(e.kind, "consumer");
+        assert!(
+            r.register_consumer(member(&ch, "A"), reg("g0", &["T"]))
+                .is_ok(),
+            "re-registering is fine"
+        );
+        assert!(r
+            .register_consumer(member(&channel(), "B"), reg("one_more", &[]))
+            .is_ok());
+    }
+}

@@ -222,4 +222,66 @@ pub mod testing {
     pub fn context() -> TestContext {
         context_with(|_| {})
     }
+
+    /// A connection for handlers to answer on, over an in-memory pipe (no socket); whatever
+    /// the broker sends to the client end is read and dropped. Needs a tokio runtime.
+    pub fn channel() -> ferromq_remoting::Channel {
+        use tokio::io::AsyncReadExt;
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let addr: SocketAddr = "127.0.0.1:45678".parse().expect("address");
+        let (ch, _) = ferromq_remoting::Channel::spawn_io(
+            ours,
+            addr,
+            addr,
+            Arc::new(ferromq_remoting::Dispatcher::new()),
+            ferromq_remoting::ChannelConfig::default(),
+        );
+        tokio::spawn(async move {
+            let mut theirs = theirs;
+            let mut buf = vec![0u8; 1 << 16];
+            while matches!(theirs.read(&mut buf).await, Ok(n) if n > 0) {}
+        });
+        ch
+    }
+
+    /// Creates `topic` with `queues` read/write queues and permission `perm`.
+    pub fn topic(ctx: &BrokerContext, topic: &str, queues: i32, perm: i32) {
+        ctx.tables()
+            .topics()
+            .put(ferromq_model::TopicConfig::with_queues(
+                topic, queues, queues, perm,
+            ))
+            .expect("valid topic");
+    }
+
+    /// A SEND_MESSAGE_V2 request.
+    pub fn send_request(
+        topic: &str,
+        queue_id: i32,
+        body: &str,
+        props: &ferromq_protocol::message::properties::Properties,
+    ) -> ferromq_protocol::RemotingCommand {
+        use ferromq_protocol::headers::{SendMessageRequestHeader, SendMessageRequestHeaderV2};
+        let h = SendMessageRequestHeader {
+            producer_group: "test_pg".into(),
+            topic: topic.into(),
+            default_topic: "TBW102".into(),
+            default_topic_queue_nums: 4,
+            queue_id,
+            sys_flag: 0,
+            born_timestamp: 1,
+            flag: 0,
+            properties: Some(props.encode()),
+            reconsume_times: Some(0),
+            unit_mode: None,
+            batch: None,
+            max_reconsume_times: None,
+            broker_name: None,
+        };
+        ferromq_protocol::RemotingCommand::request_with(
+            ferromq_protocol::request_code::SEND_MESSAGE_V2,
+            &SendMessageRequestHeaderV2::from_v1(&h),
+        )
+        .with_body(body.as_bytes().to_vec())
+    }
 }

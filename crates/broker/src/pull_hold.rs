@@ -229,3 +229,79 @@ impl PullHold {
         all
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::channel;
+    use std::time::Duration;
+
+    fn held(ch: &Channel, offset: i64, deadline: Instant, tags: Option<Vec<i32>>) -> HeldPull {
+        HeldPull {
+            channel: ch.clone(),
+            request: PullRequest {
+                header: PullMessageRequestHeader::default(),
+                opaque: 1,
+                serialize_type: SerializeType::Json,
+            },
+            offset,
+            deadline,
+            tag_codes: tags,
+        }
+    }
+
+    #[tokio::test]
+    async fn bounded_per_connection_and_in_total() {
+        let hold = PullHold::with_limits(2, 3);
+        let (a, b) = (channel(), channel());
+        let later = Instant::now() + Duration::from_secs(30);
+        assert!(hold.hold("T", 0, held(&a, 0, later, None)).is_ok());
+        assert!(hold.hold("T", 1, held(&a, 0, later, None)).is_ok());
+        assert_eq!(
+            hold.hold("T", 2, held(&a, 0, later, None)).err(),
+            Some(HoldRefused::ChannelFull)
+        );
+        assert!(hold.hold("T", 0, held(&b, 0, later, None)).is_ok());
+        assert_eq!(
+            hold.hold("T", 0, held(&b, 0, later, None)).err(),
+            Some(HoldRefused::BrokerFull)
+        );
+        assert_eq!(
+            (hold.len(), hold.held_by(a.id()), hold.held_by(b.id())),
+            (3, 2, 1)
+        );
+        // An arrival on queue 0 wakes both pulls parked there and frees their slots.
+        assert_eq!(hold.on_arrival("T", 0, 1, 0).len(), 2);
+        assert_eq!(
+            (hold.len(), hold.held_by(a.id()), hold.held_by(b.id())),
+            (1, 1, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn tags_deadlines_and_closed_connections() {
+        let hold = PullHold::new();
+        let (a, b) = (channel(), channel());
+        let now = Instant::now();
+        hold.hold(
+            "T",
+            0,
+            held(&a, 5, now + Duration::from_secs(30), Some(vec![42])),
+        )
+        .unwrap();
+        hold.hold("T", 1, held(&b, 0, now + Duration::from_secs(1), None))
+            .unwrap();
+        assert!(hold.on_arrival("T", 0, 6, 7).is_empty(), "another tag");
+        assert!(
+            hold.on_arrival("T", 0, 5, 42).is_empty(),
+            "not past the offset asked"
+        );
+        assert!(hold.due(now, |_, _| 0).is_empty());
+        let due = hold.due(now + Duration::from_secs(2), |_, _| 0);
+        assert_eq!(due.len(), 1, "the deadline passed");
+        a.close();
+        assert!(hold.due(now + Duration::from_secs(2), |_, _| 0).is_empty());
+        assert_eq!(hold.len(), 0, "a closed connection's pull is dropped");
+        assert_eq!(hold.held_by(a.id()), 0);
+    }
+}

@@ -364,3 +364,96 @@ pub(crate) fn unlock_batch_mq(
         .unlock(&body.consumer_group, &body.client_id, &mqs);
     Ok(RemotingCommand::success())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel};
+
+    fn heartbeat_request(group: &str, topic: &str) -> RemotingCommand {
+        let body = serde_json::json!({
+            "clientID": "127.0.0.1@unit",
+            "consumerDataSet": [{ "groupName": group, "consumeType": "CONSUME_PASSIVELY",
+                "messageModel": "CLUSTERING", "consumeFromWhere": "CONSUME_FROM_LAST_OFFSET",
+                "subscriptionDataSet": [{ "topic": topic, "subString": "*", "subVersion": 1,
+                    "expressionType": "TAG" }] }],
+            "producerDataSet": [{ "groupName": "pg" }] });
+        RemotingCommand::request(rc::HEART_BEAT).with_body(serde_json::to_vec(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn heartbeats_register_and_create_the_retry_topic() {
+        let t = testing::context();
+        let ch = channel();
+        let r = heartbeat(&t, &ch, &heartbeat_request("cg", "T")).unwrap();
+        assert_eq!(r.ext_fields.get(IS_SUB_CHANGE), Some("true"));
+        let g = t.clients().consumer_group("cg").unwrap();
+        assert!(g.subscriptions.contains_key("T"));
+        assert_eq!(t.clients().producer_group("pg").len(), 1);
+        assert!(t.tables().topics().get("%RETRY%cg").is_some());
+        assert!(t.tables().groups().get("cg").is_some());
+        let list = RemotingCommand::request_with(
+            rc::GET_CONSUMER_LIST_BY_GROUP,
+            &ConsumerGroupRequestHeader {
+                consumer_group: "cg".into(),
+            },
+        );
+        let r = get_consumer_list_by_group(&t, &ch, &list).unwrap();
+        assert!(String::from_utf8_lossy(&r.body.to_bytes()).contains("127.0.0.1@unit"));
+        channel_closed(&t, &ch);
+        assert!(t.clients().consumer_group("cg").is_none());
+    }
+
+    #[tokio::test]
+    async fn bad_heartbeats_change_nothing() {
+        let t = testing::context();
+        let e = heartbeat(&t, &channel(), &heartbeat_request("a/b", "T")).unwrap_err();
+        assert_eq!(e.code(), response_code::INVALID_PARAMETER);
+        let e = heartbeat(&t, &channel(), &heartbeat_request("cg", "../x")).unwrap_err();
+        assert_eq!(e.code(), response_code::INVALID_PARAMETER);
+        assert!(t.clients().consumer_groups().is_empty());
+        assert!(t.tables().groups().get("cg").is_none());
+    }
+
+    #[tokio::test]
+    async fn locks_are_exclusive_and_released() {
+        let t = testing::context();
+        let lock = |client: &str| {
+            let body = serde_json::json!({ "consumerGroup": "ocg", "clientId": client,
+                "mqSet": [{ "topic": "T", "brokerName": "b", "queueId": 0 }] });
+            RemotingCommand::request(rc::LOCK_BATCH_MQ)
+                .with_body(serde_json::to_vec(&body).unwrap())
+        };
+        let ch = channel();
+        let got = |r: RemotingCommand| {
+            String::from_utf8_lossy(&r.body.to_bytes()).contains("\"queueId\":0")
+        };
+        assert!(got(lock_batch_mq(&t, &ch, &lock("A")).unwrap()));
+        assert!(
+            !got(lock_batch_mq(&t, &ch, &lock("B")).unwrap()),
+            "A holds it"
+        );
+        let mut unlock = lock("A");
+        unlock.code = rc::UNLOCK_BATCH_MQ;
+        unlock_batch_mq(&t, &ch, &unlock).unwrap();
+        assert!(got(lock_batch_mq(&t, &ch, &lock("B")).unwrap()));
+    }
+
+    #[tokio::test]
+    async fn sql92_needs_the_property_filter() {
+        let check = |t: &BrokerContext, expr: &str| {
+            let body = serde_json::json!({ "clientId": "c", "group": "g", "subscriptionData": {
+                "topic": "T", "subString": expr, "expressionType": "SQL92" } });
+            let req = RemotingCommand::request(rc::CHECK_CLIENT_CONFIG)
+                .with_body(serde_json::to_vec(&body).unwrap());
+            check_client_config(t, &channel(), &req)
+                .map(|r| r.code)
+                .unwrap_or_else(|e| e.code())
+        };
+        let off = testing::context();
+        assert_eq!(check(&off, "a > 1"), response_code::SYSTEM_ERROR);
+        let on = testing::context_with(|c| c.broker.enable_property_filter = true);
+        assert_eq!(check(&on, "a > 1"), response_code::SUCCESS);
+        assert_eq!(check(&on, "a >"), response_code::SUBSCRIPTION_PARSE_FAILED);
+    }
+}

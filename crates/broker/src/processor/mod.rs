@@ -272,6 +272,35 @@ fn logged(code: i32, channel: &Channel, result: RequestResult) -> RemotingComman
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_handler_dispatches_through_the_table() {
+        let t = crate::context::testing::context();
+        let handler = BrokerHandler::new(t.ctx.clone());
+        let ch = crate::context::testing::channel();
+        let r = handler
+            .handle(ch.clone(), RemotingCommand::request(99_999))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.code,
+            ferromq_protocol::response_code::REQUEST_CODE_NOT_SUPPORTED
+        );
+        let r = handler
+            .handle(
+                ch.clone(),
+                RemotingCommand::request(rc::GET_BROKER_RUNTIME_INFO),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.code, ferromq_protocol::response_code::SUCCESS);
+        // A header that does not decode: SYSTEM_ERROR, as Java answers.
+        let r = handler
+            .handle(ch, RemotingCommand::request(rc::GET_MAX_OFFSET))
+            .await
+            .unwrap();
+        assert_eq!(r.code, ferromq_protocol::response_code::SYSTEM_ERROR);
+    }
+
     #[test]
     fn one_route_per_code() {
         let mut codes: Vec<i32> = ROUTES.iter().map(|(c, _)| *c).collect();

@@ -427,6 +427,97 @@ pub(crate) fn wake(ctx: &Arc<BrokerContext>, woken: Vec<HeldPull>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::testing::{self, channel, send_request, topic};
+    use ferromq_model::perm::{PERM_READ, PERM_WRITE};
+    use ferromq_protocol::message::properties::Properties;
+    use ferromq_protocol::message::record::MessageExt;
+    use ferromq_protocol::request_code as rc;
+
+    fn pull(topic: &str, queue_id: i32, offset: i64, suspend_ms: i64) -> RemotingCommand {
+        RemotingCommand::request_with(
+            rc::PULL_MESSAGE,
+            &PullMessageRequestHeader {
+                consumer_group: "cg".into(),
+                topic: topic.into(),
+                queue_id,
+                queue_offset: offset,
+                max_msg_nums: 32,
+                sys_flag: pull_flag::build(false, suspend_ms > 0, true, false),
+                commit_offset: 0,
+                suspend_timeout_millis: suspend_ms,
+                subscription: Some("*".into()),
+                sub_version: 0,
+                expression_type: Some("TAG".into()),
+                max_msg_bytes: None,
+                request_source: None,
+                proxy_forward_client_id: None,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn found_not_found_moved_and_parked() {
+        let t = testing::context();
+        topic(&t, "T", 2, PERM_READ | PERM_WRITE);
+        for _ in 0..3 {
+            crate::processor::send::send(
+                &t,
+                &channel(),
+                send_request("T", 0, "m", &Properties::new()),
+            )
+            .await
+            .unwrap();
+        }
+        assert!(t.store().wait_dispatched(Duration::from_secs(5)));
+        let ch = channel();
+        let r = pull_message(&t, &ch, &pull("T", 0, 0, 0)).unwrap();
+        assert_eq!(r.code, response_code::SUCCESS);
+        let body = r.body.to_bytes();
+        assert_eq!(MessageExt::decode_all(&body).unwrap().len(), 3);
+        let h: PullMessageResponseHeader = r.decode_header().unwrap();
+        assert_eq!((h.next_begin_offset, h.max_offset), (3, 3));
+        let r = pull_message(&t, &ch, &pull("T", 0, 3, 0)).unwrap();
+        assert_eq!(r.code, response_code::PULL_NOT_FOUND);
+        let r = pull_message(&t, &ch, &pull("T", 0, 99, 0)).unwrap();
+        assert_eq!(r.code, response_code::PULL_OFFSET_MOVED);
+        // Nothing new and the suspend flag set: parked, answered later.
+        assert!(pull_message(&t, &ch, &pull("T", 1, 0, 15_000)).is_none());
+        assert_eq!(t.pull_hold().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn refusals() {
+        let t = testing::context();
+        topic(&t, "WO", 1, PERM_WRITE);
+        let ch = channel();
+        let code = |r: Option<RemotingCommand>| r.unwrap().code;
+        assert_eq!(
+            code(pull_message(&t, &ch, &pull("WO", 0, 0, 0))),
+            response_code::NO_PERMISSION
+        );
+        assert_eq!(
+            code(pull_message(&t, &ch, &pull("Nope", 0, 0, 0))),
+            response_code::TOPIC_NOT_EXIST
+        );
+        topic(&t, "T", 1, PERM_READ | PERM_WRITE);
+        assert_eq!(
+            code(pull_message(&t, &ch, &pull("T", 5, 0, 0))),
+            response_code::SYSTEM_ERROR
+        );
+        let mut bad = pull("T", 0, 0, 0);
+        bad.ext_fields.insert("consumerGroup", "a/b");
+        assert_eq!(
+            code(pull_message(&t, &ch, &bad)),
+            response_code::SUBSCRIPTION_GROUP_NOT_EXIST
+        );
+        let mut long = pull("T", 0, 0, 0);
+        long.ext_fields
+            .insert("subscription", "x".repeat(limits::MAX_EXPRESSION_LEN + 1));
+        assert_eq!(
+            code(pull_message(&t, &ch, &long)),
+            response_code::SUBSCRIPTION_PARSE_FAILED
+        );
+    }
 
     #[test]
     fn suspension_is_clamped() {

@@ -64,3 +64,64 @@ pub(crate) fn view_message_by_id(
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel, send_request, topic};
+    use ferromq_protocol::message::properties::{keys, Properties};
+    use ferromq_protocol::request_code as rc;
+
+    #[tokio::test]
+    async fn by_key_and_by_offset() {
+        let t = testing::context();
+        topic(&t, "T", 1, 6);
+        let mut p = Properties::new();
+        p.insert(keys::KEYS, "order-7");
+        let r = crate::processor::send::send(&t, &channel(), send_request("T", 0, "m", &p))
+            .await
+            .unwrap();
+        let h: SendMessageResponseHeader = r.decode_header().unwrap();
+        let phys = ferromq_protocol::message::id::decode_offset_msg_id(&h.msg_id)
+            .unwrap()
+            .commit_log_offset;
+        assert!(t.store().wait_dispatched(std::time::Duration::from_secs(5)));
+        let q = |key: &str| {
+            RemotingCommand::request_with(
+                rc::QUERY_MESSAGE,
+                &QueryMessageRequestHeader {
+                    topic: "T".into(),
+                    key: key.into(),
+                    max_num: 32,
+                    begin_timestamp: 0,
+                    end_timestamp: i64::MAX,
+                },
+            )
+        };
+        let ch = channel();
+        assert_eq!(
+            query_message(&t, &ch, &q("order-7")).unwrap().code,
+            response_code::SUCCESS
+        );
+        assert_eq!(
+            query_message(&t, &ch, &q("nope")).unwrap().code,
+            response_code::QUERY_NOT_FOUND
+        );
+        let view = |offset| {
+            RemotingCommand::request_with(
+                rc::VIEW_MESSAGE_BY_ID,
+                &ViewMessageRequestHeader {
+                    topic: None,
+                    offset,
+                },
+            )
+        };
+        assert!(view_message_by_id(&t, &ch, &view(phys)).is_ok());
+        for bad in [phys + 1, -1, i64::MAX] {
+            assert_eq!(
+                view_message_by_id(&t, &ch, &view(bad)).unwrap_err().code(),
+                response_code::SYSTEM_ERROR
+            );
+        }
+    }
+}

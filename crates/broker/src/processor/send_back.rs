@@ -155,3 +155,79 @@ fn retry_message(
     msg.properties = text;
     Ok(msg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel, send_request, topic};
+    use ferromq_protocol::headers::SendMessageResponseHeader;
+    use ferromq_protocol::request_code as rc;
+
+    fn back(group: &str, offset: i64, delay_level: i32) -> RemotingCommand {
+        RemotingCommand::request_with(
+            rc::CONSUMER_SEND_MSG_BACK,
+            &ConsumerSendMsgBackRequestHeader {
+                offset,
+                group: group.into(),
+                delay_level,
+                origin_msg_id: None,
+                origin_topic: None,
+                unit_mode: None,
+                max_reconsume_times: None,
+            },
+        )
+    }
+
+    async fn stored(t: &BrokerContext) -> i64 {
+        topic(t, "T", 1, PERM_READ | PERM_WRITE);
+        let r =
+            super::super::send::send(t, &channel(), send_request("T", 0, "b", &Properties::new()))
+                .await
+                .unwrap();
+        let h: SendMessageResponseHeader = r.decode_header().unwrap();
+        assert!(t.store().wait_dispatched(std::time::Duration::from_secs(5)));
+        ferromq_protocol::message::id::decode_offset_msg_id(&h.msg_id)
+            .unwrap()
+            .commit_log_offset
+    }
+
+    #[tokio::test]
+    async fn failed_messages_wait_in_the_retry_topic_or_go_to_the_dlq() {
+        let t = testing::context();
+        let phys = stored(&t).await;
+        let r = send_back(&t, &channel(), back("cg", phys, 0))
+            .await
+            .unwrap();
+        assert_eq!(r.code, response_code::SUCCESS);
+        assert!(t.tables().topics().get("%RETRY%cg").is_some());
+        assert!(t.store().wait_dispatched(std::time::Duration::from_secs(5)));
+        // Delay level 3 + reconsumeTimes parks it in SCHEDULE_TOPIC_XXXX queue 2.
+        assert_eq!(t.store().max_offset_in_queue(names::SCHEDULE_TOPIC, 2), 1);
+        send_back(&t, &channel(), back("cg", phys, -1))
+            .await
+            .unwrap();
+        assert!(t.store().wait_dispatched(std::time::Duration::from_secs(5)));
+        assert_eq!(t.store().max_offset_in_queue("%DLQ%cg", 0), 1);
+    }
+
+    #[tokio::test]
+    async fn refusals() {
+        let t = testing::context();
+        let phys = stored(&t).await;
+        let code = |r: RequestResult| r.map(|_| 0).unwrap_or_else(|e| e.code());
+        assert_eq!(
+            code(send_back(&t, &channel(), back("/../..", phys, -1)).await),
+            response_code::SUBSCRIPTION_GROUP_NOT_EXIST
+        );
+        assert_eq!(
+            code(send_back(&t, &channel(), back("cg", phys + 1, 0)).await),
+            response_code::SYSTEM_ERROR,
+            "not where a record starts"
+        );
+        topic(&t, "%RETRY%ro", 1, PERM_READ);
+        assert_eq!(
+            code(send_back(&t, &channel(), back("ro", phys, 0)).await),
+            response_code::NO_PERMISSION
+        );
+    }
+}

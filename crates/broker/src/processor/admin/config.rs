@@ -40,3 +40,26 @@ pub(crate) fn update_broker_config(
     }
     Ok(RemotingCommand::success())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel};
+    use ferromq_protocol::{request_code as rc, response_code};
+
+    #[tokio::test]
+    async fn updates_apply_and_show() {
+        let t = testing::context();
+        let ch = channel();
+        let update = |text: &str| {
+            RemotingCommand::request(rc::UPDATE_BROKER_CONFIG).with_body(text.as_bytes().to_vec())
+        };
+        update_broker_config(&t, &ch, &update("brokerPermission=4")).unwrap();
+        assert!(!t.settings().writable());
+        let got =
+            get_broker_config(&t, &ch, &RemotingCommand::request(rc::GET_BROKER_CONFIG)).unwrap();
+        assert!(String::from_utf8_lossy(&got.body.to_bytes()).contains("brokerPermission=4"));
+        let e = update_broker_config(&t, &ch, &update("brokerPermission=nope")).unwrap_err();
+        assert_eq!(e.code(), response_code::SYSTEM_ERROR);
+    }
+}

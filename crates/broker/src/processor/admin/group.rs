@@ -217,3 +217,55 @@ pub(crate) fn subscription_of_consumer(
         "topic": h.topic,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel};
+    use ferromq_protocol::request_code as rc;
+
+    #[tokio::test]
+    async fn groups_are_created_read_and_deleted() {
+        let t = testing::context();
+        let ch = channel();
+        let create = |name: &str| {
+            RemotingCommand::request(rc::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP).with_body(
+                serde_json::to_vec(&serde_json::json!({ "groupName": name, "retryMaxTimes": 3 }))
+                    .unwrap(),
+            )
+        };
+        update_group(&t, &ch, &create("g1")).unwrap();
+        assert_eq!(t.tables().groups().get("g1").unwrap().retry_max_times, 3);
+        assert_eq!(
+            update_group(&t, &ch, &create("a.b")).unwrap_err().code(),
+            response_code::INVALID_PARAMETER
+        );
+        let get = RemotingCommand::request_with(
+            rc::GET_SUBSCRIPTIONGROUP_CONFIG,
+            &GroupRequestHeader { group: "g1".into() },
+        );
+        assert!(get_group(&t, &ch, &get).is_ok());
+        let del = RemotingCommand::request_with(
+            rc::DELETE_SUBSCRIPTIONGROUP,
+            &DeleteSubscriptionGroupRequestHeader {
+                group_name: "g1".into(),
+                clean_offset: Some(true),
+            },
+        );
+        delete_group(&t, &ch, &del).unwrap();
+        assert_eq!(
+            get_group(&t, &ch, &get).unwrap_err().code(),
+            response_code::SUBSCRIPTION_GROUP_NOT_EXIST
+        );
+        let none = RemotingCommand::request_with(
+            rc::GET_CONSUMER_CONNECTION_LIST,
+            &ConsumerGroupRequestHeader {
+                consumer_group: "g1".into(),
+            },
+        );
+        assert_eq!(
+            consumer_connections(&t, &ch, &none).unwrap_err().code(),
+            response_code::CONSUMER_NOT_ONLINE
+        );
+    }
+}

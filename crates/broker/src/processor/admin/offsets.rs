@@ -128,3 +128,57 @@ pub(crate) fn clone_group_offset(
         .clone_group(&h.src_group, &h.dest_group, h.topic.as_deref());
     Ok(RemotingCommand::success())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel, topic};
+    use ferromq_protocol::request_code as rc;
+
+    #[tokio::test]
+    async fn reset_assigns_offsets_and_clone_copies_them() {
+        let t = testing::context();
+        topic(&t, "T", 2, 6);
+        t.tables().groups().find_or_create("cg").unwrap();
+        t.tables().offsets().commit("cg", "T", 0, 5);
+        let ch = channel();
+        let reset = RemotingCommand::request_with(
+            rc::INVOKE_BROKER_TO_RESET_OFFSET,
+            &ResetOffsetRequestHeader {
+                topic: "T".into(),
+                group: "cg".into(),
+                timestamp: -1,
+                is_force: true,
+                offset: None,
+                queue_id: None,
+            },
+        );
+        let r = reset_offset(&t, &ch, &reset).unwrap();
+        assert_eq!(r.code, response_code::SUCCESS);
+        assert_eq!(
+            t.tables().offsets().query("cg", "T", 0),
+            Some(0),
+            "the queue's end (empty)"
+        );
+        assert_eq!(t.tables().offsets().take_reset("cg", "T", 1), Some(0));
+        let clone = |dest: &str| {
+            RemotingCommand::request_with(
+                rc::CLONE_GROUP_OFFSET,
+                &CloneGroupOffsetRequestHeader {
+                    src_group: "cg".into(),
+                    dest_group: dest.into(),
+                    topic: Some("T".into()),
+                    offline: None,
+                },
+            )
+        };
+        clone_group_offset(&t, &ch, &clone("cg2")).unwrap();
+        assert_eq!(t.tables().offsets().query("cg2", "T", 0), Some(0));
+        assert_eq!(
+            clone_group_offset(&t, &ch, &clone("../x"))
+                .unwrap_err()
+                .code(),
+            response_code::INVALID_PARAMETER
+        );
+    }
+}

@@ -67,3 +67,28 @@ async fn relay(ctx: &BrokerContext, req: RemotingCommand) -> RequestResult {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel};
+    use ferromq_protocol::response_code;
+
+    #[tokio::test]
+    async fn clients_not_online_are_refused() {
+        let t = testing::context();
+        let req = RemotingCommand::request_with(
+            rc::GET_CONSUMER_RUNNING_INFO,
+            &GetConsumerRunningInfoRequestHeader {
+                consumer_group: "cg".into(),
+                client_id: "nobody".into(),
+                jstack_enable: None,
+            },
+        );
+        let e = relay_to_client(t.ctx.clone(), channel(), req)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), response_code::SYSTEM_ERROR);
+        assert!(e.remark().contains("not online"));
+    }
+}

@@ -252,3 +252,49 @@ pub(crate) fn consume_time_span(
     }
     Ok(ok_json(&body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel, topic};
+    use ferromq_protocol::request_code as rc;
+
+    #[tokio::test]
+    async fn runtime_info_and_topic_stats() {
+        let t = testing::context();
+        let ch = channel();
+        let r = runtime_info(
+            &t,
+            &ch,
+            &RemotingCommand::request(rc::GET_BROKER_RUNTIME_INFO),
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&r.body.to_bytes()).into_owned();
+        for key in [
+            "brokerVersionDesc",
+            "commitLogDiskRatio",
+            "dispatchSkipped",
+            "timerCongestNum",
+            "pullHoldCount",
+        ] {
+            assert!(text.contains(key), "{key} in {text}");
+        }
+        topic(&t, "T", 2, 6);
+        let req = RemotingCommand::request_with(
+            rc::GET_TOPIC_STATS_INFO,
+            &TopicRequestHeader { topic: "T".into() },
+        );
+        assert_eq!(
+            topic_stats(&t, &ch, &req).unwrap().code,
+            response_code::SUCCESS
+        );
+        let missing = RemotingCommand::request_with(
+            rc::GET_TOPIC_STATS_INFO,
+            &TopicRequestHeader { topic: "X".into() },
+        );
+        assert_eq!(
+            topic_stats(&t, &ch, &missing).unwrap_err().code(),
+            response_code::TOPIC_NOT_EXIST
+        );
+    }
+}

@@ -206,3 +206,93 @@ mod tests {
         assert!(apply_attributes(&mut a, "y=1").is_err());
     }
 }
+
+#[cfg(test)]
+mod handler_tests {
+    use super::*;
+    use crate::context::testing::{self, channel};
+    use ferromq_protocol::request_code as rc;
+
+    fn create_req(topic: &str, queues: i32, perm: i32) -> RemotingCommand {
+        RemotingCommand::request_with(
+            rc::UPDATE_AND_CREATE_TOPIC,
+            &CreateTopicRequestHeader {
+                topic: topic.into(),
+                default_topic: "TBW102".into(),
+                read_queue_nums: queues,
+                write_queue_nums: queues,
+                perm,
+                topic_filter_type: "SINGLE_TAG".into(),
+                topic_sys_flag: None,
+                order: false,
+                attributes: Some("+message.type=NORMAL".into()),
+                force: None,
+            },
+        )
+    }
+
+    fn topic_req(code: i32, topic: &str) -> RemotingCommand {
+        RemotingCommand::request_with(
+            code,
+            &TopicRequestHeader {
+                topic: topic.into(),
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn create_read_delete() {
+        let t = testing::context();
+        let ctx = t.ctx.clone();
+        let ch = channel();
+        let r = create_topic(ctx.clone(), ch.clone(), create_req("A", 3, 6))
+            .await
+            .unwrap();
+        assert_eq!(r.code, response_code::SUCCESS);
+        let cfg = t.tables().topics().get("A").unwrap();
+        assert_eq!((cfg.read_queue_nums, cfg.perm), (3, 6));
+        assert_eq!(
+            cfg.attributes.get("message.type").map(String::as_str),
+            Some("NORMAL")
+        );
+        assert!(get_topic_config(&t, &ch, &topic_req(rc::GET_TOPIC_CONFIG, "A")).is_ok());
+        let names = get_topic_name_list(&t, &ch, &topic_req(rc::GET_TOPIC_NAME_LIST, "")).unwrap();
+        assert!(String::from_utf8_lossy(&names.body.to_bytes()).contains("\"A\""));
+        delete_topic(
+            ctx.clone(),
+            ch.clone(),
+            topic_req(rc::DELETE_TOPIC_IN_BROKER, "A"),
+        )
+        .await
+        .unwrap();
+        assert!(t.tables().topics().get("A").is_none());
+        let e = get_topic_config(&t, &ch, &topic_req(rc::GET_TOPIC_CONFIG, "A")).unwrap_err();
+        assert_eq!(e.code(), response_code::TOPIC_NOT_EXIST);
+    }
+
+    #[tokio::test]
+    async fn refusals() {
+        let t = testing::context();
+        let ch = channel();
+        let code = |r: RequestResult| r.map(|r| r.code).unwrap_or_else(|e| e.code());
+        for (topic, queues) in [
+            ("SCHEDULE_TOPIC_XXXX", 1),
+            ("a/b", 1),
+            ("Wide", 1 << 20),
+            ("Neg", -1),
+        ] {
+            let r = create_topic(t.ctx.clone(), ch.clone(), create_req(topic, queues, 6)).await;
+            assert_eq!(code(r), response_code::INVALID_PARAMETER, "{topic}");
+        }
+        for topic in ["rmq_sys_wheel_timer", "%DLQ%/../..", ""] {
+            let r = delete_topic(
+                t.ctx.clone(),
+                ch.clone(),
+                topic_req(rc::DELETE_TOPIC_IN_BROKER, topic),
+            )
+            .await;
+            assert_eq!(code(r), response_code::INVALID_PARAMETER, "{topic}");
+        }
+        assert!(t.tables().topics().get("rmq_sys_wheel_timer").is_some());
+    }
+}
