@@ -63,19 +63,7 @@ impl Broker {
         // Persist the system topics a fresh broker creates.
         persist_tables(&ctx).await;
 
-        // Long polling: arrivals wake parked pulls.
-        let weak: Weak<BrokerContext> = Arc::downgrade(&ctx);
-        let rt = tokio::runtime::Handle::current();
-        store.set_arrival_listener(Some(Arc::new(move |a: &Arrival<'_>| {
-            let Some(ctx) = weak.upgrade() else { return };
-            let woken = ctx
-                .pull_hold()
-                .on_arrival(a.topic, a.queue_id, a.max_offset, a.tag_code);
-            if !woken.is_empty() {
-                let _guard = rt.enter();
-                pull::wake(&ctx, woken);
-            }
-        })));
+        wake_pulls_on_arrival(&ctx);
 
         let stop = CancellationToken::new();
         let handler: Arc<dyn RequestHandler> = Arc::new(BrokerHandler::new(ctx.clone()));
@@ -150,6 +138,24 @@ impl Broker {
             Err(e) => tracing::error!(error = %e, "message store shutdown panicked"),
         }
     }
+}
+
+/// Long polling: messages dispatched by the store wake the pulls parked for their queue. The
+/// listener holds the context weakly: the store must not keep the broker alive.
+fn wake_pulls_on_arrival(ctx: &Arc<BrokerContext>) {
+    let weak: Weak<BrokerContext> = Arc::downgrade(ctx);
+    let rt = tokio::runtime::Handle::current();
+    ctx.store()
+        .set_arrival_listener(Some(Arc::new(move |a: &Arrival<'_>| {
+            let Some(ctx) = weak.upgrade() else { return };
+            let woken = ctx
+                .pull_hold()
+                .on_arrival(a.topic, a.queue_id, a.max_offset, a.tag_code);
+            if !woken.is_empty() {
+                let _guard = rt.enter();
+                pull::wake(&ctx, woken);
+            }
+        })));
 }
 
 /// Writes topics.json, subscriptionGroup.json and consumerOffset.json off the async threads.

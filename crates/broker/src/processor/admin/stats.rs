@@ -89,13 +89,23 @@ pub(crate) fn runtime_info(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand
         ),
     );
     t.put("pullHoldCount", ctx.pull_hold().len());
-    // Not Java's: what the broker refused to keep rather than wedge on (docs/security.md).
+    put_refusals(ctx, &mut t);
+    put_timer(ctx, &mut t);
+    Ok(ok_json(&t))
+}
+
+/// Not Java's: what the broker refused to keep rather than wedge on (docs/security.md).
+fn put_refusals(ctx: &BrokerContext, t: &mut KVTable) {
     let store = ctx.store().stats();
     t.put("dispatchSkipped", store.dispatch_skipped);
     t.put("indexSkipped", store.index_skipped);
     t.put("dispatchRetries", store.dispatch_retries);
     t.put("repostDropped", ctx.stats().dropped_reposts());
-    // Java reports the timer's keys as zeros when the timer wheel is disabled.
+}
+
+/// The timer's backlog and rates under Java's keys (zeros when the wheel is disabled, as
+/// Java reports them).
+fn put_timer(ctx: &BrokerContext, t: &mut KVTable) {
     let timer = if ctx.settings().get().store.timer_wheel_enable {
         let parked = ctx
             .store()
@@ -110,7 +120,6 @@ pub(crate) fn runtime_info(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand
     t.put("timerCongestNum", timer.congest);
     t.put("timerEnqueueTps", format!("{:?}", timer.enqueue_tps));
     t.put("timerDequeueTps", format!("{:?}", timer.dequeue_tps));
-    Ok(ok_json(&t))
 }
 
 /// GET_TOPIC_STATS_INFO: min/max offsets and last update time per queue.
