@@ -321,3 +321,73 @@ pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
         .await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testing::{self, channel, send_request, topic};
+    use ferromq_protocol::message::sysflag::message as sf;
+
+    /// A half message in the half queue, as a transactional send parks it.
+    async fn half(t: &BrokerContext) {
+        let mut p = Properties::new();
+        p.insert(keys::TRANSACTION_PREPARED, "true");
+        p.insert(keys::PRODUCER_GROUP, "tx_pg");
+        let mut req = send_request("T", 0, "tx", &p);
+        req.ext_fields
+            .insert("f", sf::TRANSACTION_PREPARED_TYPE.to_string());
+        crate::processor::send::send(t, &channel(), req)
+            .await
+            .unwrap();
+        assert!(t.store().wait_dispatched(Duration::from_secs(5)));
+    }
+
+    #[tokio::test]
+    async fn old_halves_are_rechecked_then_discarded() {
+        // Checks at once; a half is discarded after two checks.
+        let t = testing::context_with(|c| {
+            c.broker.transaction_time_out = 0;
+            c.broker.transaction_check_max = 2;
+        });
+        topic(&t, "T", 1, 6);
+        half(&t).await;
+        let half_max = || t.store().max_offset_in_queue(names::TRANS_HALF_TOPIC, 0);
+        let now = ferromq_protocol::time::now_ms() + 1_000;
+        assert_eq!(check_pass(&t, now), 1, "checked once, re-appended");
+        assert!(t.store().wait_dispatched(Duration::from_secs(5)));
+        assert_eq!(half_max(), 2, "the copy with TRANSACTION_CHECK_TIMES 1");
+        assert_eq!(check_pass(&t, now), 1);
+        assert!(t.store().wait_dispatched(Duration::from_secs(5)));
+        assert_eq!(half_max(), 3);
+        assert_eq!(check_pass(&t, now), 0, "checked twice: discarded");
+        assert!(t.store().wait_dispatched(Duration::from_secs(5)));
+        assert_eq!(half_max(), 3);
+        assert_eq!(
+            t.store()
+                .max_offset_in_queue(names::TRANS_CHECK_MAX_TIME_TOPIC, 0),
+            1
+        );
+        // Every half resolved; progress past them all.
+        let progress = t
+            .tables()
+            .offsets()
+            .query(GROUP, names::TRANS_HALF_TOPIC, 0);
+        assert_eq!(progress, Some(3));
+        assert_eq!(t.store().max_offset_in_queue("T", 0), 0, "never delivered");
+    }
+
+    #[tokio::test]
+    async fn young_halves_wait() {
+        let t = testing::context_with(|c| c.broker.transaction_time_out = 60_000);
+        topic(&t, "T", 1, 6);
+        half(&t).await;
+        assert_eq!(check_pass(&t, ferromq_protocol::time::now_ms()), 0);
+        assert_eq!(
+            t.tables()
+                .offsets()
+                .query(GROUP, names::TRANS_HALF_TOPIC, 0),
+            Some(0),
+            "the walk stops at the first young half"
+        );
+    }
+}
