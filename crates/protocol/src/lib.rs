@@ -1,24 +1,36 @@
 //! FerroMQ protocol: the RocketMQ remoting wire format, with no I/O.
 //!
-//! - [`frame`]: length-prefixed frames ⇄ [`RemotingCommand`]; `Ok(None)` until complete.
-//! - [`header`]: the JSON (type 0) and ROCKETMQ binary (type 1) header encodings.
-//! - [`command`]: [`RemotingCommand`], flags and serialize types; [`body`]: chunked bodies.
-//! - [`codes`]: request and response code tables (one table each, with names).
-//! - [`ext_fields`]: the custom-header string map; [`headers`]: typed custom headers.
-//! - [`language`], [`version`]: client language codes and `MQVersion` ordinals.
-//! - [`message`]: property strings, sysflags, message ids, stored and batch records.
+//! The root exports the command itself: [`RemotingCommand`] (with [`Body`], [`ExtFields`],
+//! [`LanguageCode`], [`SerializeType`] and the flags), [`CommandHeader`] for typed headers,
+//! and the decoding errors. Private modules:
+//! - `command`: [`RemotingCommand`], flags and serialize types; `body`: chunked bodies;
+//!   `ext_fields`: the custom-header string map; `language`: client language codes.
+//! - `header`: the JSON (type 0) and ROCKETMQ binary (type 1) header encodings.
+//! - `codes`: the request and response code tables, exported as the two namespaces below.
+//!
+//! Families of functions, constants and types that other crates address by path stay public
+//! modules:
+//! - [`frame`]: `frame::encode` / `frame::decode` — length-prefixed frames ⇄
+//!   [`RemotingCommand`], `Ok(None)` until complete.
+//! - [`headers`]: the typed custom headers (`headers::PullMessageRequestHeader`, …).
+//! - [`request_code`], [`response_code`]: one table each, with `name` / `by_name`.
+//! - [`message`]: property strings (`message::properties::keys`), sysflags, message ids,
+//!   stored and batch records.
 //! - [`hash`]: Java `String.hashCode`, used on disk and on the wire.
-//! - [`time`]: the one place the clock is read (`now_ms`).
+//! - [`time`]: the one place the clock is read (`time::now_ms`).
+//! - [`version`]: `MQVersion` ordinals (`version::CURRENT`).
 
-pub mod body;
-pub mod codes;
-pub mod command;
-pub mod ext_fields;
+#![warn(unreachable_pub)]
+
+mod body;
+mod codes;
+mod command;
+mod ext_fields;
 pub mod frame;
 pub mod hash;
-pub mod header;
+mod header;
 pub mod headers;
-pub mod language;
+mod language;
 pub mod message;
 mod string_map;
 pub mod time;
@@ -29,5 +41,6 @@ pub use codes::{request as request_code, response as response_code};
 pub use command::{RemotingCommand, SerializeType, ONEWAY_FLAG, RESPONSE_FLAG};
 pub use ext_fields::ExtFields;
 pub use frame::{FrameError, DEFAULT_MAX_FRAME_LENGTH};
+pub use header::{HeaderDecodeError, MAX_EXT_FIELDS};
 pub use headers::{CommandHeader, HeaderError};
 pub use language::LanguageCode;

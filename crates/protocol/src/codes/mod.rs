@@ -3,12 +3,7 @@
 //! Each table is declared once (name = value) and yields constants, a `(code, name)` slice
 //! and a `name(code)` lookup used by logs, metrics labels and CLI help.
 
-pub mod request;
-pub mod response;
-
 /// Declares a code table: one `pub const` per entry, `TABLE`, and `name()`.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! code_table {
     ($( $name:ident = $value:expr ),* $(,)?) => {
         $( pub const $name: i32 = $value; )*
@@ -31,6 +26,9 @@ macro_rules! code_table {
         }
     };
 }
+
+pub mod request;
+pub mod response;
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! The names are the Java `RequestCode` constant names so logs, metrics and
 //! admin output speak the same language as RocketMQ operators.
 
-crate::code_table! {
+code_table! {
     SEND_MESSAGE = 10,
     PULL_MESSAGE = 11,
     QUERY_MESSAGE = 12,

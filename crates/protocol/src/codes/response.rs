@@ -1,6 +1,6 @@
 //! Response codes (`RemotingSysResponseCode` + `ResponseCode`): one table, with names.
 
-crate::code_table! {
+code_table! {
     SUCCESS = 0,
     SYSTEM_ERROR = 1,
     SYSTEM_BUSY = 2,

@@ -13,13 +13,13 @@ use crate::ext_fields::ExtFields;
 use crate::language::LanguageCode;
 
 /// Whether `cmd` can be encoded in binary (its code and version fit an `i16`).
-pub fn can_encode(cmd: &RemotingCommand) -> bool {
+pub(crate) fn can_encode(cmd: &RemotingCommand) -> bool {
     i16::try_from(cmd.code).is_ok() && i16::try_from(cmd.version).is_ok()
 }
 
 /// Appends the binary header of `cmd` to `out`. Callers check [`can_encode`] first; values
 /// that do not fit are truncated as Java's `(short)` cast would.
-pub fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
+pub(crate) fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
     out.put_i16(cmd.code as i16);
     out.put_u8(cmd.language.0);
     out.put_i16(cmd.version as i16);

@@ -12,7 +12,7 @@ use crate::ext_fields::ExtFields;
 use crate::language::LanguageCode;
 
 /// Appends the JSON header of `cmd` to `out`.
-pub fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
+pub(crate) fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
     #[derive(Serialize)]
     struct Out<'a> {
         code: i32,

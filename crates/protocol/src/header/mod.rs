@@ -3,8 +3,8 @@
 //! Decoding is lenient (numbers or strings, language names or ordinals, unknown keys); encoding
 //! is strict (every ext field a JSON string, codes that fit an `i16` in binary).
 
-pub mod binary;
-pub mod json;
+pub(crate) mod binary;
+pub(crate) mod json;
 
 use crate::body::Body;
 use crate::command::RemotingCommand;

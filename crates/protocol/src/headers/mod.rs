@@ -170,14 +170,14 @@ field_impls!(String, i16, i32, i64, bool);
 macro_rules! command_header {
     ($(
         $(#[$meta:meta])*
-        pub struct $name:ident {
+        $vis:vis struct $name:ident {
             $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal ),* $(,)?
         }
     )*) => {$(
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
-        pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
+        $vis struct $name {
+            $( $(#[$fmeta])* $vis $field: $ty, )*
         }
 
         impl $crate::headers::CommandHeader for $name {
@@ -207,13 +207,13 @@ pub(crate) mod test_support {
     //! Deterministic random header values for round-trip property tests.
 
     /// xorshift64*: small, seedable, good enough for test data.
-    pub struct Rng(u64);
+    pub(crate) struct Rng(u64);
 
     impl Rng {
-        pub fn new(seed: u64) -> Self {
+        pub(crate) fn new(seed: u64) -> Self {
             Rng(seed | 1)
         }
-        pub fn next(&mut self) -> u64 {
+        pub(crate) fn next(&mut self) -> u64 {
             let mut x = self.0;
             x ^= x >> 12;
             x ^= x << 25;
@@ -223,7 +223,7 @@ pub(crate) mod test_support {
         }
     }
 
-    pub trait Random {
+    pub(crate) trait Random {
         fn random(rng: &mut Rng) -> Self;
     }
 
@@ -276,7 +276,7 @@ mod tests {
 
     command_header! {
         /// A header for these tests.
-        pub struct Sample {
+        struct Sample {
             name: String = "name",
             count: i32 = "count",
             big: Option<i64> = "big",
