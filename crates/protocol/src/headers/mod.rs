@@ -1,6 +1,6 @@
 //! Typed custom headers, converting to and from `extFields` with RocketMQ's field names.
 //!
-//! Each header is declared once with [`command_header!`]: the Rust field, its type and the
+//! Each header is declared once with `command_header!`: the Rust field, its type and the
 //! wire name. A plain type is required (Java's `@CFNotNull`; missing ⇒ error); an `Option` is
 //! optional. Reading is lenient like the Java broker (trimmed numbers, `true`/`1` booleans);
 //! writing renders every value as a string.
@@ -32,7 +32,7 @@ pub trait CommandHeader: Sized {
 /// Why ext fields could not be read into a typed header.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
-    /// A required field is absent (Java: "the custom field <x> is null").
+    /// A required field is absent (Java: "the custom field `<x>` is null").
     #[error("the custom field <{0}> is null")]
     Missing(&'static str),
     /// A field's value does not parse as its type.
