@@ -7,7 +7,6 @@
 
 #![no_main]
 
-use ferromq_model::register_broker::{DecodeLimits, RegisterBrokerBody};
 use ferromq_model::*;
 use ferromq_namesrv::checks::{check_topic, is_own_topic};
 use ferromq_namesrv::route_table::{Registration, RouteLimits, RouteTable};

@@ -12,7 +12,7 @@ use serde::de::{DeserializeOwned, Error, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// Reads an integer of type `T` from a JSON number, an integral float or a numeric string.
-pub fn int<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn int<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: TryFrom<i128> + Default,
@@ -22,7 +22,7 @@ where
 }
 
 /// Like [`int`], but `null` is `None`.
-pub fn opt_int<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(crate) fn opt_int<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: TryFrom<i128> + Default,
@@ -90,7 +90,7 @@ fn integral_float(v: f64) -> Option<i128> {
 }
 
 /// Reads an `f64` from a number or a numeric string; `null` is `0.0`.
-pub fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     struct FloatVisitor;
     impl<'de> Visitor<'de> for FloatVisitor {
         type Value = f64;
@@ -128,7 +128,7 @@ pub fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 }
 
 /// Reads a boolean from `true`/`false`, `0`/`1` (any non-zero is true) or those as strings.
-pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     struct BoolVisitor;
     impl<'de> Visitor<'de> for BoolVisitor {
         type Value = bool;
@@ -171,12 +171,12 @@ pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// Reads a string; numbers and booleans are turned into their JSON text, `null` is `""`.
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(opt_string(d)?.unwrap_or_default())
 }
 
 /// Like [`string`], but `null` is `None`.
-pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     struct StringVisitor;
     impl<'de> Visitor<'de> for StringVisitor {
         type Value = Option<String>;
@@ -215,7 +215,7 @@ pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 }
 
 /// Reads any `T`, turning `null` into `T::default()` (Java collections that were never set).
-pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
@@ -226,7 +226,7 @@ where
 /// Reads any `T`, falling back to `T::default()` when the value does not fit (e.g. an enum
 /// name this version does not know). Used for fields where rejecting the whole body (a
 /// heartbeat, say) would be worse than losing one value.
-pub fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: DeserializeOwned + Default,
@@ -249,7 +249,7 @@ impl<'de, T: TryFrom<i128> + Default> Deserialize<'de> for LenientInt<T> {
 
 /// Reads a set of integers whose elements may be numbers or numeric strings (the Go client
 /// writes `codeSet` as `["123","456"]`); `null` is the empty set.
-pub fn int_set<'de, D, T>(d: D) -> Result<BTreeSet<T>, D::Error>
+pub(crate) fn int_set<'de, D, T>(d: D) -> Result<BTreeSet<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: TryFrom<i128> + Default + Ord,

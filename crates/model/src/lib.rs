@@ -6,56 +6,60 @@
 //! booleans as 0/1, enum ordinals, nulls, unknown fields); writing is standard JSON with
 //! fastjson's key names and order, except where Java tooling needs fastjson's object keys.
 //!
-//! Plumbing:
-//! - [`fastjson`]: `normalize` fastjson text to standard JSON, `from_fastjson`, object-key writer.
-//! - [`lenient`]: tolerant field readers used by every type here.
-//! - [`enums`]: Java enums in bodies (`ConsumeType`, `MessageModel`, `ConsumeFromWhere`, …).
-//! - [`java`]: Java `String.hashCode` / `compareTo`.
-//! - [`names`]: well-known topics and groups, retry/DLQ names.
-//! - [`validate`]: topic/group name rules. [`perm`]: permission bits.
-//! - [`error`]: the crate's error type, [`ModelError`].
+//! Every type is exported at the root; the modules that define them are private:
+//! - `data_version`: [`DataVersion`], the version stamp of broker tables.
+//! - `topic_config`, `topic_config_wrapper`, `static_topic`: [`TopicConfig`] and `topics.json`.
+//! - `register_broker`: [`RegisterBrokerBody`], JSON and zlib-compressed, decoded within
+//!   [`DecodeLimits`].
+//! - `route`, `cluster`: [`TopicRouteData`], [`QueueData`], [`BrokerData`], [`ClusterInfo`].
+//! - `kv`, `lists`: [`KVTable`], `kvConfig.json`, topic/group/consumer lists.
+//! - `heartbeat`, `subscription`, `check_client`: heartbeats and subscriptions.
+//! - `subscription_group`: [`SubscriptionGroupConfig`] and `subscriptionGroup.json`.
+//! - `message_queue`: [`MessageQueue`] (Java ordering).
+//! - `connection`: consumer/producer connection lists.
+//! - `stats`: [`ConsumeStats`], [`TopicStatsTable`], consume time spans.
+//! - `lock`: batch queue lock bodies.
+//! - `offsets`: `consumerOffset.json`, `delayOffset.json`, [`ResetOffsetBody`].
+//! - `assignment`: 5.x `QUERY_ASSIGNMENT` / `SET_MESSAGE_REQUEST_MODE` bodies.
+//! - `enums`: Java enums in bodies ([`ConsumeType`], [`MessageModel`], …).
+//! - `lenient`: tolerant field readers used by every type here. `error`: [`ModelError`].
 //!
-//! Types:
-//! - [`data_version`]: `DataVersion`, the version stamp of broker tables.
-//! - [`topic_config`], [`topic_config_wrapper`], [`static_topic`]: topics and `topics.json`.
-//! - [`register_broker`]: `RegisterBrokerBody`, JSON and zlib-compressed.
-//! - [`route`], [`cluster`]: `TopicRouteData`, `QueueData`, `BrokerData`, `ClusterInfo`.
-//! - [`kv`], [`lists`]: `KVTable`, `kvConfig.json`, topic/group/consumer lists.
-//! - [`heartbeat`], [`subscription`], [`check_client`]: heartbeats and subscriptions.
-//! - [`subscription_group`]: `SubscriptionGroupConfig` and `subscriptionGroup.json`.
-//! - [`message_queue`]: `MessageQueue` (Java ordering).
-//! - [`connection`]: consumer/producer connection lists.
-//! - [`stats`]: `ConsumeStats`, `TopicStatsTable`, consume time spans.
-//! - [`lock`]: batch queue lock bodies.
-//! - [`offsets`]: `consumerOffset.json`, `delayOffset.json`, `ResetOffsetBody`.
-//! - [`assignment`]: 5.x `QUERY_ASSIGNMENT` / `SET_MESSAGE_REQUEST_MODE` bodies.
+//! Families of constants and functions that other crates address by path stay public modules:
+//! - [`names`]: well-known topics and groups, retry/DLQ names (`names::retry_topic`).
+//! - [`validate`]: topic/group name rules (`validate::validate_topic`, `validate::NameError`).
+//! - [`perm`]: permission bits (`perm::PERM_READ`, `perm::is_writeable`).
+//! - [`fastjson`]: `normalize` fastjson text to standard JSON, `from_fastjson`, the object-key
+//!   writer; its readers are also at the root.
+//! - [`java`]: Java `String.hashCode` / `compareTo`.
 
-pub mod assignment;
-pub mod check_client;
-pub mod cluster;
-pub mod connection;
-pub mod data_version;
-pub mod enums;
-pub mod error;
+#![warn(unreachable_pub)]
+
+mod assignment;
+mod check_client;
+mod cluster;
+mod connection;
+mod data_version;
+mod enums;
+mod error;
 pub mod fastjson;
-pub mod heartbeat;
+mod heartbeat;
 pub mod java;
-pub mod kv;
-pub mod lenient;
-pub mod lists;
-pub mod lock;
-pub mod message_queue;
+mod kv;
+mod lenient;
+mod lists;
+mod lock;
+mod message_queue;
 pub mod names;
-pub mod offsets;
+mod offsets;
 pub mod perm;
-pub mod register_broker;
-pub mod route;
-pub mod static_topic;
-pub mod stats;
-pub mod subscription;
-pub mod subscription_group;
-pub mod topic_config;
-pub mod topic_config_wrapper;
+mod register_broker;
+mod route;
+mod static_topic;
+mod stats;
+mod subscription;
+mod subscription_group;
+mod topic_config;
+mod topic_config_wrapper;
 pub mod validate;
 
 pub use assignment::{
@@ -77,8 +81,11 @@ pub use kv::{KVTable, KvConfigSerializeWrapper};
 pub use lists::{GetConsumerListByGroupResponseBody, GroupList, TopicList};
 pub use lock::{LockBatchRequestBody, LockBatchResponseBody, UnlockBatchRequestBody};
 pub use message_queue::MessageQueue;
-pub use offsets::{ConsumerOffsetSerializeWrapper, DelayOffsetSerializeWrapper, ResetOffsetBody};
-pub use register_broker::RegisterBrokerBody;
+pub use offsets::{
+    split_topic_group_key, topic_group_key, ConsumerOffsetSerializeWrapper,
+    DelayOffsetSerializeWrapper, ResetOffsetBody, TOPIC_GROUP_SEPARATOR,
+};
+pub use register_broker::{DecodeLimits, RegisterBrokerBody, MAX_INFLATED_BODY};
 pub use route::{BrokerData, QueueData, TopicRouteData};
 pub use static_topic::{LogicQueueMappingItem, TopicQueueMappingDetail, TopicQueueMappingInfo};
 pub use stats::{

@@ -11,7 +11,7 @@ use crate::java::string_hash_code;
 use crate::lenient;
 
 /// The expression that subscribes to every tag.
-pub const SUB_ALL: &str = "*";
+pub(crate) const SUB_ALL: &str = "*";
 
 /// `{"classFilterMode":false,"codeSet":[2598919],"expressionType":"TAG","subString":"TagA",
 /// "subVersion":1700000000000,"tagsSet":["TagA"],"topic":"T"}`.

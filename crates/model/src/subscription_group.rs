@@ -10,7 +10,7 @@ use crate::enums::GroupRetryPolicyType;
 use crate::lenient;
 
 /// Retry delays of the default customized policy, in ms: the 18 delay levels `1s … 2h`.
-pub const DEFAULT_RETRY_DELAYS_MS: [i64; 18] = [
+pub(crate) const DEFAULT_RETRY_DELAYS_MS: [i64; 18] = [
     1_000, 5_000, 10_000, 30_000, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000,
     480_000, 540_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000,
 ];

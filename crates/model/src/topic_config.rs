@@ -11,7 +11,7 @@ use crate::lenient;
 use crate::perm::{PERM_READ, PERM_WRITE};
 
 /// Java's default queue count for a `TopicConfig` built without one.
-pub const DEFAULT_QUEUE_NUMS: i32 = 16;
+pub(crate) const DEFAULT_QUEUE_NUMS: i32 = 16;
 
 /// `{"attributes":{},"order":false,"perm":6,"readQueueNums":8,"topicFilterType":"SINGLE_TAG",
 /// "topicName":"T","topicSysFlag":0,"writeQueueNums":8}`; missing fields take Java's defaults.

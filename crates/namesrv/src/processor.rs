@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ferromq_model::fastjson::from_fastjson_slice;
-use ferromq_model::register_broker::DecodeLimits;
+use ferromq_model::DecodeLimits;
 use ferromq_model::{
     DataVersion, RegisterBrokerBody, TopicConfigAndMappingSerializeWrapper, TopicRouteData,
 };

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use ferromq_model::register_broker::DecodeLimits;
+use ferromq_model::DecodeLimits;
 use ferromq_namesrv::kv_config::KvLimits;
 use ferromq_namesrv::route_table::RouteLimits;
 
@@ -196,7 +196,7 @@ async fn register_bodies_are_bounded() {
     assert_eq!(r.code, response_code::SUCCESS, "{:?}", r.remark);
     assert_eq!(
         DecodeLimits::default().max_inflated,
-        ferromq_model::register_broker::MAX_INFLATED_BODY
+        ferromq_model::MAX_INFLATED_BODY
     );
 }
 
