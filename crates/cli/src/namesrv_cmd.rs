@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use ferromq_config::namesrv::NamesrvConfig;
 use ferromq_config::ConfigTable;
+use ferromq_config::NamesrvConfig;
 use ferromq_namesrv::{LiveConfig, NameServer, NameServerOptions};
 
 /// Options of `ferromq namesrv`, named as `mqnamesrv`'s.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use ferromq_broker::Broker;
-use ferromq_config::namesrv::NamesrvConfig;
 use ferromq_config::ConfigTable;
+use ferromq_config::NamesrvConfig;
 use ferromq_namesrv::NameServer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -69,7 +69,7 @@ pub async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     // The broker: defaults, then the config file, then what standalone decides.
     let mut config = crate::broker_cmd::load_config(args.config_file.as_ref())?;
     let file_keys = match &args.config_file {
-        Some(p) => ferromq_config::properties::Properties::parse(&std::fs::read_to_string(p)?)
+        Some(p) => ferromq_config::Properties::parse(&std::fs::read_to_string(p)?)
             .map(|p| p.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>())
             .unwrap_or_default(),
         None => Vec::new(),

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::sync::OnceLock;
 
 /// The machine's host name, or `None` if it cannot be read.
-pub fn hostname() -> Option<String> {
+pub(crate) fn hostname() -> Option<String> {
     static NAME: OnceLock<Option<String>> = OnceLock::new();
     NAME.get_or_init(|| {
         let mut buf = [0u8; 256];
@@ -27,13 +27,13 @@ pub fn hostname() -> Option<String> {
 /// `NetworkUtil.getLocalAddress` does for IPv4: the first non-loopback address that is not
 /// private (10/8, 172.16/12, 192.168/16; we also count link-local 169.254/16 as private),
 /// else the last private one, else 127.0.0.1.
-pub fn local_ipv4() -> Ipv4Addr {
+pub(crate) fn local_ipv4() -> Ipv4Addr {
     static ADDR: OnceLock<Ipv4Addr> = OnceLock::new();
     *ADDR.get_or_init(|| pick_advertised_ipv4(&interface_ipv4s()))
 }
 
 /// The choice behind [`local_ipv4`], over a list of interface addresses in system order.
-pub fn pick_advertised_ipv4(addrs: &[Ipv4Addr]) -> Ipv4Addr {
+pub(crate) fn pick_advertised_ipv4(addrs: &[Ipv4Addr]) -> Ipv4Addr {
     let usable: Vec<Ipv4Addr> = addrs
         .iter()
         .copied()
@@ -80,7 +80,7 @@ fn interface_ipv4s() -> Vec<Ipv4Addr> {
 }
 
 /// The user's home directory (Java's `user.home`): `$HOME`, else the passwd entry, else `/`.
-pub fn home_dir() -> String {
+pub(crate) fn home_dir() -> String {
     if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return home.to_string_lossy().into_owned();
     }
@@ -110,7 +110,7 @@ fn passwd_home() -> Option<String> {
 }
 
 /// Processors available to this process (Java's `availableProcessors`, cgroup-aware).
-pub fn processors() -> i32 {
+pub(crate) fn processors() -> i32 {
     std::thread::available_parallelism()
         .map(|n| i32::try_from(n.get()).unwrap_or(i32::MAX))
         .unwrap_or(1)

@@ -164,7 +164,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Properties {
 }
 
 /// Appends one `key=value\n` line escaped in `style`.
-pub fn write_entry(out: &mut String, key: &str, value: &str, style: WriteStyle) {
+pub(crate) fn write_entry(out: &mut String, key: &str, value: &str, style: WriteStyle) {
     match style {
         WriteStyle::JavaStore { escape_unicode } => {
             store_escape(out, key, true, escape_unicode);

@@ -23,8 +23,7 @@ pub struct KeySpec {
 }
 
 impl KeySpec {
-    #[doc(hidden)]
-    pub const fn new(
+    pub(crate) const fn new(
         key: &'static str,
         aliases: &'static [&'static str],
         java_type: &'static str,
@@ -220,7 +219,7 @@ pub(crate) fn load_text<T: ConfigTable>(mut base: T, text: &str) -> Result<Loade
 
 /// Reads a properties file as text: UTF-8 when it is valid UTF-8, else ISO-8859-1 (what
 /// Java's `Properties.load(InputStream)` always assumes).
-pub fn read_properties_file(path: &Path) -> Result<String, ConfigError> {
+pub(crate) fn read_properties_file(path: &Path) -> Result<String, ConfigError> {
     let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
         path: path.to_owned(),
         source,
@@ -232,8 +231,7 @@ pub fn read_properties_file(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Parses a value for `key` (as written), naming both in the error.
-#[doc(hidden)]
-pub fn parse_for<T: ConfigValue>(key: &str, value: &str) -> Result<T, ConfigError> {
+pub(crate) fn parse_for<T: ConfigValue>(key: &str, value: &str) -> Result<T, ConfigError> {
     T::parse_value(value).map_err(|reason| ConfigError::InvalidValue {
         key: key.to_owned(),
         value: value.to_owned(),
@@ -251,7 +249,7 @@ pub fn parse_for<T: ConfigValue>(key: &str, value: &str) -> Result<T, ConfigErro
 macro_rules! config_table {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident {
+        $vis:vis struct $name:ident {
             $(
                 $(#[doc = $doc:literal])+
                 $field:ident : $ty:ty = $default:expr => $key:literal $(| $alias:literal)* ,
@@ -260,11 +258,11 @@ macro_rules! config_table {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
-        pub struct $name {
+        $vis struct $name {
             $(
                 $(#[doc = $doc])+
                 #[doc = concat!("\n\nKey `", $key, "`.")]
-                pub $field: $ty,
+                $vis $field: $ty,
             )+
         }
 
@@ -276,7 +274,7 @@ macro_rules! config_table {
 
         impl $name {
             /// The keys of this table, in declaration order.
-            pub const KEYS: &'static [$crate::table::KeySpec] = &[
+            $vis const KEYS: &'static [$crate::table::KeySpec] = &[
                 $(
                     $crate::table::KeySpec::new(
                         $key,
@@ -357,7 +355,7 @@ mod tests {
 
     config_table! {
         /// A small table to exercise the machinery.
-        pub struct Demo {
+        struct Demo {
             /// A port.
             port: u16 = 10911 => "listenPort",
             /// A size with a legacy spelling.

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferromq_config::namesrv::NamesrvConfig;
 use ferromq_config::ConfigTable;
+use ferromq_config::NamesrvConfig;
 use parking_lot::{Mutex, RwLock};
 
 use crate::kv_config::{persist, KvConfig, KvLimits};
