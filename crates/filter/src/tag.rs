@@ -18,11 +18,11 @@ use ferromq_protocol::hash::java_string_hash;
 use crate::error::FilterError;
 
 /// The subscription string meaning "all tags".
-pub const SUB_ALL: &str = "*";
+pub(crate) const SUB_ALL: &str = "*";
 
 /// Smallest ConsumeQueue tag code that is a real tag hash: below it, the value is an address
 /// in `consumequeue_ext` (`ConsumeQueueExt.isExtAddr`).
-pub const MIN_TAG_CODE: i64 = i32::MIN as i64;
+pub(crate) const MIN_TAG_CODE: i64 = i32::MIN as i64;
 
 /// A compiled tag subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+#[cfg(test)]
 use super::lexer::is_keyword;
 
 /// A literal value. Integer literals become `Int` when they fit Java's `int`, else `Long`, as
@@ -169,12 +170,13 @@ fn flatten(left: Expr, right: Expr, split: impl Fn(Expr) -> Result<Vec<Expr>, Ex
 }
 
 /// Writes `s` as a SQL string literal.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Whether `name` can be written as a property reference.
-pub fn is_valid_property_name(name: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn is_valid_property_name(name: &str) -> bool {
     let b = name.as_bytes();
     match b.first() {
         Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b'$' => {}

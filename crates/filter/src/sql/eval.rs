@@ -20,7 +20,7 @@ use crate::lookup::PropertyLookup;
 use std::cmp::Ordering;
 
 /// Evaluates `expr` in boolean position: `Some(true)`, `Some(false)` or `None` for unknown.
-pub fn eval_bool<P: PropertyLookup + ?Sized>(
+pub(crate) fn eval_bool<P: PropertyLookup + ?Sized>(
     expr: &Expr,
     props: &P,
 ) -> Result<Option<bool>, EvalError> {
@@ -35,7 +35,7 @@ pub fn eval_bool<P: PropertyLookup + ?Sized>(
 }
 
 /// Evaluates `expr` to a value.
-pub fn eval<'a, P: PropertyLookup + ?Sized>(
+pub(crate) fn eval<'a, P: PropertyLookup + ?Sized>(
     expr: &'a Expr,
     props: &'a P,
 ) -> Result<Value<'a>, EvalError> {

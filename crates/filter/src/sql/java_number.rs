@@ -51,22 +51,22 @@ fn parse_signed(s: &str, min: i64, max: i64) -> Option<i64> {
 }
 
 /// `Integer.valueOf(s)`; `None` where Java throws `NumberFormatException`.
-pub fn parse_int(s: &str) -> Option<i32> {
+pub(crate) fn parse_int(s: &str) -> Option<i32> {
     parse_signed(s, i64::from(i32::MIN), i64::from(i32::MAX)).map(|v| v as i32)
 }
 
 /// `Long.valueOf(s)`; `None` where Java throws `NumberFormatException`.
-pub fn parse_long(s: &str) -> Option<i64> {
+pub(crate) fn parse_long(s: &str) -> Option<i64> {
     parse_signed(s, i64::MIN, i64::MAX)
 }
 
 /// `Boolean.valueOf(s)`: true only for "true" in any case.
-pub fn parse_boolean(s: &str) -> bool {
+pub(crate) fn parse_boolean(s: &str) -> bool {
     s.eq_ignore_ascii_case("true")
 }
 
 /// `Double.valueOf(s)`; `None` where Java throws `NumberFormatException`.
-pub fn parse_double(s: &str) -> Option<f64> {
+pub(crate) fn parse_double(s: &str) -> Option<f64> {
     // String.trim(): every char <= U+0020 at either end.
     let s = s.trim_matches(|c: char| c <= ' ');
     let bytes = s.as_bytes();
@@ -224,7 +224,7 @@ fn parse_hex_double(s: &str) -> Option<f64> {
 }
 
 /// `Double.compareTo`: NaN equals itself and is above everything, -0.0 sorts below 0.0.
-pub fn compare_doubles(a: f64, b: f64) -> Ordering {
+pub(crate) fn compare_doubles(a: f64, b: f64) -> Ordering {
     match (a.is_nan(), b.is_nan()) {
         (true, true) => Ordering::Equal,
         (true, false) => Ordering::Greater,
@@ -234,7 +234,7 @@ pub fn compare_doubles(a: f64, b: f64) -> Ordering {
 }
 
 /// `String.compareTo`: lexicographic over UTF-16 code units.
-pub fn compare_strings(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare_strings(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 

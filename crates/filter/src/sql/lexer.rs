@@ -9,7 +9,7 @@ use crate::error::CompileError;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
+pub(crate) enum TokenKind {
     Not,
     And,
     Or,
@@ -45,7 +45,7 @@ pub enum TokenKind {
 
 impl TokenKind {
     /// How the token is named in error messages.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             TokenKind::Not => "NOT",
             TokenKind::And => "AND",
@@ -81,7 +81,7 @@ impl TokenKind {
 
 /// One token: its kind, its source text and where it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Token<'s> {
+pub(crate) struct Token<'s> {
     pub kind: TokenKind,
     pub text: &'s str,
     pub offset: usize,
@@ -103,7 +103,8 @@ const KEYWORDS: [(&str, TokenKind); 12] = [
 ];
 
 /// Whether `word` is a reserved word (and so can never name a property).
-pub fn is_keyword(word: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn is_keyword(word: &str) -> bool {
     KEYWORDS.iter().any(|(k, _)| k.eq_ignore_ascii_case(word))
 }
 
@@ -118,19 +119,19 @@ fn is_id_part(b: u8) -> bool {
 /// Reads tokens one at a time. Java's generated parser lexes lazily too, so text after the
 /// last token the parser looks at is never lexed (and its lexical errors never reported).
 #[derive(Debug, Clone)]
-pub struct Lexer<'s> {
+pub(crate) struct Lexer<'s> {
     src: &'s str,
     pos: usize,
 }
 
 impl<'s> Lexer<'s> {
     /// A lexer at the start of `src`.
-    pub fn new(src: &'s str) -> Self {
+    pub(crate) fn new(src: &'s str) -> Self {
         Lexer { src, pos: 0 }
     }
 
     /// The next token; [`TokenKind::Eof`] (repeatedly) at the end.
-    pub fn next_token(&mut self) -> Result<Token<'s>, CompileError> {
+    pub(crate) fn next_token(&mut self) -> Result<Token<'s>, CompileError> {
         let i = skip_blanks(self.src, self.pos)?;
         if i >= self.src.len() {
             self.pos = i;
@@ -151,7 +152,8 @@ impl<'s> Lexer<'s> {
 }
 
 /// Splits all of `src` into tokens, ending with one [`TokenKind::Eof`].
-pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>, CompileError> {
+#[cfg(test)]
+pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, CompileError> {
     let mut lexer = Lexer::new(src);
     let mut tokens = Vec::new();
     loop {
@@ -298,7 +300,7 @@ fn string(src: &str, i: usize) -> Result<(TokenKind, usize), CompileError> {
 }
 
 /// The value of a string token: quotes removed, `''` turned into `'`.
-pub fn unquote(text: &str) -> String {
+pub(crate) fn unquote(text: &str) -> String {
     let inner = text
         .strip_prefix('\'')
         .and_then(|t| t.strip_suffix('\''))

@@ -2,13 +2,13 @@
 //! checks in [`typing`]) → [`ast`] → [`eval`] over message properties, using Java's value
 //! conversions ([`value`], [`java_number`]). [`SqlFilter`] is the compiled form.
 
-pub mod ast;
-pub mod eval;
-pub mod java_number;
-pub mod lexer;
-pub mod parser;
-pub mod typing;
-pub mod value;
+pub(crate) mod ast;
+mod eval;
+mod java_number;
+mod lexer;
+mod parser;
+mod typing;
+mod value;
 
 use crate::error::{CompileError, EvalError};
 use crate::lookup::PropertyLookup;
@@ -81,3 +81,6 @@ impl SqlFilter {
         }
     }
 }
+
+#[cfg(test)]
+mod properties_tests;

@@ -24,13 +24,13 @@ use super::typing;
 use crate::error::CompileError;
 
 /// Longest selector accepted, in bytes.
-pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
+pub(crate) const MAX_EXPRESSION_LEN: usize = 64 * 1024;
 /// Deepest nesting accepted: of parentheses and prefix operators while parsing, and of the
 /// resulting tree.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Parses and checks a selector.
-pub fn parse(src: &str) -> Result<Parsed, CompileError> {
+pub(crate) fn parse(src: &str) -> Result<Parsed, CompileError> {
     if src.len() > MAX_EXPRESSION_LEN {
         return Err(CompileError::at(
             src,
@@ -56,7 +56,7 @@ pub fn parse(src: &str) -> Result<Parsed, CompileError> {
 
 /// A parsed selector.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// The syntax tree.
     pub expr: Expr,
     /// Where unparsed text starts, if there is any. Like Java's parser (whose grammar does

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use ferromq_filter::sql::ast::{CompareOp, Expr, Literal, StringOp};
-use ferromq_filter::sql::{eval, parser, typing};
-use ferromq_filter::SqlFilter;
 use proptest::prelude::*;
+
+use super::ast::{CompareOp, Expr, Literal, StringOp};
+use super::{eval, parser, typing, SqlFilter};
 
 const NAMES: [&str; 9] = ["a", "b", "c", "d", "s", "x", "TAGS", "$p", "_q1"];
 

@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 
 /// Operands of `AND`, `OR`, `NOT` and the selector itself: boolean expressions, or a property
 /// (which Java casts: a string value is then FALSE, a missing one NULL).
-pub fn check_boolean(e: &Expr) -> Result<(), String> {
+pub(crate) fn check_boolean(e: &Expr) -> Result<(), String> {
     if e.is_boolean() || matches!(e, Expr::Property(_)) {
         Ok(())
     } else {
@@ -20,7 +20,7 @@ pub fn check_boolean(e: &Expr) -> Result<(), String> {
 }
 
 /// Operands of `>`, `>=`, `<`, `<=` and `BETWEEN`.
-pub fn check_ordered_operand(e: &Expr) -> Result<(), String> {
+pub(crate) fn check_ordered_operand(e: &Expr) -> Result<(), String> {
     let comparable = match e {
         Expr::Literal(l) => matches!(l, Literal::Int(_) | Literal::Long(_) | Literal::Double(_)),
         other => !other.is_boolean(),
@@ -33,7 +33,7 @@ pub fn check_ordered_operand(e: &Expr) -> Result<(), String> {
 }
 
 /// Operands of `=` and `<>`.
-pub fn check_equality(left: &Expr, right: &Expr) -> Result<(), String> {
+pub(crate) fn check_equality(left: &Expr, right: &Expr) -> Result<(), String> {
     for e in [left, right] {
         if matches!(e, Expr::Literal(Literal::Null)) {
             return Err("NULL cannot be compared with = or <>, use IS NULL".into());
@@ -48,7 +48,7 @@ pub fn check_equality(left: &Expr, right: &Expr) -> Result<(), String> {
 }
 
 /// `BETWEEN` with two literal bounds requires them non-NULL and in order.
-pub fn check_between_bounds(low: &Expr, high: &Expr) -> Result<(), String> {
+pub(crate) fn check_between_bounds(low: &Expr, high: &Expr) -> Result<(), String> {
     let (Expr::Literal(lo), Expr::Literal(hi)) = (low, high) else {
         return Ok(());
     };
@@ -65,7 +65,7 @@ pub fn check_between_bounds(low: &Expr, high: &Expr) -> Result<(), String> {
 }
 
 /// The left side of `IN`.
-pub fn check_in_operand(e: &Expr) -> Result<(), String> {
+pub(crate) fn check_in_operand(e: &Expr) -> Result<(), String> {
     match e {
         Expr::Property(_) => Ok(()),
         other => Err(format!(

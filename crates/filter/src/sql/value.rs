@@ -14,7 +14,7 @@ use crate::error::EvalError;
 
 /// A value during evaluation. Property values are always strings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Value<'a> {
+pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     Int(i32),
@@ -51,7 +51,7 @@ fn as_long(s: &str) -> Result<i64, EvalError> {
 }
 
 /// `Double.valueOf` of a property value.
-pub fn as_double(s: &str) -> Result<f64, EvalError> {
+pub(crate) fn as_double(s: &str) -> Result<f64, EvalError> {
     parse_double(s).ok_or_else(|| not_a_number(s, "double"))
 }
 
@@ -63,7 +63,7 @@ fn not_a_number(s: &str, target: &'static str) -> EvalError {
 }
 
 /// Orders two non-null values the way Java's selector does. `Err` where Java throws.
-pub fn compare(lv: &Value<'_>, rv: &Value<'_>) -> Result<Ordering, EvalError> {
+pub(crate) fn compare(lv: &Value<'_>, rv: &Value<'_>) -> Result<Ordering, EvalError> {
     use Value::*;
     Ok(match (*lv, *rv) {
         (Bool(a), Bool(b)) => a.cmp(&b),
