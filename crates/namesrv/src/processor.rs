@@ -9,9 +9,8 @@ use ferromq_model::{
 };
 use ferromq_protocol::headers::*;
 use ferromq_protocol::{request_code as rc, response_code, version, RemotingCommand};
-use ferromq_remoting::reply::clipped;
 use ferromq_remoting::{
-    not_supported, ok_json, Channel, RequestError, RequestHandler, ResponseFuture,
+    clipped, not_supported, ok_json, Channel, RequestError, RequestHandler, ResponseFuture,
 };
 use serde_json::json;
 
