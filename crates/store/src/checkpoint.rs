@@ -14,11 +14,11 @@ use crate::error::StoreError;
 use crate::io::FileSystem;
 
 /// Size of the checkpoint file.
-pub const CHECKPOINT_FILE_SIZE: usize = 4096;
+pub(crate) const CHECKPOINT_FILE_SIZE: usize = 4096;
 
 /// Checkpoint values, kept in memory and written by [`Checkpoint::flush`].
 #[derive(Debug)]
-pub struct Checkpoint {
+pub(crate) struct Checkpoint {
     path: PathBuf,
     fs: Arc<dyn FileSystem>,
     pub physic_msg_timestamp: AtomicI64,
@@ -26,12 +26,11 @@ pub struct Checkpoint {
     pub index_msg_timestamp: AtomicI64,
     pub master_flushed_offset: AtomicI64,
     pub confirm_phy_offset: AtomicI64,
-    existed: bool,
 }
 
 impl Checkpoint {
     /// Reads the file if present (a short or unreadable file counts as all zeros).
-    pub fn open(fs: Arc<dyn FileSystem>, path: &Path) -> Result<Self, StoreError> {
+    pub(crate) fn open(fs: Arc<dyn FileSystem>, path: &Path) -> Result<Self, StoreError> {
         let existed = fs.exists(path);
         let data = if existed {
             fs.read(path).map_err(|e| StoreError::io(path, e))?
@@ -52,17 +51,11 @@ impl Checkpoint {
             index_msg_timestamp: AtomicI64::new(at(16)),
             master_flushed_offset: AtomicI64::new(at(24)),
             confirm_phy_offset: AtomicI64::new(at(32)),
-            existed,
         })
     }
 
-    /// Whether the file existed when opened.
-    pub fn existed(&self) -> bool {
-        self.existed
-    }
-
     /// Java `getMinTimestamp`: `min(physic, logics) - 3000`, floored at 0.
-    pub fn min_timestamp(&self) -> i64 {
+    pub(crate) fn min_timestamp(&self) -> i64 {
         let m = self
             .physic_msg_timestamp
             .load(Ordering::Acquire)
@@ -71,13 +64,13 @@ impl Checkpoint {
     }
 
     /// Java `getMinTimestampIndex`: also bounded by the index timestamp.
-    pub fn min_timestamp_index(&self) -> i64 {
+    pub(crate) fn min_timestamp_index(&self) -> i64 {
         self.min_timestamp()
             .min(self.index_msg_timestamp.load(Ordering::Acquire))
     }
 
     /// Serialises the current values.
-    pub fn encode(&self) -> [u8; CHECKPOINT_FILE_SIZE] {
+    pub(crate) fn encode(&self) -> [u8; CHECKPOINT_FILE_SIZE] {
         let mut b = [0u8; CHECKPOINT_FILE_SIZE];
         let vals = [
             &self.physic_msg_timestamp,
@@ -93,7 +86,7 @@ impl Checkpoint {
     }
 
     /// Writes and fsyncs the file.
-    pub fn flush(&self) -> Result<(), StoreError> {
+    pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.fs
             .write(&self.path, &self.encode(), true)
             .map_err(|e| StoreError::io(&self.path, e))
@@ -110,7 +103,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("checkpoint");
         let c = Checkpoint::open(Arc::new(OsFs), &p).unwrap();
-        assert!(!c.existed());
+        assert!(!p.exists(), "opening does not create the file");
         c.physic_msg_timestamp.store(10_000, Ordering::Release);
         c.logics_msg_timestamp.store(9_000, Ordering::Release);
         c.index_msg_timestamp.store(5_000, Ordering::Release);
@@ -121,7 +114,6 @@ mod tests {
         assert_eq!(&raw[0..8], &10_000i64.to_be_bytes());
         assert_eq!(&raw[32..40], &77i64.to_be_bytes());
         let c = Checkpoint::open(Arc::new(OsFs), &p).unwrap();
-        assert!(c.existed());
         assert_eq!(c.min_timestamp(), 6_000);
         assert_eq!(c.min_timestamp_index(), 5_000);
     }

@@ -21,18 +21,18 @@ use crate::queue_offsets::QueueOffsetTable;
 
 /// Blocks the writer allocates past what an append needs when the preparer (which allocates
 /// and pre-faults `prefault_window` ahead) has not been there yet.
-pub const COMMIT_LOG_ALLOC_WINDOW: u64 = 1 << 20;
+pub(crate) const COMMIT_LOG_ALLOC_WINDOW: u64 = 1 << 20;
 
 /// Free space the CommitLog leaves to ConsumeQueues and index: 5 % of the disk, at most
 /// 256 MiB. Queue entries take 20 bytes per record and are allocated in small windows, so
 /// this always holds those of every record the log accepted.
-pub fn keep_free(disk_total: u64) -> u64 {
+pub(crate) fn keep_free(disk_total: u64) -> u64 {
     (disk_total / 20).min(256 << 20)
 }
 
 /// Where one record went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// Physical offset of the record.
     pub phys_offset: u64,
     /// Record size.
@@ -41,7 +41,7 @@ pub struct Placement {
 
 /// State owned by the single writer.
 #[derive(Debug)]
-pub struct Writer {
+pub(crate) struct Writer {
     current: Option<Arc<MappedFile>>,
     /// Next queue offset of every topic-queue.
     pub queue_offsets: QueueOffsetTable,
@@ -49,7 +49,7 @@ pub struct Writer {
 
 /// The CommitLog.
 #[derive(Debug)]
-pub struct CommitLog {
+pub(crate) struct CommitLog {
     files: MappedFileQueue,
     writer: Mutex<Writer>,
     /// Prepared next file (created, preallocated, pre-faulted) for the writer to take.
@@ -62,7 +62,7 @@ pub struct CommitLog {
 
 /// Result of scanning one position of the log.
 #[derive(Debug)]
-pub enum Scanned<'a> {
+pub(crate) enum Scanned<'a> {
     /// A well-formed record.
     Record(RecordView<'a>),
     /// End-of-file blank: continue at the next file.
@@ -72,14 +72,19 @@ pub enum Scanned<'a> {
 }
 
 /// Reads the record at `pos` of `buf` (a whole file), checking the body CRC if asked.
-pub fn scan_record(buf: &[u8], pos: usize, check_crc: bool) -> Scanned<'_> {
+pub(crate) fn scan_record(buf: &[u8], pos: usize, check_crc: bool) -> Scanned<'_> {
     scan_record_within(buf, pos, check_crc, buf.len())
 }
 
 /// [`scan_record`] over the first bytes of a file of `file_len` bytes: nothing past `buf` is
 /// read (recovery passes the file's data, never its holes), and an end-of-file blank counts
 /// if its size reaches `file_len`.
-pub fn scan_record_within(buf: &[u8], pos: usize, check_crc: bool, file_len: usize) -> Scanned<'_> {
+pub(crate) fn scan_record_within(
+    buf: &[u8],
+    pos: usize,
+    check_crc: bool,
+    file_len: usize,
+) -> Scanned<'_> {
     let rest = &buf[pos.min(buf.len())..];
     let Some((total, magic)) = ferromq_protocol::message::record::peek_header(rest) else {
         return Scanned::End;
@@ -105,7 +110,7 @@ pub fn scan_record_within(buf: &[u8], pos: usize, check_crc: bool, file_len: usi
 
 impl CommitLog {
     /// Loads the files in `dir`; [`crate::recovery`] then finds the real end.
-    pub fn load(
+    pub(crate) fn load(
         fs: Arc<dyn FileSystem>,
         dir: &std::path::Path,
         file_size: u64,
@@ -126,32 +131,32 @@ impl CommitLog {
     }
 
     /// The underlying files.
-    pub fn files(&self) -> &MappedFileQueue {
+    pub(crate) fn files(&self) -> &MappedFileQueue {
         &self.files
     }
 
     /// Size of each file.
-    pub fn file_size(&self) -> u64 {
+    pub(crate) fn file_size(&self) -> u64 {
         self.files.file_size()
     }
 
     /// Offset just past the last published record.
-    pub fn max_offset(&self) -> u64 {
+    pub(crate) fn max_offset(&self) -> u64 {
         self.max_offset.load(Ordering::Acquire)
     }
 
     /// Offset of the oldest stored byte.
-    pub fn min_offset(&self) -> u64 {
+    pub(crate) fn min_offset(&self) -> u64 {
         self.min_offset.load(Ordering::Acquire)
     }
 
     /// Store timestamp of the last appended record.
-    pub fn last_store_timestamp(&self) -> i64 {
+    pub(crate) fn last_store_timestamp(&self) -> i64 {
         self.last_store_timestamp.load(Ordering::Acquire)
     }
 
     /// Sets the end after recovery: truncates past `offset` and positions the writer.
-    pub fn set_end(&self, offset: u64) -> Result<(), StoreError> {
+    pub(crate) fn set_end(&self, offset: u64) -> Result<(), StoreError> {
         self.files.truncate(offset)?;
         self.files.set_flushed_where(offset);
         let mut w = self.writer.lock();
@@ -163,12 +168,12 @@ impl CommitLog {
     }
 
     /// Sets the last store timestamp (recovery).
-    pub fn set_last_store_timestamp(&self, ts: i64) {
+    pub(crate) fn set_last_store_timestamp(&self, ts: i64) {
         self.last_store_timestamp.store(ts, Ordering::Release);
     }
 
     /// Takes the writer role. Hold it only for the copy of one append.
-    pub fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+    pub(crate) fn lock_writer(&self) -> MutexGuard<'_, Writer> {
         self.writer.lock()
     }
 
@@ -232,7 +237,7 @@ impl CommitLog {
 
     /// Allocated but unwritten bytes: the rest of the current file's allocated window and the
     /// prepared next file's. Space held in reserve, not data.
-    pub fn reserved_bytes(&self) -> u64 {
+    pub(crate) fn reserved_bytes(&self) -> u64 {
         let next = self
             .next_file
             .lock()
@@ -255,7 +260,7 @@ impl CommitLog {
 
     /// Prepares the file after the current one, off the append path. Returns whether one was
     /// made.
-    pub fn prepare_next(&self) -> Result<bool, StoreError> {
+    pub(crate) fn prepare_next(&self) -> Result<bool, StoreError> {
         let Some(cur) = self.files.last() else {
             return Ok(false);
         };
@@ -277,7 +282,7 @@ impl CommitLog {
     /// the prepared next file when the writer is close to the end.
     /// With `sync`, the pre-faulted zeros are written out too (SYNC_FLUSH: makes fsyncs of
     /// real data cheaper).
-    pub fn prefault(&self, window: u64, sync: bool) -> Result<(), StoreError> {
+    pub(crate) fn prefault(&self, window: u64, sync: bool) -> Result<(), StoreError> {
         if let Some(cur) = self.files.last() {
             let target = cur.wrote_position() + window;
             // In steps, so the writer's fsyncs interleave with ours.
@@ -300,7 +305,7 @@ impl CommitLog {
 
     /// Appends one record of `len` bytes, encoded by `encode(phys_offset, out)` directly into
     /// the mapping, under the writer role `w`.
-    pub fn append_locked<E>(
+    pub(crate) fn append_locked<E>(
         &self,
         w: &mut Writer,
         len: usize,
@@ -326,7 +331,7 @@ impl CommitLog {
 
     /// Appends raw bytes (a slave replicating the master) at `phys`, which must equal the
     /// current end. The bytes must be whole records and blanks in file order.
-    pub fn append_raw(&self, phys: u64, data: &[u8]) -> Result<(), StoreError> {
+    pub(crate) fn append_raw(&self, phys: u64, data: &[u8]) -> Result<(), StoreError> {
         let mut w = self.writer.lock();
         if phys != self.max_offset() {
             return Err(StoreError::InvalidArgument(format!(
@@ -359,14 +364,14 @@ impl CommitLog {
     }
 
     /// Whole record bytes at `phys` of `size` (zero copy).
-    pub fn read(&self, phys: u64, size: usize) -> Option<Bytes> {
+    pub(crate) fn read(&self, phys: u64, size: usize) -> Option<Bytes> {
         let f = self.files.find(phys)?;
         f.read(phys - f.start_offset(), size)
     }
 
     /// Raw bytes from `phys` to the end of its file's written data, at most `max` (for
     /// replication).
-    pub fn read_raw(&self, phys: u64, max: usize) -> Option<Bytes> {
+    pub(crate) fn read_raw(&self, phys: u64, max: usize) -> Option<Bytes> {
         let f = self.files.find(phys)?;
         let pos = phys - f.start_offset();
         let avail = f.wrote_position().checked_sub(pos)? as usize;
@@ -377,7 +382,7 @@ impl CommitLog {
     }
 
     /// The record at `phys`, size read from its header.
-    pub fn read_record(&self, phys: u64) -> Option<Bytes> {
+    pub(crate) fn read_record(&self, phys: u64) -> Option<Bytes> {
         let f = self.files.find(phys)?;
         let pos = phys - f.start_offset();
         let head = f.slice(pos, 8)?;
@@ -391,7 +396,7 @@ impl CommitLog {
     }
 
     /// Store timestamp of the record at `phys` (for offset-by-time searches), or -1.
-    pub fn store_timestamp_at(&self, phys: u64, size: usize) -> i64 {
+    pub(crate) fn store_timestamp_at(&self, phys: u64, size: usize) -> i64 {
         let Some(f) = self.files.find(phys) else {
             return -1;
         };
@@ -408,7 +413,7 @@ impl CommitLog {
     }
 
     /// Next file boundary after `phys` (skip a removed file).
-    pub fn roll_next_file(&self, phys: u64) -> u64 {
+    pub(crate) fn roll_next_file(&self, phys: u64) -> u64 {
         let fs = self.file_size();
         (phys - phys % fs).saturating_add(fs)
     }
@@ -416,7 +421,7 @@ impl CommitLog {
     /// Whether walking the records from `from` (a record boundary, e.g. the dispatched
     /// offset) lands exactly on `target`, looking at no more than `max_span` bytes. Only
     /// record headers are read; end-of-file blanks lead to the next file.
-    pub fn is_record_boundary(&self, from: u64, target: u64, max_span: u64) -> bool {
+    pub(crate) fn is_record_boundary(&self, from: u64, target: u64, max_span: u64) -> bool {
         if target < from || target - from > max_span || target >= self.max_offset() {
             return false;
         }
@@ -446,7 +451,7 @@ impl CommitLog {
     }
 
     /// Deletes the oldest `n` files; returns them.
-    pub fn remove_oldest(&self, n: usize) -> Vec<Arc<MappedFile>> {
+    pub(crate) fn remove_oldest(&self, n: usize) -> Vec<Arc<MappedFile>> {
         let gone = self.files.remove_first(n);
         let min = self.files.min_offset().max(
             gone.last()
@@ -458,12 +463,12 @@ impl CommitLog {
     }
 
     /// Flushes what is written (least pages 0 = all). Returns the durable offset.
-    pub fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
+    pub(crate) fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
         self.files.flush(least_pages)
     }
 
     /// The durable offset.
-    pub fn flushed_offset(&self) -> u64 {
+    pub(crate) fn flushed_offset(&self) -> u64 {
         self.files.flushed_where()
     }
 }

@@ -90,12 +90,12 @@ pub struct StoreConfig {
 }
 
 /// Java's default `messageDelayLevel` string.
-pub const DEFAULT_MESSAGE_DELAY_LEVEL: &str =
+pub(crate) const DEFAULT_MESSAGE_DELAY_LEVEL: &str =
     "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
 
 /// Parses a `messageDelayLevel` string (`s`, `m`, `h`, `d` units) into milliseconds.
 /// Unparseable levels are skipped, as Java logs and skips them.
-pub fn parse_delay_levels(s: &str) -> Vec<u64> {
+pub(crate) fn parse_delay_levels(s: &str) -> Vec<u64> {
     s.split_whitespace()
         .filter_map(|lvl| {
             let (num, unit) = lvl.split_at(lvl.len().checked_sub(1)?);

@@ -15,14 +15,14 @@ use crate::io::FileSystem;
 use crate::mapped_file_queue::MappedFileQueue;
 
 /// Bytes per entry.
-pub const CQ_STORE_UNIT_SIZE: u64 = 20;
+pub(crate) const CQ_STORE_UNIT_SIZE: u64 = 20;
 
 /// Blocks a queue allocates ahead of its writer: one `fallocate` per 3,276 entries.
-pub const CQ_ALLOC_WINDOW: u64 = 64 * 1024;
+pub(crate) const CQ_ALLOC_WINDOW: u64 = 64 * 1024;
 
 /// One ConsumeQueue entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CqEntry {
+pub(crate) struct CqEntry {
     /// Physical offset of the record in the CommitLog.
     pub phys_offset: i64,
     /// Record size.
@@ -33,7 +33,7 @@ pub struct CqEntry {
 
 impl CqEntry {
     /// Java's padding entry written before the first entry of a queue that starts late.
-    pub const BLANK: CqEntry = CqEntry {
+    pub(crate) const BLANK: CqEntry = CqEntry {
         phys_offset: 0,
         size: i32::MAX,
         tag_code: 0,
@@ -56,12 +56,12 @@ impl CqEntry {
     }
 
     /// Whether recovery counts this entry as written (Java: `offset >= 0 && size > 0`).
-    pub fn is_written(&self) -> bool {
+    pub(crate) fn is_written(&self) -> bool {
         self.phys_offset >= 0 && self.size > 0
     }
 
     /// Whether this is a padding entry that points at no message.
-    pub fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         self.size == i32::MAX
     }
 }
@@ -78,7 +78,7 @@ pub enum BoundaryType {
 
 /// The ConsumeQueue of one topic-queue.
 #[derive(Debug)]
-pub struct ConsumeQueue {
+pub(crate) struct ConsumeQueue {
     topic: String,
     queue_id: i32,
     files: MappedFileQueue,
@@ -89,21 +89,21 @@ pub struct ConsumeQueue {
 
 /// `{root}/consumequeue/{topic}/{queueId}`, for a valid topic and queue id only (see
 /// [`crate::queue_name`]): anything else could name a path outside `cq_root`.
-pub fn queue_dir(cq_root: &Path, topic: &str, queue_id: i32) -> Result<PathBuf, StoreError> {
+pub(crate) fn queue_dir(cq_root: &Path, topic: &str, queue_id: i32) -> Result<PathBuf, StoreError> {
     crate::queue_name::check_queue(topic, queue_id)?;
     Ok(cq_root.join(topic).join(queue_id.to_string()))
 }
 
 /// Byte position of queue offset `index` in the queue's files, if it is one 20-byte entries
 /// can have (non-negative, and the position fits an `i64` as in Java).
-pub fn cq_position(index: i64) -> Option<u64> {
+pub(crate) fn cq_position(index: i64) -> Option<u64> {
     let pos = u64::try_from(index).ok()?.checked_mul(CQ_STORE_UNIT_SIZE)?;
     (pos <= i64::MAX as u64).then_some(pos)
 }
 
 impl ConsumeQueue {
     /// Opens (or starts) the queue's files.
-    pub fn load(
+    pub(crate) fn load(
         fs: Arc<dyn FileSystem>,
         cq_root: &Path,
         topic: &str,
@@ -123,23 +123,23 @@ impl ConsumeQueue {
     }
 
     /// Topic name.
-    pub fn topic(&self) -> &str {
+    pub(crate) fn topic(&self) -> &str {
         &self.topic
     }
 
     /// Queue id.
-    pub fn queue_id(&self) -> i32 {
+    pub(crate) fn queue_id(&self) -> i32 {
         self.queue_id
     }
 
     /// The underlying files.
-    pub fn files(&self) -> &MappedFileQueue {
+    pub(crate) fn files(&self) -> &MappedFileQueue {
         &self.files
     }
 
     /// Finds the end of the written entries (from the third-last file, as Java) and truncates
     /// the rest.
-    pub fn recover(&self) -> Result<(), StoreError> {
+    pub(crate) fn recover(&self) -> Result<(), StoreError> {
         let files = self.files.files();
         if files.is_empty() {
             return Ok(());
@@ -178,17 +178,17 @@ impl ConsumeQueue {
     }
 
     /// Offset just past the last entry's record in the CommitLog (-1 when empty).
-    pub fn max_phys_offset(&self) -> i64 {
+    pub(crate) fn max_phys_offset(&self) -> i64 {
         self.max_phys_offset.load(Ordering::Acquire)
     }
 
     /// First valid queue offset.
-    pub fn min_offset_in_queue(&self) -> i64 {
+    pub(crate) fn min_offset_in_queue(&self) -> i64 {
         (self.min_logical_offset.load(Ordering::Acquire) / CQ_STORE_UNIT_SIZE) as i64
     }
 
     /// Queue offset the next entry gets (= number of entries ever written).
-    pub fn max_offset_in_queue(&self) -> i64 {
+    pub(crate) fn max_offset_in_queue(&self) -> i64 {
         (self.files.max_offset() / CQ_STORE_UNIT_SIZE) as i64
     }
 
@@ -196,7 +196,7 @@ impl ConsumeQueue {
     /// recovery) are skipped. An impossible queue offset (negative, past what 20-byte entries
     /// can address, or more than one file of entries beyond the queue's end) fails with
     /// [`StoreError::BadRecord`]: padding up to it would write unbounded blank entries.
-    pub fn put(&self, entry: CqEntry, cq_offset: i64) -> Result<(), StoreError> {
+    pub(crate) fn put(&self, entry: CqEntry, cq_offset: i64) -> Result<(), StoreError> {
         let _g = self.write.lock();
         if entry.phys_offset.saturating_add(entry.size as i64) <= self.max_phys_offset() {
             return Ok(());
@@ -257,7 +257,7 @@ impl ConsumeQueue {
     }
 
     /// The entry at queue offset `index`, if written.
-    pub fn entry(&self, index: i64) -> Option<CqEntry> {
+    pub(crate) fn entry(&self, index: i64) -> Option<CqEntry> {
         let off = cq_position(index)?;
         let f = self.files.find(off)?;
         let b = f.slice(off - f.start_offset(), CQ_STORE_UNIT_SIZE as usize)?;
@@ -265,7 +265,7 @@ impl ConsumeQueue {
     }
 
     /// Removes entries pointing at or beyond `phys` (the CommitLog was cut there).
-    pub fn truncate_dirty(&self, phys: i64) -> Result<(), StoreError> {
+    pub(crate) fn truncate_dirty(&self, phys: i64) -> Result<(), StoreError> {
         let _g = self.write.lock();
         let min = self.min_offset_in_queue();
         let mut idx = self.max_offset_in_queue();
@@ -293,7 +293,7 @@ impl ConsumeQueue {
     }
 
     /// Moves the min offset to the first entry whose record is still in the CommitLog.
-    pub fn correct_min_offset(&self, min_commit_log_offset: i64) {
+    pub(crate) fn correct_min_offset(&self, min_commit_log_offset: i64) {
         let mut lo = self.min_offset_in_queue();
         let hi = self.max_offset_in_queue();
         if let Some(first) = self.files.first() {
@@ -315,7 +315,7 @@ impl ConsumeQueue {
 
     /// Deletes whole files whose entries all point below `min_commit_log_offset` (never the
     /// last file). Returns how many.
-    pub fn delete_expired_files(&self, min_commit_log_offset: i64) -> usize {
+    pub(crate) fn delete_expired_files(&self, min_commit_log_offset: i64) -> usize {
         let files = self.files.files();
         let mut n = 0;
         for f in files.iter().take(files.len().saturating_sub(1)) {
@@ -345,7 +345,7 @@ impl ConsumeQueue {
 
     /// Queue offset of the first (Lower) or last (Upper) message stored at or after /
     /// at or before `timestamp`; `store_ts(phys, size)` reads store times from the CommitLog.
-    pub fn offset_by_time(
+    pub(crate) fn offset_by_time(
         &self,
         timestamp: i64,
         boundary: BoundaryType,
@@ -397,12 +397,12 @@ impl ConsumeQueue {
     }
 
     /// Flushes entries if `least_pages` are pending (0 = all).
-    pub fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
+    pub(crate) fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
         self.files.flush(least_pages)
     }
 
     /// Deletes all files of this queue.
-    pub fn destroy(&self) -> Result<(), StoreError> {
+    pub(crate) fn destroy(&self) -> Result<(), StoreError> {
         let _g = self.write.lock();
         self.files.destroy()?;
         self.max_phys_offset.store(-1, Ordering::Release);

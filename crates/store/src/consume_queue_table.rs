@@ -15,7 +15,7 @@ type Queues = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 
 /// All ConsumeQueues under `{root}/consumequeue`.
 #[derive(Debug)]
-pub struct ConsumeQueueTable {
+pub(crate) struct ConsumeQueueTable {
     root: PathBuf,
     fs: Arc<dyn FileSystem>,
     file_size: u64,
@@ -27,7 +27,11 @@ impl ConsumeQueueTable {
     /// could have created (a foreign topic name, a queue directory not named by its canonical
     /// id, a plain file) are left alone with a warning: the store never opens, writes or
     /// deletes them.
-    pub fn load(fs: Arc<dyn FileSystem>, root: &Path, file_size: u64) -> Result<Self, StoreError> {
+    pub(crate) fn load(
+        fs: Arc<dyn FileSystem>,
+        root: &Path,
+        file_size: u64,
+    ) -> Result<Self, StoreError> {
         fs.create_dir_all(root)
             .map_err(|e| StoreError::io(root, e))?;
         let mut queues: Queues = HashMap::new();
@@ -65,13 +69,13 @@ impl ConsumeQueueTable {
     }
 
     /// The queue, if it exists.
-    pub fn find(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
+    pub(crate) fn find(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
         self.queues.read().get(topic)?.get(&queue_id).cloned()
     }
 
     /// The queue, created empty if missing. Fails with [`StoreError::InvalidTopic`] /
     /// [`StoreError::InvalidQueueId`] for names that cannot be a queue directory.
-    pub fn find_or_create(
+    pub(crate) fn find_or_create(
         &self,
         topic: &str,
         queue_id: i32,
@@ -98,7 +102,7 @@ impl ConsumeQueueTable {
     }
 
     /// Every queue.
-    pub fn all(&self) -> Vec<Arc<ConsumeQueue>> {
+    pub(crate) fn all(&self) -> Vec<Arc<ConsumeQueue>> {
         self.queues
             .read()
             .values()
@@ -107,7 +111,7 @@ impl ConsumeQueueTable {
     }
 
     /// Queue ids of a topic, sorted.
-    pub fn queue_ids(&self, topic: &str) -> Vec<i32> {
+    pub(crate) fn queue_ids(&self, topic: &str) -> Vec<i32> {
         let mut v: Vec<i32> = self
             .queues
             .read()
@@ -119,14 +123,14 @@ impl ConsumeQueueTable {
     }
 
     /// Topic names.
-    pub fn topics(&self) -> Vec<String> {
+    pub(crate) fn topics(&self) -> Vec<String> {
         self.queues.read().keys().cloned().collect()
     }
 
     /// Deletes a topic's queues and their files: `consumequeue/{topic}` and nothing else.
     /// Fails with [`StoreError::InvalidTopic`], touching nothing, for a name that is not one
     /// plain component (such a directory was never created nor loaded).
-    pub fn remove_topic(&self, topic: &str) -> Result<bool, StoreError> {
+    pub(crate) fn remove_topic(&self, topic: &str) -> Result<bool, StoreError> {
         check_topic(topic).map_err(|reason| StoreError::invalid_topic(topic, reason))?;
         let removed = self.queues.write().remove(topic);
         let Some(m) = removed else {
@@ -143,7 +147,7 @@ impl ConsumeQueueTable {
     }
 
     /// Deletes all queues (the CommitLog is gone).
-    pub fn destroy_all(&self) -> Result<(), StoreError> {
+    pub(crate) fn destroy_all(&self) -> Result<(), StoreError> {
         let topics = self.topics();
         for t in topics {
             self.remove_topic(&t)?;
@@ -164,5 +168,52 @@ fn valid_topic_dir(path: &Path) -> Option<String> {
             tracing::warn!(path = %path.display(), %reason, "ignoring a directory that is not a valid topic in consumequeue/");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::OsFs;
+
+    /// Topic names that would leave the queue directory, or that Java refuses.
+    const HOSTILE: &[&str] = &[
+        "%DLQ%/../..",
+        "..",
+        ".",
+        "",
+        "a/b",
+        "/abs",
+        "%DLQ%a\u{0}",
+        "a b",
+        "a.b",
+    ];
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_queue_table_builds_no_path_from_a_bad_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store").join("consumequeue");
+        let table = ConsumeQueueTable::load(Arc::new(OsFs), &root, 1000).unwrap();
+        for t in HOSTILE {
+            let e = table.find_or_create(t, 0).unwrap_err();
+            assert!(matches!(e, StoreError::InvalidTopic { .. }), "{t:?}: {e}");
+            assert!(table.remove_topic(t).is_err());
+        }
+        let e = table.find_or_create("T", -3).unwrap_err();
+        assert!(matches!(e, StoreError::InvalidQueueId { queue_id: -3, .. }));
+        assert!(table.find_or_create(&"y".repeat(256), 0).is_err());
+        assert!(table.find_or_create(&"y".repeat(255), 0).is_ok());
+        assert_eq!(names(dir.path()), vec!["store"]);
+        assert_eq!(names(&dir.path().join("store")), vec!["consumequeue"]);
+        assert_eq!(names(&root), vec!["y".repeat(255)]);
     }
 }

@@ -21,7 +21,7 @@ use crate::error::StoreError;
 use crate::index::{IndexRequest, IndexStore};
 
 /// The delay-level topic whose tag code is the delivery time.
-pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+pub(crate) const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 
 /// A message became visible in a ConsumeQueue.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +44,8 @@ pub type ArrivalListener = Arc<dyn Fn(&Arrival<'_>) + Send + Sync>;
 
 /// The CQ tag code of a record: Java hash of `TAGS`, or for `SCHEDULE_TOPIC_XXXX` with a
 /// `DELAY` level, the delivery time `store_timestamp + delay(level)`.
-pub fn compute_tag_code(
+#[cfg(test)]
+pub(crate) fn compute_tag_code(
     topic: &str,
     properties: &str,
     store_timestamp: i64,
@@ -114,7 +115,7 @@ fn text(b: &[u8]) -> Cow<'_, str> {
 }
 
 /// Whether a record goes to its ConsumeQueue (not PREPARED/ROLLBACK transaction halves).
-pub fn is_dispatched_to_queue(sys_flag: i32) -> bool {
+pub(crate) fn is_dispatched_to_queue(sys_flag: i32) -> bool {
     matches!(
         sysflag::transaction_value(sys_flag),
         sysflag::TRANSACTION_NOT_TYPE | sysflag::TRANSACTION_COMMIT_TYPE
@@ -122,14 +123,13 @@ pub fn is_dispatched_to_queue(sys_flag: i32) -> bool {
 }
 
 /// Writes CQ entries and index keys for records.
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     cqs: Arc<ConsumeQueueTable>,
     index: Option<Arc<IndexStore>>,
     delay_levels_ms: Vec<u64>,
     listener: RwLock<Option<ArrivalListener>>,
     reput_offset: AtomicU64,
     last_store_timestamp: AtomicI64,
-    dispatched: AtomicU64,
     /// Records skipped because they cannot be dispatched (see [`Dispatcher::dispatch`]).
     skipped: AtomicU64,
     /// Records whose index keys could not be written (the ConsumeQueue entry was).
@@ -153,7 +153,7 @@ impl std::fmt::Debug for Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher writing into `cqs` and, if given, the index.
-    pub fn new(
+    pub(crate) fn new(
         cqs: Arc<ConsumeQueueTable>,
         index: Option<Arc<IndexStore>>,
         delay_levels_ms: Vec<u64>,
@@ -165,7 +165,6 @@ impl Dispatcher {
             listener: RwLock::new(None),
             reput_offset: AtomicU64::new(0),
             last_store_timestamp: AtomicI64::new(0),
-            dispatched: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
             index_skipped: AtomicU64::new(0),
             retries: AtomicU64::new(0),
@@ -176,42 +175,37 @@ impl Dispatcher {
     }
 
     /// Installs the arrival callback.
-    pub fn set_listener(&self, l: Option<ArrivalListener>) {
+    pub(crate) fn set_listener(&self, l: Option<ArrivalListener>) {
         *self.listener.write() = l;
     }
 
     /// CommitLog offset up to which records are dispatched.
-    pub fn reput_offset(&self) -> u64 {
+    pub(crate) fn reput_offset(&self) -> u64 {
         self.reput_offset.load(Ordering::Acquire)
     }
 
     /// Sets where dispatching continues (after recovery).
-    pub fn set_reput_offset(&self, o: u64) {
+    pub(crate) fn set_reput_offset(&self, o: u64) {
         self.reput_offset.store(o, Ordering::Release);
     }
 
     /// Store time of the last dispatched record.
-    pub fn last_store_timestamp(&self) -> i64 {
+    pub(crate) fn last_store_timestamp(&self) -> i64 {
         self.last_store_timestamp.load(Ordering::Acquire)
     }
 
-    /// Records dispatched since start.
-    pub fn dispatched_count(&self) -> u64 {
-        self.dispatched.load(Ordering::Relaxed)
-    }
-
     /// Records skipped because they could not be dispatched, since start.
-    pub fn skipped_count(&self) -> u64 {
+    pub(crate) fn skipped_count(&self) -> u64 {
         self.skipped.load(Ordering::Relaxed)
     }
 
     /// Records left out of the index (their ConsumeQueue entry was written), since start.
-    pub fn index_skipped_count(&self) -> u64 {
+    pub(crate) fn index_skipped_count(&self) -> u64 {
         self.index_skipped.load(Ordering::Relaxed)
     }
 
     /// Dispatch rounds retried after a transient failure, since start.
-    pub fn retry_count(&self) -> u64 {
+    pub(crate) fn retry_count(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
 
@@ -224,7 +218,12 @@ impl Dispatcher {
     /// offset, a physical offset field that is not its position) would fail forever and stop
     /// every queue behind it: it is logged, counted and skipped. Index trouble never holds
     /// up the queues (Java likewise builds no index entry when it has no index file).
-    pub fn dispatch(&self, v: &RecordView<'_>, at: u64, notify: bool) -> Result<(), StoreError> {
+    pub(crate) fn dispatch(
+        &self,
+        v: &RecordView<'_>,
+        at: u64,
+        notify: bool,
+    ) -> Result<(), StoreError> {
         match self.dispatch_record(v, at, notify) {
             Ok(()) => Ok(()),
             Err(e) if is_transient(&e) => Err(e),
@@ -305,12 +304,6 @@ impl Dispatcher {
     fn finish(&self, v: &RecordView<'_>) {
         self.last_store_timestamp
             .store(v.store_timestamp, Ordering::Release);
-        self.dispatched.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Dispatches every published record past the reput offset. Returns how many.
-    pub fn catch_up(&self, log: &CommitLog) -> Result<usize, StoreError> {
-        self.catch_up_round(log).map(|r| r.dispatched)
     }
 
     fn catch_up_round(&self, log: &CommitLog) -> Result<Round, StoreError> {
@@ -377,7 +370,7 @@ impl Dispatcher {
     }
 
     /// Whether an appender should unpark the dispatcher thread: true once per idle period.
-    pub fn take_idle(&self) -> bool {
+    pub(crate) fn take_idle(&self) -> bool {
         self.idle.load(Ordering::Relaxed) && self.idle.swap(false, Ordering::SeqCst)
     }
 
@@ -385,7 +378,7 @@ impl Dispatcher {
     /// up with everything appended meanwhile (as Java's reput service does), so appenders pay
     /// no wake-up per message; once it has found nothing for a whole period it announces
     /// itself idle and the next append wakes it at once (low latency for sparse traffic).
-    pub fn run(&self, log: &CommitLog, stop: &AtomicBool) {
+    pub(crate) fn run(&self, log: &CommitLog, stop: &AtomicBool) {
         let mut quiet_rounds = 0u32;
         let mut backoff = RETRY_MIN;
         loop {
@@ -439,7 +432,7 @@ impl Dispatcher {
     }
 }
 
-/// What one round of [`Dispatcher::catch_up`] did.
+/// What one catch-up round of [`Dispatcher::run`] did.
 #[derive(Debug, Clone, Copy)]
 struct Round {
     dispatched: usize,

@@ -29,7 +29,7 @@ pub enum StoreError {
     NotWriteable(String),
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-    /// A topic that cannot name a ConsumeQueue directory (see [`crate::queue_name`]).
+    /// A topic that cannot name a ConsumeQueue directory (see [`InvalidName`](crate::InvalidName)).
     #[error("topic {topic:?} cannot name a consume queue: {reason}")]
     InvalidTopic {
         topic: String,

@@ -120,7 +120,7 @@ impl Future for DurableHandle {
 
 /// The queue of appends waiting for an fsync.
 #[derive(Debug)]
-pub struct GroupCommit {
+pub(crate) struct GroupCommit {
     pending: Mutex<Vec<Arc<Waiter>>>,
     cv: Condvar,
     timeout: Duration,
@@ -128,7 +128,7 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Waiters time out after `timeout` (`syncFlushTimeout`).
-    pub fn new(timeout: Duration) -> Self {
+    pub(crate) fn new(timeout: Duration) -> Self {
         GroupCommit {
             pending: Mutex::new(Vec::new()),
             cv: Condvar::new(),
@@ -137,7 +137,7 @@ impl GroupCommit {
     }
 
     /// Registers an append ending at `target`; the flusher completes the handle.
-    pub fn register(&self, target: u64) -> DurableHandle {
+    pub(crate) fn register(&self, target: u64) -> DurableHandle {
         let w = Arc::new(Waiter {
             target,
             deadline: Instant::now() + self.timeout,
@@ -152,21 +152,21 @@ impl GroupCommit {
     }
 
     /// Fails every pending waiter (shutdown).
-    pub fn fail_all(&self, status: PutMessageStatus) {
+    pub(crate) fn fail_all(&self, status: PutMessageStatus) {
         for w in self.pending.lock().drain(..) {
             w.complete(status);
         }
     }
 
     /// Wakes the flusher (shutdown).
-    pub fn wake(&self) {
+    pub(crate) fn wake(&self) {
         self.cv.notify_all();
     }
 
     /// The group-commit loop: waits for requests, flushes everything written with one fsync
     /// per dirty file, and completes all requests it covers. `on_flushed(ts)` reports the
     /// store time now durable; `on_error` is told about failed flushes.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         log: &CommitLog,
         stop: &AtomicBool,
@@ -220,7 +220,7 @@ impl GroupCommit {
 
 /// Settings of the ASYNC_FLUSH loop.
 #[derive(Debug, Clone, Copy)]
-pub struct TimedFlush {
+pub(crate) struct TimedFlush {
     pub interval: Duration,
     pub least_pages: u32,
     pub thorough_interval: Duration,
@@ -229,7 +229,7 @@ pub struct TimedFlush {
 impl TimedFlush {
     /// Flushes every `interval` when `least_pages` are dirty, and everything at least every
     /// `thorough_interval`; a final full flush happens at stop.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         log: &CommitLog,
         stop: &AtomicBool,

@@ -16,7 +16,7 @@ use crate::store::now_millis;
 
 /// What the index needs from one dispatched record.
 #[derive(Debug, Clone, Copy)]
-pub struct IndexRequest<'a> {
+pub(crate) struct IndexRequest<'a> {
     pub topic: &'a str,
     pub phys_offset: i64,
     pub store_timestamp: i64,
@@ -28,7 +28,7 @@ pub struct IndexRequest<'a> {
 }
 
 /// Formats a file name as Java does: local time `yyyyMMddHHmmssSSS`.
-pub fn index_file_name(millis: i64) -> String {
+pub(crate) fn index_file_name(millis: i64) -> String {
     use chrono::{Local, TimeZone};
     match Local.timestamp_millis_opt(millis) {
         chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
@@ -40,7 +40,7 @@ pub fn index_file_name(millis: i64) -> String {
 
 /// All index files, oldest first.
 #[derive(Debug)]
-pub struct IndexStore {
+pub(crate) struct IndexStore {
     dir: PathBuf,
     fs: Arc<dyn FileSystem>,
     slots: u32,
@@ -58,7 +58,7 @@ const CREATE_RETRY_MS: i64 = 1000;
 
 impl IndexStore {
     /// Opens the files in `dir`.
-    pub fn load(
+    pub(crate) fn load(
         fs: Arc<dyn FileSystem>,
         dir: &Path,
         slots: u32,
@@ -107,14 +107,14 @@ impl IndexStore {
     }
 
     /// Re-index records from `phys` on (after a crash, or after the CommitLog was cut).
-    pub fn reindex_from(&self, phys: i64) {
+    pub(crate) fn reindex_from(&self, phys: i64) {
         let cur = self.indexed_through.load(Ordering::Acquire);
         self.indexed_through
             .store(cur.min(phys - 1), Ordering::Release);
     }
 
     /// Store time of the newest indexed entry.
-    pub fn last_timestamp(&self) -> i64 {
+    pub(crate) fn last_timestamp(&self) -> i64 {
         self.files
             .read()
             .last()
@@ -123,7 +123,7 @@ impl IndexStore {
     }
 
     /// Indexes one record's keys. Records already indexed are skipped.
-    pub fn build(&self, req: &IndexRequest<'_>) -> Result<(), StoreError> {
+    pub(crate) fn build(&self, req: &IndexRequest<'_>) -> Result<(), StoreError> {
         if req.phys_offset <= self.indexed_through.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -207,7 +207,14 @@ impl IndexStore {
 
     /// Physical offsets stored for `topic#key` in `[begin, end]`, newest first, at most `max`
     /// (duplicates from a rebuild removed).
-    pub fn query(&self, topic: &str, key: &str, max: usize, begin: i64, end: i64) -> Vec<i64> {
+    pub(crate) fn query(
+        &self,
+        topic: &str,
+        key: &str,
+        max: usize,
+        begin: i64,
+        end: i64,
+    ) -> Vec<i64> {
         let full = format!("{topic}#{key}");
         let h = index_key_hash(&full);
         let files = self.files.read().clone();
@@ -226,7 +233,7 @@ impl IndexStore {
     }
 
     /// Deletes files (never the newest) whose entries all point below `min_phys`.
-    pub fn delete_expired(&self, min_phys: i64) -> usize {
+    pub(crate) fn delete_expired(&self, min_phys: i64) -> usize {
         let mut files = self.files.write();
         let mut n = 0;
         while files.len() > 1 && files[0].end_phys_offset() < min_phys {
@@ -241,7 +248,7 @@ impl IndexStore {
     }
 
     /// Flushes every file; returns the newest indexed store time at the start of the flush.
-    pub fn flush(&self) -> Result<i64, StoreError> {
+    pub(crate) fn flush(&self) -> Result<i64, StoreError> {
         let files = self.files.read().clone();
         let ts = files.last().map(|f| f.end_timestamp()).unwrap_or(0);
         if let Some(f) = files.last() {
@@ -251,7 +258,7 @@ impl IndexStore {
     }
 
     /// Allocated but unwritten entry bytes of the newest file: reserve, not data.
-    pub fn reserved_bytes(&self) -> u64 {
+    pub(crate) fn reserved_bytes(&self) -> u64 {
         self.files
             .read()
             .last()
@@ -260,12 +267,13 @@ impl IndexStore {
     }
 
     /// Number of files.
-    pub fn file_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn file_count(&self) -> usize {
         self.files.read().len()
     }
 
     /// Deletes all index files.
-    pub fn destroy(&self) -> Result<(), StoreError> {
+    pub(crate) fn destroy(&self) -> Result<(), StoreError> {
         let mut files = self.files.write();
         for f in files.drain(..) {
             self.fs

@@ -23,21 +23,21 @@ use crate::error::StoreError;
 use crate::io::{allocate_ahead, DataFile, FileSystem};
 
 /// Header size.
-pub const INDEX_HEADER_SIZE: u64 = 40;
+pub(crate) const INDEX_HEADER_SIZE: u64 = 40;
 const SLOT_SIZE: u64 = 4;
 const ENTRY_SIZE: u64 = 20;
 
 /// Entry bytes allocated ahead of the writer at once (52,428 entries).
-pub const INDEX_ALLOC_WINDOW: u64 = 1 << 20;
+pub(crate) const INDEX_ALLOC_WINDOW: u64 = 1 << 20;
 
 /// Size of an index file with the given geometry.
-pub fn index_file_size(slots: u32, entries: u32) -> u64 {
+pub(crate) fn index_file_size(slots: u32, entries: u32) -> u64 {
     INDEX_HEADER_SIZE + slots as u64 * SLOT_SIZE + entries as u64 * ENTRY_SIZE
 }
 
 /// One index file.
 #[derive(Debug)]
-pub struct IndexFile {
+pub(crate) struct IndexFile {
     path: PathBuf,
     data: Arc<dyn DataFile>,
     slots: u32,
@@ -54,7 +54,7 @@ pub struct IndexFile {
 
 impl IndexFile {
     /// Opens or creates the file; a new file continues from the previous file's end.
-    pub fn open(
+    pub(crate) fn open(
         fs: &dyn FileSystem,
         path: &Path,
         slots: u32,
@@ -148,37 +148,37 @@ impl IndexFile {
     }
 
     /// Path of the file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Whether no entry fits any more.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.index_count.load(Ordering::Acquire) >= self.entries as i32
     }
 
     /// Store time of the first entry.
-    pub fn begin_timestamp(&self) -> i64 {
+    pub(crate) fn begin_timestamp(&self) -> i64 {
         self.begin_timestamp.load(Ordering::Acquire)
     }
 
     /// Store time of the last entry.
-    pub fn end_timestamp(&self) -> i64 {
+    pub(crate) fn end_timestamp(&self) -> i64 {
         self.end_timestamp.load(Ordering::Acquire)
     }
 
     /// Physical offset of the last entry.
-    pub fn end_phys_offset(&self) -> i64 {
+    pub(crate) fn end_phys_offset(&self) -> i64 {
         self.end_phys.load(Ordering::Acquire)
     }
 
     /// Number of entries (+1, as Java counts).
-    pub fn index_count(&self) -> i32 {
+    pub(crate) fn index_count(&self) -> i32 {
         self.index_count.load(Ordering::Acquire)
     }
 
     /// Allocated entry bytes not written yet: space held in reserve, not data.
-    pub fn reserved_bytes(&self) -> u64 {
+    pub(crate) fn reserved_bytes(&self) -> u64 {
         let used = self.entry_pos(self.index_count()) as u64;
         self.allocated.load(Ordering::Acquire).saturating_sub(used)
     }
@@ -197,7 +197,12 @@ impl IndexFile {
 
     /// Adds `key_hash → phys`. Returns `Ok(false)` when the file is full, an error when the
     /// entry's blocks cannot be allocated (disk full). Single writer.
-    pub fn put(&self, key_hash: i32, phys: i64, store_timestamp: i64) -> Result<bool, StoreError> {
+    pub(crate) fn put(
+        &self,
+        key_hash: i32,
+        phys: i64,
+        store_timestamp: i64,
+    ) -> Result<bool, StoreError> {
         let count = self.index_count.load(Ordering::Acquire);
         if count >= self.entries as i32 {
             return Ok(false);
@@ -241,14 +246,21 @@ impl IndexFile {
     }
 
     /// Whether `[begin, end]` overlaps this file's time range (Java `isTimeMatched`).
-    pub fn time_matched(&self, begin: i64, end: i64) -> bool {
+    pub(crate) fn time_matched(&self, begin: i64, end: i64) -> bool {
         let (b, e) = (self.begin_timestamp(), self.end_timestamp());
         (begin < b && end > e) || (begin >= b && begin <= e) || (end >= b && end <= e)
     }
 
     /// Appends to `out` the offsets stored for `key_hash` within `[begin, end]` (newest first),
     /// until `out` holds `max`.
-    pub fn select(&self, key_hash: i32, max: usize, begin: i64, end: i64, out: &mut Vec<i64>) {
+    pub(crate) fn select(
+        &self,
+        key_hash: i32,
+        max: usize,
+        begin: i64,
+        end: i64,
+        out: &mut Vec<i64>,
+    ) {
         let count = self.index_count();
         if count <= 1 {
             return;
@@ -284,7 +296,7 @@ impl IndexFile {
     }
 
     /// Makes the file durable (its allocated part: nothing was written past it).
-    pub fn flush(&self) -> Result<(), StoreError> {
+    pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.write_header();
         let written = self
             .allocated

@@ -1,5 +1,5 @@
 //! The file-system seam: every disk operation of the store goes through [`FileSystem`] and
-//! [`DataFile`], so tests can inject faults (see [`crate::fault::FaultyFs`]).
+//! [`DataFile`], so tests can inject faults (see `testing::FaultyFs`, feature `testing`).
 //!
 //! Data files are memory-mapped: appends are copies into the mapping, so write errors surface
 //! when the range is synced ([`DataFile::sync_range`]) — that is where EIO is reported.
@@ -9,7 +9,7 @@
 //! page without blocks on a full file system kills the process with SIGBUS; an allocation
 //! fails cleanly with ENOSPC instead. So the writers of every data file allocate before they
 //! touch a page, and only unwritten windows (not whole 1 GiB / 6 MB / 420 MB files) are held
-//! in reserve: disk usage reflects data (see [`crate::space`]).
+//! in reserve: disk usage reflects data (see `space`).
 
 use std::fmt::Debug;
 use std::fs::{File, OpenOptions};

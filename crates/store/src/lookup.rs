@@ -14,7 +14,7 @@ use crate::store::MessageStore;
 
 /// Longest stretch of not yet dispatched CommitLog a lookup walks record by record to find
 /// out whether an offset starts a record (normally the dispatcher trails by microseconds).
-pub const LOOKUP_WALK_MAX: u64 = 8 << 20;
+pub(crate) const LOOKUP_WALK_MAX: u64 = 8 << 20;
 
 impl MessageStore {
     /// The record starting at CommitLog offset `phys` (zero copy) and its decoding, or `None`

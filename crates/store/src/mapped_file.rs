@@ -5,7 +5,7 @@
 //! hand out [`Bytes`] that keep the mapping alive, even after the file is deleted.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -14,12 +14,12 @@ use crate::error::StoreError;
 use crate::io::{allocate_ahead, DataFile, FileSystem, PAGE_SIZE};
 
 /// Formats a start offset as Java names files: 20 digits, zero-padded.
-pub fn file_name(offset: u64) -> String {
+pub(crate) fn file_name(offset: u64) -> String {
     format!("{offset:020}")
 }
 
 /// Parses a 20-digit file name back to its start offset.
-pub fn parse_file_name(path: &Path) -> Option<u64> {
+pub(crate) fn parse_file_name(path: &Path) -> Option<u64> {
     let name = path.file_name()?.to_str()?;
     if name.len() != 20 || !name.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -29,7 +29,7 @@ pub fn parse_file_name(path: &Path) -> Option<u64> {
 
 /// A memory-mapped file covering `[start_offset, start_offset + size)` of a log.
 #[derive(Debug)]
-pub struct MappedFile {
+pub(crate) struct MappedFile {
     path: PathBuf,
     start_offset: u64,
     size: u64,
@@ -41,13 +41,12 @@ pub struct MappedFile {
     allocated: AtomicU64,
     /// How far past what it needs the writer allocates at once.
     alloc_window: u64,
-    removed: AtomicBool,
 }
 
 impl MappedFile {
     /// Creates (sparse) or opens the file for `start_offset` in `dir`. Writes allocate blocks
     /// `alloc_window` bytes ahead of what they need (see [`MappedFile::allocate_to`]).
-    pub fn open(
+    pub(crate) fn open(
         fs: &dyn FileSystem,
         dir: &Path,
         start_offset: u64,
@@ -71,47 +70,46 @@ impl MappedFile {
             // nothing where blocks already exist.
             allocated: AtomicU64::new(0),
             alloc_window,
-            removed: AtomicBool::new(false),
         }))
     }
 
     /// Path on disk.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Logical offset of the first byte (the file name).
-    pub fn start_offset(&self) -> u64 {
+    pub(crate) fn start_offset(&self) -> u64 {
         self.start_offset
     }
 
     /// File size.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.size
     }
 
     /// Bytes written and visible to readers.
-    pub fn wrote_position(&self) -> u64 {
+    pub(crate) fn wrote_position(&self) -> u64 {
         self.wrote.load(Ordering::Acquire)
     }
 
     /// Bytes known durable.
-    pub fn flushed_position(&self) -> u64 {
+    pub(crate) fn flushed_position(&self) -> u64 {
         self.flushed.load(Ordering::Acquire)
     }
 
     /// Whether no more bytes fit.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.wrote_position() >= self.size
     }
 
     /// Logical offset just past the written bytes.
-    pub fn end_offset(&self) -> u64 {
+    pub(crate) fn end_offset(&self) -> u64 {
         self.start_offset + self.wrote_position()
     }
 
     /// Sets positions after recovery (or after a raw truncate). Writer only.
-    pub fn set_positions(&self, wrote: u64) {
+    pub(crate) fn set_positions(&self, wrote: u64) {
         let w = wrote.min(self.size);
         self.wrote.store(w, Ordering::Release);
         self.flushed.store(w, Ordering::Release);
@@ -154,12 +152,12 @@ impl MappedFile {
     /// full disk is an ENOSPC ([`StoreError::DiskFull`]) here and never a SIGBUS in a copy.
     /// Allocates up to `alloc_window` further at once (one syscall per window); if the disk
     /// cannot hold the window, only what is needed.
-    pub fn allocate_to(&self, upto: u64) -> Result<(), StoreError> {
+    pub(crate) fn allocate_to(&self, upto: u64) -> Result<(), StoreError> {
         self.allocate_with_window(upto, self.alloc_window)
     }
 
     /// [`MappedFile::allocate_to`] with at most `window` bytes beyond `upto`.
-    pub fn allocate_with_window(&self, upto: u64, window: u64) -> Result<(), StoreError> {
+    pub(crate) fn allocate_with_window(&self, upto: u64, window: u64) -> Result<(), StoreError> {
         let done = self.allocated.load(Ordering::Acquire);
         if upto.min(self.size) <= done {
             return Ok(());
@@ -171,24 +169,24 @@ impl MappedFile {
     }
 
     /// How far blocks are allocated.
-    pub fn allocated_position(&self) -> u64 {
+    pub(crate) fn allocated_position(&self) -> u64 {
         self.allocated.load(Ordering::Acquire)
     }
 
     /// Allocated bytes not written yet: space held in reserve, not data.
-    pub fn reserved_bytes(&self) -> u64 {
+    pub(crate) fn reserved_bytes(&self) -> u64 {
         self.allocated_position()
             .saturating_sub(self.wrote_position())
     }
 
     /// End of the leading data of the file on disk (see [`DataFile::data_end`]): scans of
     /// a file's content at start-up stop there.
-    pub fn data_end(&self) -> u64 {
+    pub(crate) fn data_end(&self) -> u64 {
         self.data.data_end().min(self.size)
     }
 
     /// Borrowed view of `[pos, pos + len)`, if fully written.
-    pub fn slice(&self, pos: u64, len: usize) -> Option<&[u8]> {
+    pub(crate) fn slice(&self, pos: u64, len: usize) -> Option<&[u8]> {
         if pos.checked_add(len as u64)? > self.wrote_position() {
             return None;
         }
@@ -205,7 +203,7 @@ impl MappedFile {
     }
 
     /// Zero-copy [`Bytes`] over `[pos, pos + len)`, if fully written.
-    pub fn read(self: &Arc<Self>, pos: u64, len: usize) -> Option<Bytes> {
+    pub(crate) fn read(self: &Arc<Self>, pos: u64, len: usize) -> Option<Bytes> {
         self.slice(pos, len)?;
         Some(Bytes::from_owner(Region {
             file: self.clone(),
@@ -216,7 +214,7 @@ impl MappedFile {
 
     /// Makes written bytes durable if at least `least_pages` pages are pending (0 = always).
     /// Returns the new flushed position.
-    pub fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
+    pub(crate) fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
         let wrote = self.wrote_position();
         let flushed = self.flushed_position();
         if wrote <= flushed {
@@ -237,7 +235,7 @@ impl MappedFile {
     /// Allocates and pre-faults up to `upto` bytes (capped at the file size); idempotent.
     /// With `sync`, the pre-faulted (zero) pages are also written out, so later fsyncs of real
     /// data find the blocks already initialised and need no extent-conversion journal commit.
-    pub fn populate_to(&self, upto: u64, sync: bool) -> Result<(), StoreError> {
+    pub(crate) fn populate_to(&self, upto: u64, sync: bool) -> Result<(), StoreError> {
         let upto = upto.min(self.size);
         let done = self.populated.load(Ordering::Acquire);
         if upto <= done {
@@ -257,23 +255,13 @@ impl MappedFile {
     }
 
     /// How far the file is pre-faulted.
-    pub fn populated_position(&self) -> u64 {
+    pub(crate) fn populated_position(&self) -> u64 {
         self.populated.load(Ordering::Acquire)
     }
 
     /// Whether the pages of a range are in memory, if the OS can tell.
-    pub fn is_resident(&self, pos: u64, len: u64) -> Option<bool> {
+    pub(crate) fn is_resident(&self, pos: u64, len: u64) -> Option<bool> {
         self.data.is_resident(pos, len)
-    }
-
-    /// Marks the file deleted; readers holding [`Bytes`] keep the mapping alive.
-    pub(crate) fn mark_removed(&self) {
-        self.removed.store(true, Ordering::Release);
-    }
-
-    /// Whether the file was deleted (e.g. by retention).
-    pub fn is_removed(&self) -> bool {
-        self.removed.load(Ordering::Acquire)
     }
 
     /// Zeroes `[from, to)` and syncs it. Recovery only, before readers and writers exist.

@@ -14,7 +14,7 @@ use crate::mapped_file::{parse_file_name, MappedFile};
 
 /// The files of one log, oldest first.
 #[derive(Debug)]
-pub struct MappedFileQueue {
+pub(crate) struct MappedFileQueue {
     dir: PathBuf,
     file_size: u64,
     fs: Arc<dyn FileSystem>,
@@ -29,7 +29,7 @@ impl MappedFileQueue {
     /// Opens every 20-digit file in `dir` (created if missing). Loaded files count as fully
     /// written until recovery sets the real end. Writers allocate blocks `alloc_window`
     /// bytes ahead.
-    pub fn load(
+    pub(crate) fn load(
         fs: Arc<dyn FileSystem>,
         dir: &Path,
         file_size: u64,
@@ -88,42 +88,42 @@ impl MappedFileQueue {
     }
 
     /// Directory holding the files.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Size of each file.
-    pub fn file_size(&self) -> u64 {
+    pub(crate) fn file_size(&self) -> u64 {
         self.file_size
     }
 
     /// The file system used.
-    pub fn fs(&self) -> &Arc<dyn FileSystem> {
+    pub(crate) fn fs(&self) -> &Arc<dyn FileSystem> {
         &self.fs
     }
 
     /// A snapshot of the file list.
-    pub fn files(&self) -> Arc<Vec<Arc<MappedFile>>> {
+    pub(crate) fn files(&self) -> Arc<Vec<Arc<MappedFile>>> {
         self.files.load_full()
     }
 
     /// Whether there are no files.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.files.load().is_empty()
     }
 
     /// Oldest file.
-    pub fn first(&self) -> Option<Arc<MappedFile>> {
+    pub(crate) fn first(&self) -> Option<Arc<MappedFile>> {
         self.files.load().first().cloned()
     }
 
     /// Newest file.
-    pub fn last(&self) -> Option<Arc<MappedFile>> {
+    pub(crate) fn last(&self) -> Option<Arc<MappedFile>> {
         self.files.load().last().cloned()
     }
 
     /// Offset of the first byte still stored (0 when empty).
-    pub fn min_offset(&self) -> u64 {
+    pub(crate) fn min_offset(&self) -> u64 {
         self.files
             .load()
             .first()
@@ -132,7 +132,7 @@ impl MappedFileQueue {
     }
 
     /// Offset just past the last written byte (0 when empty).
-    pub fn max_offset(&self) -> u64 {
+    pub(crate) fn max_offset(&self) -> u64 {
         self.files
             .load()
             .last()
@@ -141,17 +141,17 @@ impl MappedFileQueue {
     }
 
     /// Offset up to which everything is durable.
-    pub fn flushed_where(&self) -> u64 {
+    pub(crate) fn flushed_where(&self) -> u64 {
         self.flushed_where.load(Ordering::Acquire)
     }
 
     /// Sets the durable offset (after recovery).
-    pub fn set_flushed_where(&self, v: u64) {
+    pub(crate) fn set_flushed_where(&self, v: u64) {
         self.flushed_where.store(v, Ordering::Release);
     }
 
     /// The file containing `offset`.
-    pub fn find(&self, offset: u64) -> Option<Arc<MappedFile>> {
+    pub(crate) fn find(&self, offset: u64) -> Option<Arc<MappedFile>> {
         let files = self.files.load();
         let first = files.first()?;
         if offset < first.start_offset() {
@@ -170,14 +170,14 @@ impl MappedFileQueue {
     }
 
     /// Creates the file starting at `start` and appends it to the list.
-    pub fn create(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
+    pub(crate) fn create(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
         let f = self.prepare(start)?;
         self.push(f.clone());
         Ok(f)
     }
 
     /// Opens (creating it sparse) the file starting at `start` without adding it.
-    pub fn prepare(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
+    pub(crate) fn prepare(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
         MappedFile::open(
             self.fs.as_ref(),
             &self.dir,
@@ -189,7 +189,7 @@ impl MappedFileQueue {
     }
 
     /// Allocated but unwritten bytes of the newest file (older files are full).
-    pub fn reserved_bytes(&self) -> u64 {
+    pub(crate) fn reserved_bytes(&self) -> u64 {
         self.files
             .load()
             .last()
@@ -198,7 +198,7 @@ impl MappedFileQueue {
     }
 
     /// Appends a file made by [`MappedFileQueue::prepare`].
-    pub fn push(&self, f: Arc<MappedFile>) {
+    pub(crate) fn push(&self, f: Arc<MappedFile>) {
         let _g = self.modify.lock();
         let mut v = Vec::clone(&self.files.load());
         v.push(f);
@@ -207,7 +207,7 @@ impl MappedFileQueue {
 
     /// Drops everything past `offset`: the containing file is cut there, later files are
     /// deleted.
-    pub fn truncate(&self, offset: u64) -> Result<(), StoreError> {
+    pub(crate) fn truncate(&self, offset: u64) -> Result<(), StoreError> {
         let _g = self.modify.lock();
         let cur = self.files.load_full();
         let mut keep = Vec::with_capacity(cur.len());
@@ -219,7 +219,6 @@ impl MappedFileQueue {
                 f.set_positions(offset - f.start_offset());
                 keep.push(f.clone());
             } else {
-                f.mark_removed();
                 self.fs
                     .remove_file(f.path())
                     .map_err(|e| StoreError::io(f.path(), e))?;
@@ -234,14 +233,13 @@ impl MappedFileQueue {
     }
 
     /// Removes the given oldest files from the list and deletes them.
-    pub fn remove_first(&self, n: usize) -> Vec<Arc<MappedFile>> {
+    pub(crate) fn remove_first(&self, n: usize) -> Vec<Arc<MappedFile>> {
         let _g = self.modify.lock();
         let cur = self.files.load_full();
         let n = n.min(cur.len());
         let (gone, rest) = cur.split_at(n);
         self.files.store(Arc::new(rest.to_vec()));
         for f in gone {
-            f.mark_removed();
             if let Err(e) = self.fs.remove_file(f.path()) {
                 tracing::warn!(file = %f.path().display(), error = %e, "delete failed");
             }
@@ -250,11 +248,8 @@ impl MappedFileQueue {
     }
 
     /// Deletes all files and the directory.
-    pub fn destroy(&self) -> Result<(), StoreError> {
+    pub(crate) fn destroy(&self) -> Result<(), StoreError> {
         let _g = self.modify.lock();
-        for f in self.files.load().iter() {
-            f.mark_removed();
-        }
         self.files.store(Arc::new(Vec::new()));
         self.set_flushed_where(0);
         self.fs
@@ -264,7 +259,7 @@ impl MappedFileQueue {
 
     /// Flushes files from the durable offset up to what is written, if at least
     /// `least_pages` are pending (0 = everything). Returns the new durable offset.
-    pub fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
+    pub(crate) fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
         let files = self.files.load_full();
         let from = self.flushed_where();
         let mut result = from;
@@ -282,10 +277,5 @@ impl MappedFileQueue {
         }
         self.flushed_where.fetch_max(result, Ordering::AcqRel);
         Ok(self.flushed_where())
-    }
-
-    /// Sum of file sizes on disk.
-    pub fn total_file_size(&self) -> u64 {
-        self.files.load().len() as u64 * self.file_size
     }
 }

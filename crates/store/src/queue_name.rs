@@ -14,7 +14,7 @@
 use crate::error::StoreError;
 
 /// Longest topic the store accepts (Java's `RETRY_OR_DLQ_TOPIC_MAX_LENGTH`).
-pub const MAX_TOPIC_LEN: usize = 255;
+pub(crate) const MAX_TOPIC_LEN: usize = 255;
 
 /// Why a name cannot be a ConsumeQueue directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +32,7 @@ fn allowed(b: u8) -> bool {
 }
 
 /// Checks that `topic` is a RocketMQ topic name, hence one plain path component.
-pub fn check_topic(topic: &str) -> Result<(), InvalidName> {
+pub(crate) fn check_topic(topic: &str) -> Result<(), InvalidName> {
     if topic.is_empty() {
         return Err(InvalidName::Empty);
     }
@@ -48,13 +48,8 @@ pub fn check_topic(topic: &str) -> Result<(), InvalidName> {
     }
 }
 
-/// Whether `topic` is a valid topic name.
-pub fn is_valid_topic(topic: &str) -> bool {
-    check_topic(topic).is_ok()
-}
-
 /// Checks a `(topic, queue_id)` pair before a ConsumeQueue path is built from it.
-pub fn check_queue(topic: &str, queue_id: i32) -> Result<(), StoreError> {
+pub(crate) fn check_queue(topic: &str, queue_id: i32) -> Result<(), StoreError> {
     check_topic(topic).map_err(|reason| StoreError::invalid_topic(topic, reason))?;
     if queue_id < 0 {
         return Err(StoreError::InvalidQueueId {
@@ -68,7 +63,7 @@ pub fn check_queue(topic: &str, queue_id: i32) -> Result<(), StoreError> {
 /// The queue id a directory name stands for, if it is the canonical decimal form a queue
 /// directory is created with (`"01"`, `"+1"` or `"-1"` would name another path than the
 /// queue built from it).
-pub fn parse_queue_dir_name(name: &str) -> Option<i32> {
+pub(crate) fn parse_queue_dir_name(name: &str) -> Option<i32> {
     let id: i32 = name.parse().ok()?;
     (id >= 0 && id.to_string() == name).then_some(id)
 }

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 /// Next logical offset per `(topic, queue_id)`.
 #[derive(Debug, Default, Clone)]
-pub struct QueueOffsetTable {
+pub(crate) struct QueueOffsetTable {
     table: HashMap<Box<str>, HashMap<i32, i64>>,
 }
 
 impl QueueOffsetTable {
     /// The offset the next message of this queue gets.
-    pub fn next(&self, topic: &str, queue_id: i32) -> i64 {
+    pub(crate) fn next(&self, topic: &str, queue_id: i32) -> i64 {
         self.table
             .get(topic)
             .and_then(|q| q.get(&queue_id))
@@ -20,7 +20,7 @@ impl QueueOffsetTable {
     }
 
     /// Advances the queue by `n` messages.
-    pub fn advance(&mut self, topic: &str, queue_id: i32, n: i64) {
+    pub(crate) fn advance(&mut self, topic: &str, queue_id: i32, n: i64) {
         match self.table.get_mut(topic) {
             Some(q) => *q.entry(queue_id).or_insert(0) += n,
             None => {
@@ -32,7 +32,7 @@ impl QueueOffsetTable {
     }
 
     /// Sets the next offset (recovery, or the broker correcting a queue).
-    pub fn set(&mut self, topic: &str, queue_id: i32, next: i64) {
+    pub(crate) fn set(&mut self, topic: &str, queue_id: i32, next: i64) {
         self.table
             .entry(topic.into())
             .or_default()
@@ -40,7 +40,7 @@ impl QueueOffsetTable {
     }
 
     /// Forgets a topic (its queues were deleted).
-    pub fn remove_topic(&mut self, topic: &str) {
+    pub(crate) fn remove_topic(&mut self, topic: &str) {
         self.table.remove(topic);
     }
 }

@@ -41,7 +41,7 @@ pub struct RecoveryReport {
 }
 
 /// Inputs of [`recover`].
-pub struct RecoveryContext<'a> {
+pub(crate) struct RecoveryContext<'a> {
     pub log: &'a CommitLog,
     pub cqs: &'a ConsumeQueueTable,
     pub index: Option<&'a Arc<IndexStore>>,
@@ -67,7 +67,7 @@ fn first_record_stamp(f: &MappedFile, check_crc: bool) -> Option<(i64, i64)> {
 }
 
 /// Runs recovery. Afterwards the CommitLog, the queues and the dispatcher agree on the end.
-pub fn recover(ctx: &RecoveryContext<'_>) -> Result<RecoveryReport, StoreError> {
+pub(crate) fn recover(ctx: &RecoveryContext<'_>) -> Result<RecoveryReport, StoreError> {
     let mut report = RecoveryReport {
         abnormal: ctx.abnormal,
         ..Default::default()

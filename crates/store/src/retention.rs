@@ -51,7 +51,7 @@ impl DeleteReason {
 
 /// A CommitLog file as retention sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileAge {
+pub(crate) struct FileAge {
     pub start_offset: u64,
     /// Offset just past the file (start + file size).
     pub end_offset: u64,
@@ -60,7 +60,7 @@ pub struct FileAge {
 
 /// The situation retention decides on.
 #[derive(Debug, Clone, Copy)]
-pub struct RetentionInput<'a> {
+pub(crate) struct RetentionInput<'a> {
     pub now_ms: i64,
     /// Local hour of day (0–23).
     pub hour: u32,
@@ -76,20 +76,20 @@ pub struct RetentionInput<'a> {
 
 /// One decision: delete `files[index]` for `reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deletion {
+pub(crate) struct Deletion {
     pub index: usize,
     pub start_offset: u64,
     pub reason: DeleteReason,
 }
 
 /// Whether appends must be refused for lack of space.
-pub fn is_disk_full(config: &StoreConfig, disk_used_percent: f64) -> bool {
+pub(crate) fn is_disk_full(config: &StoreConfig, disk_used_percent: f64) -> bool {
     disk_used_percent > config.disk_space_warning_level_ratio as f64
 }
 
 /// Decides which of the oldest files to delete (a prefix, never the newest file, never a
 /// file ending past the dispatched offset, at most `delete_file_batch_max`).
-pub fn plan(config: &StoreConfig, input: &RetentionInput<'_>) -> Vec<Deletion> {
+pub(crate) fn plan(config: &StoreConfig, input: &RetentionInput<'_>) -> Vec<Deletion> {
     let time_up = config.delete_hours().contains(&input.hour);
     let over_max = input.disk_used_percent > config.disk_max_used_space_ratio as f64;
     let forced = config.clean_file_forcibly_enable
@@ -130,7 +130,7 @@ pub fn plan(config: &StoreConfig, input: &RetentionInput<'_>) -> Vec<Deletion> {
 }
 
 /// Whether the dispatcher has read all of `f` (its messages are in their queues).
-pub fn is_dispatched(input: &RetentionInput<'_>, f: &FileAge) -> bool {
+pub(crate) fn is_dispatched(input: &RetentionInput<'_>, f: &FileAge) -> bool {
     f.end_offset <= input.dispatched_offset
 }
 

@@ -27,7 +27,7 @@ pub(crate) fn reserved_bytes(s: &Shared) -> u64 {
 }
 
 /// `raw` with `reserved` bytes counted as free (they hold no data).
-pub fn without_reservations(raw: DiskUsage, reserved: u64) -> DiskUsage {
+pub(crate) fn without_reservations(raw: DiskUsage, reserved: u64) -> DiskUsage {
     DiskUsage {
         total_bytes: raw.total_bytes,
         free_bytes: raw.free_bytes.saturating_add(reserved).min(raw.total_bytes),

@@ -11,7 +11,7 @@ use crate::retention::DeleteReason;
 
 /// Store counters; all monotonic.
 #[derive(Debug, Default)]
-pub struct StoreStats {
+pub(crate) struct StoreStats {
     pub put_messages: AtomicU64,
     pub put_bytes: AtomicU64,
     pub put_failures: AtomicU64,
@@ -49,23 +49,18 @@ pub struct StatsSnapshot {
 
 impl StoreStats {
     /// Counts a successful put of `n` messages and `bytes` bytes.
-    pub fn record_put(&self, n: u64, bytes: u64) {
+    pub(crate) fn record_put(&self, n: u64, bytes: u64) {
         self.put_messages.fetch_add(n, Ordering::Relaxed);
         self.put_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Counts one deleted file.
-    pub fn record_deletion(&self, reason: DeleteReason) {
+    pub(crate) fn record_deletion(&self, reason: DeleteReason) {
         self.deletions[reason.index()].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Files deleted for `reason`.
-    pub fn deletions(&self, reason: DeleteReason) -> u64 {
-        self.deletions[reason.index()].load(Ordering::Relaxed)
-    }
-
     /// Takes a TPS sample (called once a second by the housekeeping thread).
-    pub fn sample(&self) {
+    pub(crate) fn sample(&self) {
         let mut s = self.samples.lock();
         s.push_back((
             Instant::now(),
@@ -90,7 +85,7 @@ impl StoreStats {
     }
 
     /// Current values.
-    pub fn snapshot(&self) -> StatsSnapshot {
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
         let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
         StatsSnapshot {
             put_messages: l(&self.put_messages),

@@ -316,7 +316,7 @@ impl MessageStore {
     }
 
     /// Usage of the CommitLog's disk by data: space allocated ahead of writers and not
-    /// written yet counts as free (see [`crate::space`]). The ratios the store acts on are
+    /// written yet counts as free. The ratios the store acts on are
     /// computed from it. `None` if the file system cannot say.
     pub fn disk_usage(&self) -> Option<crate::io::DiskUsage> {
         crate::space::data_usage(&self.shared)

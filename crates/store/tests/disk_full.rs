@@ -11,10 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use ferromq_store::fault::FaultyFs;
 use ferromq_store::io::{DiskUsage, OsFs};
-use ferromq_store::quota_fs::{Quota, QuotaFs};
-use ferromq_store::retention::DeleteReason;
+use ferromq_store::testing::FaultyFs;
+use ferromq_store::testing::{Quota, QuotaFs};
 use ferromq_store::*;
 
 const MIB: u64 = 1 << 20;

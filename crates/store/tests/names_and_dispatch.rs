@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use ferromq_store::consume_queue_table::ConsumeQueueTable;
-use ferromq_store::fault::FaultyFs;
 use ferromq_store::io::OsFs;
+use ferromq_store::testing::FaultyFs;
 use ferromq_store::*;
 
 const HOSTILE: &[&str] = &[
@@ -60,25 +59,6 @@ fn hostile_topics_are_refused_and_delete_nothing() {
     assert!(names(&dir.path().join("consumequeue")).is_empty());
     assert!(dir.path().join("commitlog").exists());
     store.shutdown().unwrap();
-}
-
-#[test]
-fn the_queue_table_builds_no_path_from_a_bad_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("store").join("consumequeue");
-    let table = ConsumeQueueTable::load(Arc::new(OsFs), &root, 1000).unwrap();
-    for t in HOSTILE {
-        let e = table.find_or_create(t, 0).unwrap_err();
-        assert!(matches!(e, StoreError::InvalidTopic { .. }), "{t:?}: {e}");
-        assert!(table.remove_topic(t).is_err());
-    }
-    let e = table.find_or_create("T", -3).unwrap_err();
-    assert!(matches!(e, StoreError::InvalidQueueId { queue_id: -3, .. }));
-    assert!(table.find_or_create(&"y".repeat(256), 0).is_err());
-    assert!(table.find_or_create(&"y".repeat(255), 0).is_ok());
-    assert_eq!(names(dir.path()), vec!["store"]);
-    assert_eq!(names(&dir.path().join("store")), vec!["consumequeue"]);
-    assert_eq!(names(&root), vec!["y".repeat(255)]);
 }
 
 #[test]

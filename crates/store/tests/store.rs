@@ -11,9 +11,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferromq_protocol::message::record::{MessageExt, RecordView};
 use ferromq_protocol::message::sysflag::message as sysflag;
-use ferromq_store::fault::FaultyFs;
 use ferromq_store::io::{DiskUsage, OsFs};
-use ferromq_store::retention::DeleteReason;
+use ferromq_store::testing::FaultyFs;
 use ferromq_store::*;
 
 fn config(dir: &Path) -> StoreConfig {
