@@ -8,8 +8,8 @@
 #![no_main]
 
 use ferromq_model::*;
-use ferromq_namesrv::checks::{check_topic, is_own_topic};
-use ferromq_namesrv::route_table::{Registration, RouteLimits, RouteTable};
+use ferromq_namesrv::testing::{check_topic, is_own_topic};
+use ferromq_namesrv::{Registration, RouteLimits, RouteTable};
 use ferromq_protocol::message::properties::Properties;
 use libfuzzer_sys::fuzz_target;
 

@@ -16,9 +16,9 @@ use ferromq_model::names::{reply_topic, revive_topic, SYNC_BROKER_MEMBER_TOPIC_P
 use ferromq_model::validate::{validate_topic, NameError, RETRY_OR_DLQ_TOPIC_MAX_LENGTH};
 
 /// Longest broker, cluster or zone name (a host name has at most 253 characters).
-pub const MAX_BROKER_NAME_LEN: usize = 255;
+pub(crate) const MAX_BROKER_NAME_LEN: usize = 255;
 /// Longest broker or HA address.
-pub const MAX_ADDR_LEN: usize = 255;
+pub(crate) const MAX_ADDR_LEN: usize = 255;
 
 /// Why a name from a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +59,7 @@ fn is_broker_name_char(c: char) -> bool {
 }
 
 /// Checks a broker, cluster or zone name; `kind` says which in the error.
-pub fn check_broker_name(kind: &'static str, name: &str) -> Result<(), BadName> {
+pub(crate) fn check_broker_name(kind: &'static str, name: &str) -> Result<(), BadName> {
     if name.len() > MAX_BROKER_NAME_LEN {
         return Err(BadName::TooLong {
             kind,
@@ -81,7 +81,7 @@ pub fn check_broker_name(kind: &'static str, name: &str) -> Result<(), BadName> 
 }
 
 /// Checks a broker address (`ip:port`); `kind` says which in the error.
-pub fn check_addr(kind: &'static str, addr: &str) -> Result<(), BadName> {
+pub(crate) fn check_addr(kind: &'static str, addr: &str) -> Result<(), BadName> {
     if addr.len() > MAX_ADDR_LEN {
         return Err(BadName::TooLong {
             kind,
@@ -104,7 +104,7 @@ pub fn check_addr(kind: &'static str, addr: &str) -> Result<(), BadName> {
 
 /// Checks a topic name as Java's `TopicValidator` does; overlong names are refused before
 /// their characters are looked at, so the error never carries a huge name.
-pub fn check_topic(topic: &str) -> Result<(), BadName> {
+pub(crate) fn check_topic(topic: &str) -> Result<(), BadName> {
     if topic.len() > RETRY_OR_DLQ_TOPIC_MAX_LENGTH {
         return Err(BadName::TooLong {
             kind: "topic",
@@ -119,7 +119,7 @@ pub fn check_topic(topic: &str) -> Result<(), BadName> {
 /// Java's `TopicConfigManager` adds them without validation, and with a host-name broker name
 /// (`broker-1.example.com`) they hold dots. Accepted as long as the names themselves passed
 /// [`check_broker_name`].
-pub fn is_own_topic(topic: &str, cluster: &str, broker: &str) -> bool {
+pub(crate) fn is_own_topic(topic: &str, cluster: &str, broker: &str) -> bool {
     topic == broker
         || topic == cluster
         || topic
@@ -131,7 +131,7 @@ pub fn is_own_topic(topic: &str, cluster: &str, broker: &str) -> bool {
 
 /// Formats a string from the wire for logs and remarks: escaped (`Debug`) and cut to its first
 /// 64 characters, so that a hostile name can neither forge log lines nor flood them.
-pub struct Clip<'a>(pub &'a str);
+pub(crate) struct Clip<'a>(pub &'a str);
 
 impl fmt::Debug for Clip<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

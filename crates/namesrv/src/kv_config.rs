@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// Namespace → key → value.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct KvTables {
+pub(crate) struct KvTables {
     pub config_table: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -51,10 +51,10 @@ impl Default for KvLimits {
 
 /// Why a PUT_KV_CONFIG was refused; nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KvRefused {
+pub(crate) enum KvRefused {
     /// A namespace, key or value over its length limit.
     #[error("the KV config {what} is {len} bytes long, longer than the limit of {max}")]
-    TooLong {
+    FieldTooLong {
         /// `"namespace"`, `"key"` or `"value"`.
         what: &'static str,
         len: usize,
@@ -71,9 +71,9 @@ pub enum KvRefused {
 impl KvRefused {
     /// The response code: INVALID_PARAMETER for an oversized field (the request is wrong),
     /// SYSTEM_ERROR for a full store (as Java answers a request it cannot serve).
-    pub fn response_code(&self) -> i32 {
+    pub(crate) fn response_code(&self) -> i32 {
         match self {
-            KvRefused::TooLong { .. } => response_code::INVALID_PARAMETER,
+            KvRefused::FieldTooLong { .. } => response_code::INVALID_PARAMETER,
             KvRefused::TooManyEntries { .. } | KvRefused::TooManyBytes { .. } => {
                 response_code::SYSTEM_ERROR
             }
@@ -83,7 +83,7 @@ impl KvRefused {
 
 /// Why the KV file could not be written.
 #[derive(Debug, thiserror::Error)]
-pub enum KvConfigError {
+pub(crate) enum KvConfigError {
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -95,8 +95,7 @@ pub enum KvConfigError {
 /// The KV store: in memory, with a generation that counts changes so that persistence can be
 /// coalesced (see `NameServerState::persist_kv`).
 #[derive(Debug)]
-pub struct KvConfig {
-    path: Option<PathBuf>,
+pub(crate) struct KvConfig {
     tables: KvTables,
     limits: KvLimits,
     entries: usize,
@@ -113,7 +112,7 @@ impl KvConfig {
     /// Loads `path` (or its `.bak`); a missing or unreadable file starts empty, with a warning
     /// for the unreadable case. The file is trusted: it is loaded whole even past `limits`,
     /// which then only stop it from growing.
-    pub fn load(path: Option<PathBuf>, limits: KvLimits) -> Self {
+    pub(crate) fn load(path: Option<PathBuf>, limits: KvLimits) -> Self {
         let tables: KvTables = path
             .as_deref()
             .and_then(|p| read_tables(p).or_else(|| read_tables(&bak(p))))
@@ -134,7 +133,6 @@ impl KvConfig {
             );
         }
         KvConfig {
-            path,
             tables,
             limits,
             entries,
@@ -144,7 +142,7 @@ impl KvConfig {
     }
 
     /// The value of `namespace`/`key`.
-    pub fn get(&self, namespace: &str, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, namespace: &str, key: &str) -> Option<&str> {
         self.tables
             .config_table
             .get(namespace)
@@ -153,12 +151,17 @@ impl KvConfig {
     }
 
     /// Every key/value of `namespace`.
-    pub fn namespace(&self, namespace: &str) -> Option<&BTreeMap<String, String>> {
+    pub(crate) fn namespace(&self, namespace: &str) -> Option<&BTreeMap<String, String>> {
         self.tables.config_table.get(namespace)
     }
 
     /// Sets a value within the limits; returns the generation that must be persisted.
-    pub fn put(&mut self, namespace: &str, key: &str, value: &str) -> Result<u64, KvRefused> {
+    pub(crate) fn put(
+        &mut self,
+        namespace: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<u64, KvRefused> {
         let l = self.limits;
         for (what, len, max) in [
             ("namespace", namespace.len(), l.max_namespace_len),
@@ -166,7 +169,7 @@ impl KvConfig {
             ("value", value.len(), l.max_value_len),
         ] {
             if len > max {
-                return Err(KvRefused::TooLong { what, len, max });
+                return Err(KvRefused::FieldTooLong { what, len, max });
             }
         }
         let old = self.get(namespace, key);
@@ -203,7 +206,7 @@ impl KvConfig {
     }
 
     /// Removes a value; returns the generation to persist when something changed.
-    pub fn delete(&mut self, namespace: &str, key: &str) -> Option<u64> {
+    pub(crate) fn delete(&mut self, namespace: &str, key: &str) -> Option<u64> {
         let table = self.tables.config_table.get_mut(namespace)?;
         let old = table.remove(key)?;
         if table.is_empty() {
@@ -217,15 +220,10 @@ impl KvConfig {
 
     /// The current generation and the file contents for it. Serializing costs a pass over the
     /// table (bounded by [`KvLimits::max_total_bytes`]) but no copy of it.
-    pub fn to_json(&self) -> (u64, Vec<u8>) {
+    pub(crate) fn to_json(&self) -> (u64, Vec<u8>) {
         // Maps of strings always serialize.
         let json = serde_json::to_vec_pretty(&self.tables).unwrap_or_default();
         (self.generation, json)
-    }
-
-    /// Where the tables are persisted.
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
     }
 }
 
@@ -248,7 +246,7 @@ fn read_tables(p: &Path) -> Option<KvTables> {
 
 /// Writes `json` (from [`KvConfig::to_json`]) to `path` atomically: the old file becomes
 /// `.bak`, the new one is written to a temporary name, synced, and renamed into place.
-pub fn persist(path: &Path, json: &[u8]) -> Result<(), KvConfigError> {
+pub(crate) fn persist(path: &Path, json: &[u8]) -> Result<(), KvConfigError> {
     let err = |source| KvConfigError::Write {
         path: path.to_path_buf(),
         source,
@@ -329,7 +327,7 @@ mod tests {
     #[test]
     fn oversized_fields_are_refused_and_change_nothing() {
         let mut kv = KvConfig::load(None, small());
-        let too_long = |what, len, max| Err(KvRefused::TooLong { what, len, max });
+        let too_long = |what, len, max| Err(KvRefused::FieldTooLong { what, len, max });
         assert_eq!(kv.put("namespace", "k", "v"), too_long("namespace", 9, 8));
         assert_eq!(kv.put("ns", "key-1", "v"), too_long("key", 5, 4));
         assert_eq!(kv.put("ns", "k", "value-1"), too_long("value", 7, 6));

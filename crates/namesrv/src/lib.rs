@@ -1,18 +1,26 @@
 //! FerroMQ NameServer: broker registration and liveness, topic routes, cluster info, KV config.
 //!
-//! - [`route_table`]: the routing state and its rules and limits, pure and clock-driven.
-//! - [`checks`]: which broker, cluster and topic names and addresses may enter the tables.
-//! - [`kv_config`]: namespaced KV config persisted to `kvConfig.json`.
-//! - [`state`]: shared state, options and the monotonic clock.
-//! - [`processor`]: the request handler (one match over the NameServer codes).
+//! Everything public is exported here; the modules are private:
+//! - `route_table`: [`RouteTable`], the routing state and its rules and [`RouteLimits`], pure
+//!   and clock-driven.
+//! - `checks`: which broker, cluster and topic names and addresses may enter the tables
+//!   ([`BadName`]).
+//! - `kv_config`: namespaced KV config persisted to `kvConfig.json`, within [`KvLimits`].
+//! - `state`: [`NameServerState`], [`NameServerOptions`] and the monotonic clock.
+//! - `processor`: [`NameServerHandler`], the request handler (one match over the NameServer
+//!   codes).
+//! - `testing` (feature `testing`): the admission rules, for fuzz targets and other crates'
+//!   tests.
 //!
 //! [`NameServer::run`] serves a listener and runs the liveness scan until shutdown.
 
-pub mod checks;
-pub mod kv_config;
-pub mod processor;
-pub mod route_table;
-pub mod state;
+#![warn(unreachable_pub)]
+
+mod checks;
+mod kv_config;
+mod processor;
+mod route_table;
+mod state;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,7 +28,13 @@ use std::sync::Arc;
 use ferromq_remoting::ServerConfig;
 use tokio::net::TcpListener;
 
+pub use checks::BadName;
+pub use kv_config::KvLimits;
 pub use processor::NameServerHandler;
+pub use route_table::{
+    BrokerAddrKey, BrokerLiveInfo, Registration, RegistrationResult, RemovedBroker, RouteLimits,
+    RouteRefused, RouteTable, Skipped, DEFAULT_BROKER_TIMEOUT_MS,
+};
 pub use state::{ConfigAccess, LiveConfig, NameServerOptions, NameServerState};
 
 /// A NameServer: state plus the request handler.
@@ -68,5 +82,24 @@ impl NameServer {
         }
         ferromq_remoting::run(listener, handler, server, shutdown).await;
         scan.abort();
+    }
+}
+
+/// The NameServer's admission rules, for fuzz targets and other crates' tests that check what
+/// entered the tables (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod testing {
+    use crate::BadName;
+
+    /// Whether `topic` is a name the route table accepts from a registration (Java's
+    /// `TopicValidator`, with overlong names refused first).
+    pub fn check_topic(topic: &str) -> Result<(), BadName> {
+        crate::checks::check_topic(topic)
+    }
+
+    /// Whether `topic` is one a broker of `cluster` named `broker` creates from those names
+    /// (accepted without [`check_topic`], as Java does).
+    pub fn is_own_topic(topic: &str, cluster: &str, broker: &str) -> bool {
+        crate::checks::is_own_topic(topic, cluster, broker)
     }
 }

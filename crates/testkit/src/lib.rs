@@ -1,5 +1,11 @@
 //! An in-process FerroMQ cluster for tests: NameServers and brokers on `127.0.0.1:0` with
 //! temporary store directories, plus small helpers that speak the raw protocol.
+//!
+//! One file, no modules: [`TestCluster`] (start, restart a broker, call, settle, shut down),
+//! [`test_broker_config`], and request builders ([`send_request`], [`pull_request`],
+//! [`create_topic_request`], …) with [`records`] to decode what comes back.
+
+#![warn(unreachable_pub)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -26,40 +26,40 @@ pub(super) struct TopicRoutes {
 
 impl TopicRoutes {
     /// The routes of `topic`, by broker group.
-    pub fn topic(&self, topic: &str) -> Option<&BTreeMap<Arc<str>, Route>> {
+    pub(crate) fn topic(&self, topic: &str) -> Option<&BTreeMap<Arc<str>, Route>> {
         self.by_topic.get(topic)
     }
 
     /// Every topic with its routes, in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &BTreeMap<Arc<str>, Route>)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &BTreeMap<Arc<str>, Route>)> {
         self.by_topic.iter()
     }
 
     /// Whether `broker` serves `topic`.
-    pub fn contains(&self, topic: &str, broker: &str) -> bool {
+    pub(crate) fn contains(&self, topic: &str, broker: &str) -> bool {
         self.by_broker
             .get(broker)
             .is_some_and(|topics| topics.contains(topic))
     }
 
     /// How many topics `broker` serves.
-    pub fn count_of(&self, broker: &str) -> usize {
+    pub(crate) fn count_of(&self, broker: &str) -> usize {
         self.by_broker.get(broker).map_or(0, BTreeSet::len)
     }
 
     /// (topic, broker group) routes in total.
-    pub fn routes(&self) -> usize {
+    pub(crate) fn routes(&self) -> usize {
         self.routes
     }
 
     /// Static-topic mappings in total.
-    pub fn mappings(&self) -> usize {
+    pub(crate) fn mappings(&self) -> usize {
         self.mappings
     }
 
     /// Sets the queue data `broker` serves `topic` with (the broker is `queue.broker_name`),
     /// keeping its mapping; returns whether anything changed.
-    pub fn put_queue(&mut self, topic: &str, queue: QueueData) -> bool {
+    pub(crate) fn put_queue(&mut self, topic: &str, queue: QueueData) -> bool {
         let broker_key = self.broker_key(&queue.broker_name);
         let topic_key = self.topic_key(topic);
         let brokers = self.by_topic.entry(topic_key.clone()).or_default();
@@ -88,7 +88,12 @@ impl TopicRoutes {
     }
 
     /// Sets the static-topic mapping of an existing route; `false` if there is no such route.
-    pub fn put_mapping(&mut self, topic: &str, broker: &str, info: TopicQueueMappingInfo) -> bool {
+    pub(crate) fn put_mapping(
+        &mut self,
+        topic: &str,
+        broker: &str,
+        info: TopicQueueMappingInfo,
+    ) -> bool {
         let Some(route) = self
             .by_topic
             .get_mut(topic)
@@ -103,7 +108,11 @@ impl TopicRoutes {
     }
 
     /// Changes the queue data of every topic `broker` serves; returns how many there were.
-    pub fn update_broker(&mut self, broker: &str, mut f: impl FnMut(&mut QueueData)) -> usize {
+    pub(crate) fn update_broker(
+        &mut self,
+        broker: &str,
+        mut f: impl FnMut(&mut QueueData),
+    ) -> usize {
         let Some(topics) = self.by_broker.get(broker) else {
             return 0;
         };
@@ -120,7 +129,7 @@ impl TopicRoutes {
     }
 
     /// Removes the route of `topic` on `broker`.
-    pub fn remove(&mut self, topic: &str, broker: &str) -> bool {
+    pub(crate) fn remove(&mut self, topic: &str, broker: &str) -> bool {
         let Some(brokers) = self.by_topic.get_mut(topic) else {
             return false;
         };
@@ -135,7 +144,7 @@ impl TopicRoutes {
     }
 
     /// Removes `topic` from every broker group.
-    pub fn remove_topic(&mut self, topic: &str) {
+    pub(crate) fn remove_topic(&mut self, topic: &str) {
         if let Some(brokers) = self.by_topic.remove(topic) {
             for (broker, route) in brokers {
                 self.forget(topic, &broker, &route);
@@ -144,7 +153,7 @@ impl TopicRoutes {
     }
 
     /// Removes every route of `broker`; returns the topics it served.
-    pub fn remove_broker(&mut self, broker: &str) -> Vec<Arc<str>> {
+    pub(crate) fn remove_broker(&mut self, broker: &str) -> Vec<Arc<str>> {
         let topics: Vec<Arc<str>> = self
             .by_broker
             .get(broker)

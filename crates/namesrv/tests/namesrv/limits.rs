@@ -4,8 +4,7 @@
 use std::io::Write;
 
 use ferromq_model::DecodeLimits;
-use ferromq_namesrv::kv_config::KvLimits;
-use ferromq_namesrv::route_table::RouteLimits;
+use ferromq_namesrv::{KvLimits, RouteLimits};
 
 use super::*;
 
