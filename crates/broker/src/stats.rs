@@ -47,7 +47,7 @@ pub struct Tps {
 }
 
 impl BrokerStats {
-    /// Counts a parked message dropped by a re-put (see [`crate::delayed::repost`]).
+    /// Counts a parked message dropped by a re-put (see `crate::delayed::repost`).
     pub fn record_dropped_repost(&self) {
         self.dropped_reposts.fetch_add(1, Ordering::Relaxed);
     }

@@ -494,7 +494,7 @@ struct LogThrottle {
 
 impl LogThrottle {
     fn allow(&self) -> bool {
-        let now = crate::store::now_millis();
+        let now = ferromq_protocol::time::now_ms();
         let last = self.last_ms.load(Ordering::Relaxed);
         now.saturating_sub(last) >= 1000
             && self

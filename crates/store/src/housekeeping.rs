@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::StoreError;
 use crate::retention::{self, FileAge, RetentionInput};
-use crate::store::{now_millis, Shared};
+use crate::store::Shared;
+use ferromq_protocol::time::now_ms as now_millis;
 
 pub(crate) fn prepare_loop(s: &Shared) {
     while !s.stop.load(Ordering::Acquire) {

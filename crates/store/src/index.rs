@@ -12,7 +12,7 @@ use parking_lot::RwLock;
 use crate::error::StoreError;
 use crate::index_file::IndexFile;
 use crate::io::FileSystem;
-use crate::store::now_millis;
+use ferromq_protocol::time::now_ms as now_millis;
 
 /// What the index needs from one dispatched record.
 #[derive(Debug, Clone, Copy)]

@@ -14,7 +14,8 @@ use crate::flush::DurableHandle;
 use crate::message::{AppendInfo, BatchToStore, MessageToStore, PutResult};
 use crate::queue_name::check_queue;
 
-use crate::store::{now_millis, MessageStore};
+use crate::store::MessageStore;
+use ferromq_protocol::time::now_ms as now_millis;
 
 impl MessageStore {
     fn write_gate(&self) -> Option<PutMessageStatus> {

@@ -86,8 +86,6 @@ pub struct MessageStore {
     shut: AtomicBool,
 }
 
-pub(crate) use ferromq_protocol::time::now_ms as now_millis;
-
 fn total_memory() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let (pages, size) = unsafe {

@@ -37,7 +37,7 @@ impl ConsumerOffsets {
         let loaded: Option<ConsumerOffsetSerializeWrapper> = json_file::load(&path)?;
         let mut table = Table::default();
         for (key, queues) in loaded.map(|w| w.offset_table).unwrap_or_default() {
-            match key.split_once('@') {
+            match ferromq_model::split_topic_group_key(&key) {
                 Some((topic, group)) => {
                     table
                         .by_topic
@@ -183,7 +183,7 @@ impl ConsumerOffsets {
         let mut offset_table = BTreeMap::new();
         for (topic, groups) in &t.by_topic {
             for (group, queues) in groups {
-                offset_table.insert(format!("{topic}@{group}"), queues.clone());
+                offset_table.insert(ferromq_model::topic_group_key(topic, group), queues.clone());
             }
         }
         ConsumerOffsetSerializeWrapper {
