@@ -64,6 +64,8 @@ mod retention;
 mod space;
 mod stats;
 mod store;
+#[cfg(any(test, feature = "testing"))]
+mod tmpfs;
 
 pub use config::{FlushDiskType, StoreConfig};
 pub use consume_queue::BoundaryType;
@@ -84,4 +86,5 @@ pub use store::MessageStore;
 pub mod testing {
     pub use crate::fault::{Faults, FaultyFs};
     pub use crate::quota_fs::{Quota, QuotaFs};
+    pub use crate::tmpfs::{fill_to, used_percent, Tmpfs};
 }

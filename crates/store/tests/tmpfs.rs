@@ -8,63 +8,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
-use ferromq_store::io::{FileSystem, OsFs};
+use ferromq_store::testing::{fill_to, used_percent, Tmpfs};
 use ferromq_store::*;
 
 const MIB: u64 = 1 << 20;
-
-/// A tmpfs mounted on a temporary directory for the life of the value.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Result<Tmpfs, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-        }
-        Ok(Tmpfs { dir })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
-fn used_percent(p: &Path) -> f64 {
-    OsFs.disk_usage(p).unwrap().used_ratio_percent()
-}
-
-/// Fills the tmpfs with a plain file (another tenant of the disk) until `percent` is used.
-fn fill_to(p: &Path, percent: f64) -> PathBuf {
-    let filler = p.join("filler");
-    let mut f = std::fs::File::create(&filler).unwrap();
-    let chunk = vec![7u8; MIB as usize];
-    while used_percent(p) < percent {
-        use std::io::Write;
-        if f.write_all(&chunk).is_err() {
-            break;
-        }
-    }
-    filler
-}
 
 #[test]
 fn a_300mb_tmpfs_with_the_default_index_never_stops_dispatch_nor_loses_messages() {

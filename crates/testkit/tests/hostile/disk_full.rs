@@ -6,59 +6,13 @@
 //!
 //! Where mounting is not permitted the test says `SKIPPED` loudly and passes.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ferromq_config::ConfigTable;
-use ferromq_store::io::{FileSystem, OsFs};
+use ferromq_store::testing::{fill_to, used_percent, Tmpfs};
 use ferromq_testkit::{pull_request, send_request, TestCluster};
 
 use crate::*;
-
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Result<Tmpfs, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-        }
-        Ok(Tmpfs { dir })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
-fn used_percent(p: &Path) -> f64 {
-    OsFs.disk_usage(p).unwrap().used_ratio_percent()
-}
-
-/// Another tenant of the disk: a plain file grown until `percent` of the disk is used.
-fn fill_to(dir: &Path, percent: f64) -> PathBuf {
-    use std::io::Write;
-    let filler = dir.join("filler");
-    let mut f = std::fs::File::create(&filler).unwrap();
-    let chunk = vec![7u8; 1 << 20];
-    while used_percent(dir) < percent {
-        if f.write_all(&chunk).is_err() {
-            break;
-        }
-    }
-    f.sync_all().ok();
-    filler
-}
 
 const QUEUES: i32 = 4;
 
@@ -100,7 +54,7 @@ async fn a_full_disk_refuses_sends_and_loses_nothing_acknowledged() {
             return;
         }
     };
-    let root = fs.dir.path().join("store");
+    let root = fs.path().join("store");
     let root_s = root.to_string_lossy().into_owned();
     let mut c = TestCluster::start_with(1, |cfg| {
         for (k, v) in [
@@ -131,7 +85,7 @@ async fn a_full_disk_refuses_sends_and_loses_nothing_acknowledged() {
     }
 
     // Another tenant takes most of the disk; the broker's sends fill the rest.
-    let filler = fill_to(fs.dir.path(), 84.0);
+    let filler = fill_to(fs.path(), 84.0);
     let mut refused = 0;
     let started = Instant::now();
     while refused < 20 && started.elapsed() < Duration::from_secs(120) {
@@ -154,7 +108,7 @@ async fn a_full_disk_refuses_sends_and_loses_nothing_acknowledged() {
         n += 1;
     }
     assert!(refused >= 20, "the disk never filled up");
-    let used = used_percent(fs.dir.path());
+    let used = used_percent(fs.path());
     assert!(
         used < 100.0,
         "refused before the disk was exhausted ({used:.1} %)"
