@@ -26,6 +26,7 @@ pub mod limits;
 mod names;
 mod processor;
 mod pull_hold;
+mod put_status;
 mod queue_locks;
 mod registration;
 mod settings;

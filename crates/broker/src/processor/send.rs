@@ -17,6 +17,7 @@ use super::Later;
 use crate::context::BrokerContext;
 use crate::delayed::rewrite;
 use crate::names as check;
+use crate::put_status::put_error;
 
 /// Queues of a DLQ topic.
 pub(crate) const DLQ_NUMS_PER_GROUP: i32 = 1;
@@ -345,35 +346,6 @@ async fn finish_put(
         .with_ext(keys::TRACE_SWITCH, cfg.broker.trace_on.to_string())
 }
 
-/// The refusal for a put that did not store (Java's codes and remarks).
-pub(crate) fn put_error(status: PutMessageStatus, topic: &str) -> RequestError {
-    let (code, remark) = match status {
-        PutMessageStatus::CreateMappedFileFailed => (
-            response_code::SYSTEM_ERROR,
-            "create mapped file failed, server is busy or broken.",
-        ),
-        PutMessageStatus::MessageIllegal | PutMessageStatus::PropertiesSizeExceeded => (
-            response_code::MESSAGE_ILLEGAL,
-            "the message is illegal, maybe msg body or properties length not matched. msg body length limit 4M, msg properties length limit 32k.",
-        ),
-        PutMessageStatus::ServiceNotAvailable => (
-            response_code::SERVICE_NOT_AVAILABLE,
-            "service not available now. It may be caused by one of the following reasons: the broker's disk is full, messages are put to the slave, message store has been shut down, etc.",
-        ),
-        PutMessageStatus::DiskFull => (
-            response_code::SERVICE_NOT_AVAILABLE,
-            "service not available now: the broker's disk is full",
-        ),
-        PutMessageStatus::OsPageCacheBusy => (
-            response_code::SYSTEM_BUSY,
-            "[PC_SYNCHRONIZED]broker busy, start flow control for a while",
-        ),
-        other => (response_code::SYSTEM_ERROR, other.name()),
-    };
-    tracing::warn!(topic, status = status.name(), "put failed");
-    RequestError::new(code, remark)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,21 +423,5 @@ mod tests {
         let mut batch = send_request("%RETRY%cg", 0, "x", &Properties::new());
         batch.code = rc::SEND_BATCH_MESSAGE;
         assert_eq!(call(&t, batch).await.code, response_code::MESSAGE_ILLEGAL);
-    }
-
-    #[test]
-    fn put_failures_map_to_java_codes() {
-        assert_eq!(
-            put_error(PutMessageStatus::DiskFull, "T").code(),
-            response_code::SERVICE_NOT_AVAILABLE
-        );
-        assert_eq!(
-            put_error(PutMessageStatus::PropertiesSizeExceeded, "T").code(),
-            response_code::MESSAGE_ILLEGAL
-        );
-        assert_eq!(
-            put_error(PutMessageStatus::OsPageCacheBusy, "T").code(),
-            response_code::SYSTEM_BUSY
-        );
     }
 }

@@ -18,6 +18,7 @@ use super::send::create_dlq;
 use super::Later;
 use crate::context::BrokerContext;
 use crate::delayed::rewrite;
+use crate::put_status::put_error;
 
 /// The route of CONSUMER_SEND_MSG_BACK.
 pub(crate) fn route(ctx: Arc<BrokerContext>, channel: Channel, req: RemotingCommand) -> Later {
@@ -64,7 +65,7 @@ pub(crate) async fn send_back(
         status = put.durable.clone().await;
     }
     if !status.is_stored() {
-        return Err(RequestError::system(status.name()));
+        return Err(put_error(status, &msg.topic));
     }
     let bytes = put.append.map(|a| a.wrote_bytes as u64).unwrap_or(0);
     ctx.stats().record_put(&msg.topic, 1, bytes);

@@ -14,6 +14,7 @@ use ferromq_store::MessageToStore;
 use super::{ensure_loaded, write_op};
 use crate::context::BrokerContext;
 use crate::delayed::repost::{real_target, RepostError};
+use crate::put_status::put_error;
 use crate::tables::TopicTable;
 
 /// Resolves the half named by `h`.
@@ -73,7 +74,7 @@ fn store_committed(ctx: &BrokerContext, half: &MessageExt) -> Result<(), Request
     msg.properties = props;
     let put = ctx.store().put_message(&msg);
     if !put.status.is_stored() {
-        return Err(RequestError::system(put.status.name()));
+        return Err(put_error(put.status, &msg.topic));
     }
     ctx.stats().record_put(&msg.topic, 1, msg.body.len() as u64);
     Ok(())
