@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::context::BrokerContext;
 use crate::delayed::{schedule, timer, transaction};
 use crate::error::BrokerError;
+use crate::ha;
 use crate::identity::Identity;
 use crate::processor::{client, pull, BrokerHandler};
 use crate::store_config;
@@ -68,6 +69,7 @@ impl Broker {
         let stop = CancellationToken::new();
         let handler: Arc<dyn RequestHandler> = Arc::new(BrokerHandler::new(ctx.clone()));
         let mut tasks = Vec::new();
+        tasks.extend(start_replication(&ctx, &stop).await?);
         for l in std::iter::once(listener).chain(fast_listener) {
             let h = handler.clone();
             let s = stop.clone();
@@ -89,9 +91,13 @@ impl Broker {
         tasks.push(tokio::spawn(ctx.registration().clone().run(stop.clone())));
         tasks.push(tokio::spawn(periodic(ctx.clone(), stop.clone())));
         tasks.push(tokio::spawn(persist_on_change(ctx.clone(), stop.clone())));
-        tasks.push(tokio::spawn(schedule::run(ctx.clone(), stop.clone())));
-        tasks.push(tokio::spawn(timer::run(ctx.clone(), stop.clone())));
-        tasks.push(tokio::spawn(transaction::run(ctx.clone(), stop.clone())));
+        if !ctx.replication().is_slave() {
+            // Only a master re-puts delayed messages and checks transactions back (Java);
+            // a slave holds the same system queues, replicated.
+            tasks.push(tokio::spawn(schedule::run(ctx.clone(), stop.clone())));
+            tasks.push(tokio::spawn(timer::run(ctx.clone(), stop.clone())));
+            tasks.push(tokio::spawn(transaction::run(ctx.clone(), stop.clone())));
+        }
 
         let id = ctx.identity();
         tracing::info!(broker = %id.name(), cluster = %id.cluster(), addr = %store_host, "broker started");
@@ -138,6 +144,27 @@ impl Broker {
             Err(e) => tracing::error!(error = %e, "message store shutdown panicked"),
         }
     }
+}
+
+/// Binds the HA port (`haListenPort`, every role binds it, as in Java) and serves slaves
+/// there; a slave also follows its master.
+async fn start_replication(
+    ctx: &Arc<BrokerContext>,
+    stop: &CancellationToken,
+) -> Result<Vec<JoinHandle<()>>, BrokerError> {
+    let cfg = ctx.settings().get();
+    let addr = format!("{}:{}", cfg.netty.bind_address, cfg.ha_listen_port());
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|e| BrokerError::Config(format!("binding the HA port {addr}: {e}")))?;
+    let bound = listener.local_addr()?;
+    ctx.replication().set_listen_addr(bound);
+    tracing::info!(addr = %bound, role = ?ctx.replication().role(), "HA port listening");
+    let mut tasks = vec![tokio::spawn(ha::serve(listener, ctx.clone(), stop.clone()))];
+    if ctx.replication().is_slave() {
+        tasks.push(tokio::spawn(ha::follow(ctx.clone(), stop.clone())));
+    }
+    Ok(tasks)
 }
 
 /// Long polling: messages dispatched by the store wake the pulls parked for their queue. The

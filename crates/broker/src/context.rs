@@ -11,6 +11,7 @@
 //! | [`PullHold`] | parked long-poll pulls |
 //! | [`Delayed`] | delay-level progress, the timer wheel, resolved transactions |
 //! | [`BrokerStats`] | traffic counters |
+//! | [`Replication`] | the role, the slaves' acknowledgements, where the master is |
 //! | [`MessageStore`] | the storage engine |
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::clients::ClientRegistry;
 use crate::delayed::state::Delayed;
 use crate::error::BrokerError;
 use crate::filtering::FilterCache;
+use crate::ha::Replication;
 use crate::identity::Identity;
 use crate::pull_hold::PullHold;
 use crate::queue_locks::QueueLocks;
@@ -42,6 +44,7 @@ pub struct BrokerContext {
     pull_hold: PullHold,
     delayed: Delayed,
     stats: BrokerStats,
+    replication: Arc<Replication>,
     store: Arc<MessageStore>,
 }
 
@@ -56,11 +59,13 @@ impl BrokerContext {
         let tables = Arc::new(Tables::load(&config)?);
         let delayed = Delayed::load(&config.store.store_path_root_dir)?;
         let identity = Arc::new(identity);
+        let replication = Arc::new(Replication::new(&config));
         let settings = Arc::new(Settings::new(config));
         let registration = Arc::new(Registration::new(
             identity.clone(),
             settings.clone(),
             tables.clone(),
+            replication.clone(),
         ));
         Ok(BrokerContext {
             identity,
@@ -73,6 +78,7 @@ impl BrokerContext {
             pull_hold: PullHold::new(),
             delayed,
             stats: BrokerStats::default(),
+            replication,
             store,
         })
     }
@@ -125,6 +131,11 @@ impl BrokerContext {
     /// Traffic counters.
     pub fn stats(&self) -> &BrokerStats {
         &self.stats
+    }
+
+    /// Master/slave replication.
+    pub fn replication(&self) -> &Replication {
+        &self.replication
     }
 
     /// The message store.

@@ -5,10 +5,13 @@
 //! - [`BrokerContext`]: the broker's parts, each a narrow handle — [`Identity`],
 //!   [`Settings`], [`Tables`] (topics, groups, offsets), [`Registration`] (NameServers),
 //!   [`ClientRegistry`] / [`QueueLocks`] / [`FilterCache`] (live clients), [`PullHold`] (long
-//!   polling), [`Delayed`] (delay levels, timer, transactions), [`BrokerStats`] and the store.
+//!   polling), [`Delayed`] (delay levels, timer, transactions), [`BrokerStats`], [`Replication`]
+//!   and the store.
 //! - `processor`: the route table of request codes and their handlers ([`BrokerHandler`]).
 //! - `delayed`: messages delivered later — the send-side rewrites, the delay-level, timer and
 //!   transaction services, each deciding with pure steps run by a thin runner.
+//! - `ha`: master/slave replication ([`Replication`]): the HA port, the slave's link to its
+//!   master, and the wait of SYNC_MASTER writes.
 //! - [`limits`]: what one client can make the broker hold or do (docs/security.md).
 //! - `testing` (feature `testing`): a [`BrokerContext`] over a temporary store, for unit tests
 //!   of handlers without sockets.
@@ -21,6 +24,7 @@ mod context;
 mod delayed;
 mod error;
 mod filtering;
+mod ha;
 mod identity;
 pub mod limits;
 mod names;
@@ -43,6 +47,7 @@ pub use context::BrokerContext;
 pub use delayed::state::Delayed;
 pub use error::BrokerError;
 pub use filtering::FilterCache;
+pub use ha::{MasterLink, Replication};
 pub use identity::Identity;
 pub use processor::{serves, BrokerHandler};
 pub use pull_hold::PullHold;

@@ -30,6 +30,9 @@ pub(crate) fn put_error(status: PutMessageStatus, topic: &str) -> RequestError {
             response_code::SYSTEM_BUSY,
             "[PC_SYNCHRONIZED]broker busy, start flow control for a while",
         ),
+        PutMessageStatus::InSyncReplicasNotEnough => {
+            (response_code::SYSTEM_ERROR, "in-sync replicas not enough")
+        }
         other => (response_code::SYSTEM_ERROR, other.name()),
     };
     tracing::warn!(topic, status = status.name(), "put failed");

@@ -6,12 +6,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ferromq_model::RegisterBrokerBody;
-use ferromq_protocol::headers::{RegisterBrokerRequestHeader, UnregisterBrokerRequestHeader};
+use ferromq_protocol::headers::{
+    RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnregisterBrokerRequestHeader,
+};
 use ferromq_protocol::{request_code as rc, response_code, RemotingCommand};
 use ferromq_remoting::RemotingClient;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::ha::Replication;
 use crate::identity::Identity;
 use crate::settings::Settings;
 use crate::tables::Tables;
@@ -24,17 +27,24 @@ pub struct Registration {
     identity: Arc<Identity>,
     settings: Arc<Settings>,
     tables: Arc<Tables>,
+    replication: Arc<Replication>,
     client: OnceLock<RemotingClient>,
     needed: Notify,
 }
 
 impl Registration {
     /// A registration over the broker's state; no client yet.
-    pub fn new(identity: Arc<Identity>, settings: Arc<Settings>, tables: Arc<Tables>) -> Self {
+    pub fn new(
+        identity: Arc<Identity>,
+        settings: Arc<Settings>,
+        tables: Arc<Tables>,
+        replication: Arc<Replication>,
+    ) -> Self {
         Registration {
             identity,
             settings,
             tables,
+            replication,
             client: OnceLock::new(),
             needed: Notify::new(),
         }
@@ -72,6 +82,7 @@ impl Registration {
             match client.invoke_sync(&addr, req, TIMEOUT).await {
                 Ok(r) if r.code == response_code::SUCCESS => {
                     ok += 1;
+                    self.learn_master(&r);
                     tracing::debug!(namesrv = %addr, "registered with the name server");
                 }
                 Ok(r) => {
@@ -83,6 +94,20 @@ impl Registration {
             }
         }
         ok
+    }
+
+    /// A slave learns where its master is from each registration's answer (Java's
+    /// `updateMasterHAServerAddrPeriodically`).
+    fn learn_master(&self, response: &RemotingCommand) {
+        if !self.replication.is_slave() {
+            return;
+        }
+        match response.decode_header::<RegisterBrokerResponseHeader>() {
+            Ok(h) => self
+                .replication
+                .learn_master(h.master_addr, h.ha_server_addr),
+            Err(e) => tracing::warn!(error = %e, "unreadable registration answer"),
+        }
     }
 
     fn request_parts(&self) -> Option<(Vec<String>, RegisterBrokerRequestHeader, Vec<u8>)> {
@@ -103,7 +128,11 @@ impl Registration {
             broker_name: id.name().to_string(),
             broker_addr: id.addr(),
             cluster_name: id.cluster().to_string(),
-            ha_server_addr: cfg.ha_server_addr(),
+            ha_server_addr: match self.replication.listen_addr() {
+                // The bound port (tests bind port 0), at the address advertised to slaves.
+                Some(a) => format!("{}:{}", cfg.broker_ip2(), a.port()),
+                None => cfg.ha_server_addr(),
+            },
             broker_id: id.id(),
             // Only acting-master setups shorten the NameServer's 120 s expiry (as Java).
             heartbeat_timeout_millis: cfg

@@ -16,6 +16,7 @@
 //! - [`request_code`], [`response_code`]: one table each, with `name` / `by_name`.
 //! - [`message`]: property strings (`message::properties::keys`), sysflags, message ids,
 //!   stored and batch records.
+//! - [`ha`]: the classic master/slave replication frames (reports and transfers).
 //! - [`hash`]: Java `String.hashCode`, used on disk and on the wire.
 //! - [`time`]: the one place the clock is read (`time::now_ms`).
 //! - [`version`]: `MQVersion` ordinals (`version::CURRENT`).
@@ -27,6 +28,7 @@ mod codes;
 mod command;
 mod ext_fields;
 pub mod frame;
+pub mod ha;
 pub mod hash;
 mod header;
 pub mod headers;

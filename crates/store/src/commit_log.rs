@@ -330,9 +330,18 @@ impl CommitLog {
     }
 
     /// Appends raw bytes (a slave replicating the master) at `phys`, which must equal the
-    /// current end. The bytes must be whole records and blanks in file order.
+    /// current end — or, while the log holds no file at all, the start of a file: a new slave
+    /// of a master with history begins at the master's last file, as in Java. The bytes must
+    /// be whole records and blanks in file order.
     pub(crate) fn append_raw(&self, phys: u64, data: &[u8]) -> Result<(), StoreError> {
         let mut w = self.writer.lock();
+        let empty = w.current.is_none() && self.files.last().is_none();
+        if empty && phys != self.max_offset() && phys % self.file_size() == 0 {
+            // Nothing stored yet: the log starts where the master's stream does.
+            self.min_offset.store(phys, Ordering::Release);
+            self.max_offset.store(phys, Ordering::Release);
+            self.files.set_flushed_where(phys);
+        }
         if phys != self.max_offset() {
             return Err(StoreError::InvalidArgument(format!(
                 "raw append at {phys}, log ends at {}",

@@ -103,6 +103,9 @@ pub enum PutMessageStatus {
     UnknownError,
     /// Not Java: the disk is full (no space to create or extend files). Reads keep working.
     DiskFull,
+    /// Fewer replicas are in sync than the write requires (5.x, acting-master setups); the
+    /// message was not stored.
+    InSyncReplicasNotEnough,
 }
 
 impl PutMessageStatus {
@@ -120,6 +123,7 @@ impl PutMessageStatus {
             PutMessageStatus::OsPageCacheBusy => "OS_PAGE_CACHE_BUSY",
             PutMessageStatus::UnknownError => "UNKNOWN_ERROR",
             PutMessageStatus::DiskFull => "DISK_FULL",
+            PutMessageStatus::InSyncReplicasNotEnough => "IN_SYNC_REPLICAS_NOT_ENOUGH",
         }
     }
 

@@ -400,6 +400,47 @@ fn raw_append_replicates_a_log() {
     b.shutdown().unwrap();
 }
 
+/// A new slave of a master with history starts at the master's last file (Java's rule for
+/// a slave that reports offset 0); its queues then begin where that file does, and a
+/// restart keeps the log's new start.
+#[test]
+fn an_empty_log_starts_at_the_first_raw_file() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = MessageStore::open(config(dir_a.path())).unwrap();
+    for i in 0..200 {
+        a.put_message(&msg("S", 0, &[i as u8; 1000], ""));
+    }
+    let file = 64 * 1024i64;
+    let max = a.max_phys_offset();
+    let start = max - max % file;
+    assert!(start >= 2 * file, "the master rolled files");
+    let b = MessageStore::open(config(dir_b.path())).unwrap();
+    assert!(
+        b.append_raw(start as u64 + 1, b"x").is_err(),
+        "only a file start"
+    );
+    let mut at = start;
+    while at < max {
+        let chunk = a.read_raw(at, 32 * 1024).unwrap();
+        b.append_raw(at as u64, &chunk).unwrap();
+        at += chunk.len() as i64;
+    }
+    assert_eq!(b.max_phys_offset(), max);
+    assert_eq!(b.min_phys_offset(), start);
+    assert!(b.wait_dispatched(Duration::from_secs(5)));
+    let tail = pull_all(&b, "S", 0);
+    assert!(!tail.is_empty());
+    assert_eq!(tail.last(), pull_all(&a, "S", 0).last());
+    b.shutdown().unwrap();
+    drop(b);
+    let b = MessageStore::open(config(dir_b.path())).unwrap();
+    assert_eq!(b.max_phys_offset(), max);
+    assert_eq!(b.min_phys_offset(), start);
+    b.shutdown().unwrap();
+    a.shutdown().unwrap();
+}
+
 #[test]
 fn sync_flush_group_commit_and_wait_false() {
     let dir = tempfile::tempdir().unwrap();

@@ -45,6 +45,10 @@ pub fn test_broker_config(dir: &std::path::Path, namesrv: &str, name: &str) -> B
     set(&mut c, "brokerName", name);
     set(&mut c, "brokerClusterName", "TestCluster");
     set(&mut c, "brokerIP1", "127.0.0.1");
+    set(&mut c, "brokerIP2", "127.0.0.1");
+    // Any free port for the HA port too, on loopback only.
+    set(&mut c, "listenPort", "0");
+    set(&mut c, "bindAddress", "127.0.0.1");
     set(&mut c, "namesrvAddr", namesrv);
     set(&mut c, "storePathRootDir", &dir.to_string_lossy());
     set(
@@ -74,6 +78,26 @@ impl TestCluster {
 
     /// One NameServer and `brokers` brokers; `tweak` adjusts each broker's config.
     pub async fn start_with(brokers: usize, tweak: impl Fn(&mut BrokerConfig)) -> Self {
+        Self::start_each(brokers, |_, c| tweak(c)).await
+    }
+
+    /// A master (broker 0) and `slaves` slaves of the same broker set `broker-a`; `tweak`
+    /// adjusts each config (index 0 is the master). The slaves find the master through the
+    /// NameServer, as deployed brokers do.
+    pub async fn start_set(slaves: usize, tweak: impl Fn(usize, &mut BrokerConfig)) -> Self {
+        Self::start_each(1 + slaves, |i, c| {
+            c.set("brokerName", "broker-a").expect("brokerName");
+            if i > 0 {
+                c.set("brokerRole", "SLAVE").expect("brokerRole");
+                c.set("brokerId", &i.to_string()).expect("brokerId");
+            }
+            tweak(i, c);
+        })
+        .await
+    }
+
+    /// One NameServer and `brokers` brokers; `tweak(i, config)` adjusts broker `i`'s config.
+    pub async fn start_each(brokers: usize, tweak: impl Fn(usize, &mut BrokerConfig)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind namesrv");
@@ -100,7 +124,7 @@ impl TestCluster {
             let dir = tempfile::tempdir().expect("tempdir");
             let name = format!("broker-{}", (b'a' + i as u8) as char);
             let mut config = test_broker_config(dir.path(), &namesrv_addr, &name);
-            tweak(&mut config);
+            tweak(i, &mut config);
             config.apply_startup_rules().expect("valid test config");
             let l = TcpListener::bind("127.0.0.1:0").await.expect("bind broker");
             let broker = Broker::start(config.clone(), l, None)
@@ -116,15 +140,35 @@ impl TestCluster {
 
     /// Shuts broker `i` down cleanly and starts it again on the same directory (and port).
     pub async fn restart_broker(&mut self, i: usize) {
+        let addr = self.stop_broker(i).await;
+        self.start_broker(i, addr).await;
+    }
+
+    /// Shuts broker `i` down cleanly (later brokers move down one place); returns its
+    /// address for [`TestCluster::start_broker`].
+    pub async fn stop_broker(&mut self, i: usize) -> std::net::SocketAddr {
         let old = self.brokers.remove(i);
         let addr = old.addr();
         old.shutdown().await;
+        addr
+    }
+
+    /// Starts broker `i` again (its config and directory) at `addr`, in place `i`.
+    pub async fn start_broker(&mut self, i: usize, addr: std::net::SocketAddr) {
         let l = bind_retrying(addr).await;
         let broker = Broker::start(self.configs[i].clone(), l, None)
             .await
             .expect("broker restarts");
         broker.register_now().await;
         self.brokers.insert(i, broker);
+    }
+
+    /// Sends `req` to broker `i`.
+    pub async fn call_broker(&self, i: usize, req: RemotingCommand) -> RemotingCommand {
+        self.client
+            .invoke_sync(&self.brokers[i].addr().to_string(), req, TIMEOUT)
+            .await
+            .expect("broker answers")
     }
 
     /// The first broker's address.

@@ -2,8 +2,8 @@
 //! The decision and its effects are [`crate::delayed::transaction::end`].
 
 use ferromq_protocol::headers::EndTransactionRequestHeader;
-use ferromq_protocol::RemotingCommand;
-use ferromq_remoting::{Channel, RequestResult};
+use ferromq_protocol::{response_code, RemotingCommand};
+use ferromq_remoting::{Channel, RequestError, RequestResult};
 
 use crate::context::BrokerContext;
 use crate::delayed::transaction::end::end;
@@ -14,6 +14,11 @@ pub(crate) fn end_transaction(
     _: &Channel,
     req: &RemotingCommand,
 ) -> RequestResult {
+    if ctx.replication().is_slave() {
+        // Java answers with the bare code (no remark).
+        tracing::warn!("Message store is slave mode, so end transaction is forbidden.");
+        return Err(RequestError::new(response_code::SLAVE_NOT_AVAILABLE, ""));
+    }
     let h: EndTransactionRequestHeader = req.decode_header()?;
     end(ctx, &h)
 }
@@ -26,7 +31,7 @@ mod tests {
     use ferromq_protocol::headers::{transaction_resolution as tr, SendMessageResponseHeader};
     use ferromq_protocol::message::properties::{keys, Properties};
     use ferromq_protocol::message::sysflag::message as sf;
-    use ferromq_protocol::{request_code as rc, response_code};
+    use ferromq_protocol::request_code as rc;
     use std::time::Duration;
 
     /// Sends a half message to `T`; returns (commit log offset, half queue offset).

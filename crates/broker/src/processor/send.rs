@@ -16,6 +16,7 @@ use rand::Rng;
 use super::Later;
 use crate::context::BrokerContext;
 use crate::delayed::rewrite;
+use crate::ha;
 use crate::names as check;
 use crate::put_status::put_error;
 
@@ -44,6 +45,10 @@ pub(crate) async fn send(
     } else {
         req.decode_header::<SendMessageRequestHeaderV2>()?.into_v1()
     };
+    if ctx.replication().is_slave() {
+        // Java's HookUtils: a slave's store takes no client writes.
+        return Err(put_error(PutMessageStatus::ServiceNotAvailable, &h.topic));
+    }
     let batch = req.code == rc::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false);
     // Java's msgContentCheck: the properties string is bounded before anything parses it.
     if let Some(p) = &h.properties {
@@ -301,10 +306,8 @@ async fn finish_put(
     target: &Target,
     batch: bool,
 ) -> RemotingCommand {
-    let mut status = put.status;
-    if status == PutMessageStatus::PutOk {
-        status = put.durable.clone().await;
-    }
+    let cfg = ctx.settings().get();
+    let status = ctx.replication().stored(&cfg, &put, ha::waits(props)).await;
     let code = match status {
         PutMessageStatus::PutOk => response_code::SUCCESS,
         PutMessageStatus::FlushDiskTimeout => response_code::FLUSH_DISK_TIMEOUT,

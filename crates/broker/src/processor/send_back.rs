@@ -18,6 +18,7 @@ use super::send::create_dlq;
 use super::Later;
 use crate::context::BrokerContext;
 use crate::delayed::rewrite;
+use crate::ha;
 use crate::put_status::put_error;
 
 /// The route of CONSUMER_SEND_MSG_BACK.
@@ -32,6 +33,9 @@ pub(crate) async fn send_back(
     req: RemotingCommand,
 ) -> RequestResult {
     let h: ConsumerSendMsgBackRequestHeader = req.decode_header()?;
+    if ctx.replication().is_slave() {
+        return Err(put_error(PutMessageStatus::ServiceNotAvailable, &h.group));
+    }
     // An invalid group is never found nor created: its retry and DLQ topics would not be
     // topic names (Java answers the same).
     let Some((gcfg, _)) = ctx.tables().groups().find_or_create(&h.group) else {
@@ -60,10 +64,11 @@ pub(crate) async fn send_back(
     };
     let msg = retry_message(ctx, channel, &req, &h, &gcfg, &retry_cfg, &ext)?;
     let put = ctx.store().put_message(&msg);
-    let mut status = put.status;
-    if status == PutMessageStatus::PutOk {
-        status = put.durable.clone().await;
-    }
+    let cfg = ctx.settings().get();
+    let status = ctx
+        .replication()
+        .stored(&cfg, &put, ha::waits(&msg.properties))
+        .await;
     if !status.is_stored() {
         return Err(put_error(status, &msg.topic));
     }

@@ -8,6 +8,7 @@ mod features;
 mod offsets;
 mod pull;
 mod query;
+mod replication;
 mod restart;
 mod send;
 
