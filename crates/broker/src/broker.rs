@@ -163,6 +163,16 @@ async fn start_replication(
     let mut tasks = vec![tokio::spawn(ha::serve(listener, ctx.clone(), stop.clone()))];
     if ctx.replication().is_slave() {
         tasks.push(tokio::spawn(ha::follow(ctx.clone(), stop.clone())));
+        // Its own client: the master never calls back, so no handler.
+        let client = RemotingClient::new(
+            ClientConfig::default(),
+            Arc::new(ferromq_remoting::Dispatcher::new()),
+        );
+        tasks.push(tokio::spawn(ha::sync_from_master(
+            ctx.clone(),
+            client,
+            stop.clone(),
+        )));
     }
     Ok(tasks)
 }

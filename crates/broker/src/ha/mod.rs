@@ -8,9 +8,11 @@
 //! - `acks`: the slaves' acknowledged offsets and the wait for them.
 //! - `master`: the HA port: one task pair per slave (reports in, CommitLog out).
 //! - `slave`: the slave's link to its master's HA port.
+//! - `metadata`: the slave's periodic copy of its master's topics, offsets and groups.
 
 mod acks;
 mod master;
+mod metadata;
 mod need;
 mod slave;
 
@@ -25,6 +27,7 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 pub(crate) use master::serve;
+pub(crate) use metadata::sync_from_master;
 pub(crate) use slave::follow;
 
 use acks::AckTable;

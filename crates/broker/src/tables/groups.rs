@@ -119,6 +119,28 @@ impl GroupTable {
         removed
     }
 
+    /// A slave takes its master's groups (Java's `syncSubscriptionGroupConfig`) when the
+    /// versions differ; invalid names are skipped. Returns whether anything changed.
+    pub fn replace_from_master(&self, master: SubscriptionGroupWrapper) -> bool {
+        let mut s = self.state.write();
+        if s.version == master.data_version {
+            return false;
+        }
+        let valid = |g: &str| validate_group(g).is_ok() || names::is_sys_consumer_group(g);
+        s.groups = master
+            .subscription_group_table
+            .into_iter()
+            .filter(|(name, cfg)| *name == cfg.group_name && valid(name))
+            .collect();
+        s.forbidden = master
+            .forbidden_table
+            .into_iter()
+            .filter(|(name, _)| valid(name))
+            .collect();
+        s.version = master.data_version;
+        true
+    }
+
     /// The whole table, as GET_ALL_SUBSCRIPTIONGROUP_CONFIG answers.
     pub fn wrapper(&self) -> SubscriptionGroupWrapper {
         let s = self.state.read();

@@ -177,6 +177,30 @@ impl ConsumerOffsets {
         }
     }
 
+    /// A slave takes its master's offsets (Java's `syncConsumerOffset`: every `topic@group`
+    /// the master has replaces ours; others stay). Keys that do not split into a valid topic
+    /// and group are skipped. Returns how many entries were taken.
+    pub fn merge_from_master(&self, master: ConsumerOffsetSerializeWrapper) -> usize {
+        let mut t = self.table.write();
+        let mut n = 0;
+        for (key, queues) in master.offset_table {
+            let Some((topic, group)) = ferromq_model::split_topic_group_key(&key) else {
+                continue;
+            };
+            if ferromq_model::validate::validate_topic(topic).is_err()
+                || ferromq_model::validate::validate_group(group).is_err()
+            {
+                continue;
+            }
+            t.by_topic
+                .entry(topic.to_string())
+                .or_default()
+                .insert(group.to_string(), queues);
+            n += 1;
+        }
+        n
+    }
+
     /// The file form.
     pub fn wrapper(&self) -> ConsumerOffsetSerializeWrapper {
         let t = self.table.read();

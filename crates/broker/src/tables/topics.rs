@@ -150,6 +150,28 @@ impl TopicTable {
         }
     }
 
+    /// A slave takes its master's table (Java's `SlaveSynchronize.syncTopicConfig`): when the
+    /// versions differ, topics the master lacks go, the master's replace ours, and the
+    /// master's version is ours. Entries that are not valid topic configs are skipped.
+    /// Returns whether anything changed.
+    pub fn replace_from_master(&self, master: TopicConfigAndMappingSerializeWrapper) -> bool {
+        let mut s = self.state.write();
+        if s.version == master.data_version {
+            return false;
+        }
+        let mut topics = BTreeMap::new();
+        for (name, cfg) in master.topic_config_table {
+            if name != cfg.topic_name || check_config(&cfg).is_err() {
+                tracing::warn!(topic = %name, "master sent an invalid topic config: skipped");
+                continue;
+            }
+            topics.insert(name, cfg);
+        }
+        s.topics = topics;
+        s.version = master.data_version;
+        true
+    }
+
     /// The config of `topic`.
     pub fn get(&self, topic: &str) -> Option<TopicConfig> {
         self.state.read().topics.get(topic).cloned()

@@ -244,3 +244,58 @@ async fn java_5_default_sync_master_does_not_wait() {
     assert_eq!(r.code, code::SUCCESS);
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_slave_copies_the_masters_topics_groups_and_offsets() {
+    let c = TestCluster::start_set(1, |_, _| {}).await;
+    let topic = unique("Meta");
+    assert_eq!(c.create_topic(&topic, 3).await.code, code::SUCCESS);
+    for i in 0..6 {
+        let r = c.call(send_request(&topic, i % 3, "m", None, &[])).await;
+        assert_eq!(r.code, code::SUCCESS);
+    }
+    let group = unique("g_meta");
+    let up = UpdateConsumerOffsetRequestHeader {
+        consumer_group: group.clone(),
+        topic: topic.clone(),
+        queue_id: 1,
+        commit_offset: 2,
+    };
+    let r = c
+        .call(RemotingCommand::request_with(
+            rc::UPDATE_CONSUMER_OFFSET,
+            &up,
+        ))
+        .await;
+    assert_eq!(r.code, code::SUCCESS);
+    let slave = c.brokers[1].context().clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let tables = slave.tables();
+        let done = tables.topics().get(&topic).map(|t| t.read_queue_nums) == Some(3)
+            && tables.offsets().query(&group, &topic, 1) == Some(2)
+            && tables.groups().get(&group).is_some();
+        if done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slave never synced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A consumer that falls back to the slave finds the topic and its committed offset.
+    caught_up(&c, 1).await;
+    let q = QueryConsumerOffsetRequestHeader {
+        consumer_group: group.clone(),
+        topic: topic.clone(),
+        queue_id: 1,
+        set_zero_if_not_found: None,
+    };
+    let r = c
+        .call_broker(
+            1,
+            RemotingCommand::request_with(rc::QUERY_CONSUMER_OFFSET, &q),
+        )
+        .await;
+    assert_eq!(r.code, code::SUCCESS, "{:?}", r.remark);
+    assert_eq!(bodies(&c, 1, &topic, 1).await.len(), 2);
+    c.shutdown().await;
+}
