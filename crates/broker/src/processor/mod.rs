@@ -11,6 +11,7 @@ pub(crate) mod client;
 pub(crate) mod end_transaction;
 pub(crate) mod offset;
 pub(crate) mod pull;
+mod pull_route;
 pub(crate) mod query;
 pub(crate) mod send;
 pub(crate) mod send_back;

@@ -18,6 +18,8 @@ use crate::filtering::StoreFilter;
 use crate::limits;
 use crate::pull_hold::{HeldPull, PullRequest};
 
+use super::pull_route::PullRouting;
+
 /// Handles a pull. Returns `None` when the pull was parked (its response is sent later).
 pub(crate) fn pull_message(
     ctx: &Arc<BrokerContext>,
@@ -89,6 +91,13 @@ fn pull_once(
     h: &PullMessageRequestHeader,
     first_run: bool,
 ) -> Result<Outcome, RequestError> {
+    if ctx.replication().is_slave() && !ctx.settings().get().broker.slave_read_enable {
+        // Java's `rejectRequest`: a slave serves no pulls unless `slaveReadEnable`.
+        return Err(RequestError::new(
+            response_code::SYSTEM_BUSY,
+            "[REJECTREQUEST]system busy, start flow control for a while",
+        ));
+    }
     let (group_cfg, topic_cfg) = check_pull(ctx, channel, h)?;
     let filter = filter_for(ctx, h, group_cfg.consume_broadcast_enable)?;
     // An admin reset this queue's offset: send the consumer there.
@@ -109,7 +118,18 @@ fn pull_once(
         h.max_msg_bytes.filter(|b| *b > 0).unwrap_or(i32::MAX) as usize,
         Some(&filter),
     );
-    let code = status_code(&result, h);
+    let routing = {
+        let cfg = ctx.settings().get();
+        PullRouting {
+            slave: ctx.replication().is_slave(),
+            slave_read_enable: cfg.broker.slave_read_enable,
+            offset_check_in_slave: cfg.store.offset_check_in_slave,
+            suggest_slave: result.suggest_pulling_from_slave,
+            group_broker_id: group_cfg.broker_id,
+            when_slowly: group_cfg.which_broker_when_consume_slowly,
+        }
+    };
+    let (code, suggest) = routing.decide(status_code(&result, h));
     if code == response_code::PULL_NOT_FOUND && first_run && pull_flag::has_suspend(h.sys_flag) {
         let wait = {
             let cfg = ctx.settings().get();
@@ -125,7 +145,7 @@ fn pull_once(
             tag_codes: filter.wake_codes(),
         });
     }
-    let resp = found(ctx, h, code, result, &group_cfg, &topic_cfg);
+    let resp = found(ctx, h, (code, suggest), result, &group_cfg, &topic_cfg);
     commit_offset_if_asked(ctx, h, first_run);
     Ok(Outcome::Respond(resp))
 }
@@ -259,19 +279,13 @@ fn status_code(result: &GetResult, h: &PullMessageRequestHeader) -> i32 {
 fn found(
     ctx: &BrokerContext,
     h: &PullMessageRequestHeader,
-    code: i32,
+    (code, suggest): (i32, i64),
     result: GetResult,
     group_cfg: &SubscriptionGroupConfig,
     topic_cfg: &TopicConfig,
 ) -> RemotingCommand {
-    let slave_read =
-        result.suggest_pulling_from_slave && ctx.settings().get().broker.slave_read_enable;
     let header = PullMessageResponseHeader {
-        suggest_which_broker_id: if slave_read {
-            group_cfg.which_broker_when_consume_slowly
-        } else {
-            0
-        },
+        suggest_which_broker_id: suggest,
         next_begin_offset: result.next_begin_offset,
         min_offset: result.min_offset,
         max_offset: result.max_offset,

@@ -50,6 +50,11 @@ async fn bodies(c: &TestCluster, i: usize, topic: &str, queue: i32) -> Vec<Vec<u
     }
 }
 
+/// Slaves that serve pulls (`slaveReadEnable`; Java's slaves refuse them otherwise).
+fn readable(_: usize, cfg: &mut ferromq_config::BrokerConfig) {
+    cfg.set("slaveReadEnable", "true").unwrap();
+}
+
 async fn create_on_all(c: &TestCluster, topic: &str, queues: i32) {
     for i in 0..c.brokers.len() {
         let r = c
@@ -61,7 +66,7 @@ async fn create_on_all(c: &TestCluster, topic: &str, queues: i32) {
 
 #[tokio::test]
 async fn a_slave_copies_the_master_and_serves_reads_but_no_writes() {
-    let c = TestCluster::start_set(1, |_, _| {}).await;
+    let c = TestCluster::start_set(1, readable).await;
     let topic = unique("Repl");
     create_on_all(&c, &topic, 2).await;
     let mut sent = [Vec::new(), Vec::new()];
@@ -83,6 +88,13 @@ async fn a_slave_copies_the_master_and_serves_reads_but_no_writes() {
             "queue {q}"
         );
     }
+    // What the slave lacks, the master has: a pull past its end goes back to the master.
+    let r = c
+        .call_broker(1, pull_request("g_repl", &topic, 0, 150, 32, "*", 1000))
+        .await;
+    assert_eq!(r.code, code::PULL_RETRY_IMMEDIATELY);
+    let h: PullMessageResponseHeader = r.decode_header().unwrap();
+    assert_eq!(h.suggest_which_broker_id, 0);
     // The slave refuses client writes as Java's does.
     let r = c
         .call_broker(1, send_request(&topic, 0, "no", None, &[]))
@@ -124,7 +136,7 @@ async fn a_slave_copies_the_master_and_serves_reads_but_no_writes() {
 
 #[tokio::test]
 async fn a_returning_slave_catches_up_from_where_it_stopped() {
-    let mut c = TestCluster::start_set(1, |_, _| {}).await;
+    let mut c = TestCluster::start_set(1, readable).await;
     let topic = unique("Back");
     create_on_all(&c, &topic, 1).await;
     let mut sent = Vec::new();
@@ -151,6 +163,7 @@ async fn a_new_slave_of_a_master_with_history_starts_at_its_last_file() {
     let small = |_: usize, cfg: &mut ferromq_config::BrokerConfig| {
         cfg.set("mappedFileSizeCommitLog", &(256 * 1024).to_string())
             .unwrap();
+        readable(0, cfg);
     };
     let mut c = TestCluster::start_set(1, small).await;
     let addr = c.stop_broker(1).await;
@@ -247,7 +260,7 @@ async fn java_5_default_sync_master_does_not_wait() {
 
 #[tokio::test]
 async fn a_slave_copies_the_masters_topics_groups_and_offsets() {
-    let c = TestCluster::start_set(1, |_, _| {}).await;
+    let c = TestCluster::start_set(1, readable).await;
     let topic = unique("Meta");
     assert_eq!(c.create_topic(&topic, 3).await.code, code::SUCCESS);
     for i in 0..6 {
@@ -297,5 +310,18 @@ async fn a_slave_copies_the_masters_topics_groups_and_offsets() {
         .await;
     assert_eq!(r.code, code::SUCCESS, "{:?}", r.remark);
     assert_eq!(bodies(&c, 1, &topic, 1).await.len(), 2);
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slave_without_slave_read_enable_serves_no_pulls() {
+    let c = TestCluster::start_set(1, |_, _| {}).await;
+    let topic = unique("NoRead");
+    create_on_all(&c, &topic, 1).await;
+    let r = c
+        .call_broker(1, pull_request("g_repl", &topic, 0, 0, 32, "*", 0))
+        .await;
+    assert_eq!(r.code, code::SYSTEM_BUSY);
+    assert!(r.remark.unwrap_or_default().contains("[REJECTREQUEST]"));
     c.shutdown().await;
 }
