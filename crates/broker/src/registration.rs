@@ -21,6 +21,9 @@ use crate::tables::Tables;
 
 const TIMEOUT: Duration = Duration::from_secs(6);
 
+/// How often a slave registers while the NameServers do not name its master.
+const UNKNOWN_MASTER_RETRY: Duration = Duration::from_secs(3);
+
 /// The broker's link to its NameServers: what it registers (identity, settings, topics) and
 /// the client it registers with (set at start; absent in tests without NameServers).
 pub struct Registration {
@@ -177,9 +180,16 @@ impl Registration {
         };
         self.now().await;
         loop {
+            // A slave that does not know its master yet asks again soon, not in 30 s.
+            let wait =
+                if self.replication.is_slave() && self.replication.master().broker_addr.is_none() {
+                    period.min(UNKNOWN_MASTER_RETRY)
+                } else {
+                    period
+                };
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(period) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = self.needed.notified() => {
                     // Coalesce bursts of topic changes into one registration.
                     tokio::time::sleep(Duration::from_millis(20)).await;

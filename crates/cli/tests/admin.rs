@@ -318,3 +318,40 @@ async fn namesrv_commands() {
     admin_api.shutdown().await;
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ha_status_of_a_master_and_its_slave() {
+    let c = TestCluster::start_set(1, |_, _| {}).await;
+    let master = c.brokers[0].addr().to_string();
+    let slave = c.brokers[1].addr().to_string();
+    assert_eq!(c.create_topic("HaT", 1).await.code, 0);
+    c.send(ferromq_testkit::send_request("HaT", 0, "x", None, &[]))
+        .await;
+    let end = c.brokers[0].context().store().max_phys_offset();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while c.brokers[0].context().replication().max_acked() < end {
+        assert!(std::time::Instant::now() < deadline, "slave never acked");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let m = on(&c, "haStatus", &["-b", &master]).await;
+    let text = m.ok();
+    assert!(text.contains(&format!(
+        "#MasterAddr\t{master}\n#MasterCommitLogMaxOffset\t{end}\n#SlaveNum\t1\n#InSyncSlaveNum\t1\n"
+    )), "{text}");
+    let row = text.lines().last().unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[1..3], [end.to_string(), "0".to_string()], "{row}");
+    assert_eq!(cols[4], "OK", "{row}");
+    // -c lists the masters of the cluster.
+    assert_eq!(on(&c, "haStatus", &["-c", "TestCluster"]).await.ok(), text);
+    let s = on(&c, "haStatus", &["-b", &slave]).await;
+    let ha = c.brokers[0].context().replication().listen_addr().unwrap();
+    assert!(
+        s.ok().contains(&format!(
+            "\n#MasterAddr\t{ha}\n#CommitLogMaxOffset\t{end}\n"
+        )),
+        "{}",
+        s.stdout
+    );
+    c.shutdown().await;
+}

@@ -42,6 +42,7 @@ mod data_version;
 mod enums;
 mod error;
 pub mod fastjson;
+mod ha_runtime;
 mod heartbeat;
 pub mod java;
 mod kv;
@@ -76,6 +77,7 @@ pub use enums::{
 };
 pub use error::ModelError;
 pub use fastjson::{from_fastjson, from_fastjson_slice, normalize};
+pub use ha_runtime::{HaClientRuntimeInfo, HaConnectionRuntimeInfo, HaRuntimeInfo};
 pub use heartbeat::{ConsumerData, HeartbeatData, ProducerData};
 pub use kv::{KVTable, KvConfigSerializeWrapper};
 pub use lists::{GetConsumerListByGroupResponseBody, GroupList, TopicList};

@@ -11,11 +11,66 @@ pub(crate) struct AckTable {
     changed: watch::Sender<()>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Slot {
     id: u64,
+    /// The slave's `ip:port`.
+    addr: String,
     /// The slave's CommitLog end, -1 until its first report.
     acked: i64,
+    /// Where the next transfer to it starts, -1 before the first.
+    transfer_from: i64,
+    sent: Rate,
+}
+
+/// One connected slave, as `GET_BROKER_HA_STATUS` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SlaveView {
+    pub(crate) addr: String,
+    pub(crate) acked: i64,
+    pub(crate) transfer_from: i64,
+    pub(crate) bytes_per_second: u64,
+}
+
+/// Bytes per second: what was counted in the last whole second.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rate {
+    second: u64,
+    current: u64,
+    last: u64,
+}
+
+impl Rate {
+    /// Counts `n` bytes at `now_ms`.
+    pub(crate) fn add(&mut self, now_ms: u64, n: u64) {
+        self.roll(now_ms);
+        self.current += n;
+    }
+
+    /// Bytes in the last whole second before `now_ms`.
+    pub(crate) fn per_second(&self, now_ms: u64) -> u64 {
+        let sec = now_ms / 1000;
+        if sec == self.second {
+            self.last
+        } else if sec == self.second + 1 {
+            self.current
+        } else {
+            0
+        }
+    }
+
+    fn roll(&mut self, now_ms: u64) {
+        let sec = now_ms / 1000;
+        if sec != self.second {
+            self.last = if sec == self.second + 1 {
+                self.current
+            } else {
+                0
+            };
+            self.current = 0;
+            self.second = sec;
+        }
+    }
 }
 
 impl Default for AckTable {
@@ -28,9 +83,37 @@ impl Default for AckTable {
 }
 
 impl AckTable {
-    /// A connection joined (nothing acknowledged yet).
-    pub(crate) fn add(&self, id: u64) {
-        self.conns.lock().push(Slot { id, acked: -1 });
+    /// A connection from `addr` joined (nothing acknowledged yet).
+    pub(crate) fn add(&self, id: u64, addr: String) {
+        self.conns.lock().push(Slot {
+            id,
+            addr,
+            acked: -1,
+            transfer_from: -1,
+            sent: Rate::default(),
+        });
+    }
+
+    /// `n` bytes went to connection `id`; its next transfer starts at `next`.
+    pub(crate) fn transferred(&self, id: u64, next: i64, n: u64, now_ms: u64) {
+        if let Some(s) = self.conns.lock().iter_mut().find(|s| s.id == id) {
+            s.transfer_from = next;
+            s.sent.add(now_ms, n);
+        }
+    }
+
+    /// Every connected slave.
+    pub(crate) fn slaves(&self, now_ms: u64) -> Vec<SlaveView> {
+        self.conns
+            .lock()
+            .iter()
+            .map(|s| SlaveView {
+                addr: s.addr.clone(),
+                acked: s.acked,
+                transfer_from: s.transfer_from,
+                bytes_per_second: s.sent.per_second(now_ms),
+            })
+            .collect()
     }
 
     /// A connection left.
@@ -105,8 +188,8 @@ mod tests {
     fn counts_replicas_at_an_offset() {
         let t = AckTable::default();
         assert_eq!(t.replicas_at(10), 1, "the master alone");
-        t.add(1);
-        t.add(2);
+        t.add(1, "a:1".into());
+        t.add(2, "b:1".into());
         assert_eq!(t.replicas_at(0), 1, "no report yet");
         t.report(1, 100);
         t.report(2, 40);
@@ -115,6 +198,11 @@ mod tests {
         assert_eq!(t.max_acked(), 100);
         assert_eq!(t.in_sync(100, 50), 2);
         assert_eq!(t.in_sync(100, 61), 3);
+        t.transferred(2, 140, 100, 5_000);
+        let views = t.slaves(6_500);
+        assert_eq!(views[1].transfer_from, 140);
+        assert_eq!(views[1].bytes_per_second, 100);
+        assert_eq!(t.slaves(9_000)[1].bytes_per_second, 0, "nothing lately");
         t.remove(1);
         assert_eq!(t.replicas_at(50), 1);
         assert_eq!(t.connections(), 1);
@@ -123,7 +211,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn one_report_releases_every_waiter_before_it() {
         let t = Arc::new(AckTable::default());
-        t.add(7);
+        t.add(7, "s:1".into());
         let deadline = Instant::now() + Duration::from_secs(3);
         let waiters: Vec<_> = (1..=20)
             .map(|i| {

@@ -59,13 +59,17 @@ async fn connection(ctx: Shared, stream: TcpStream, stop: CancellationToken) {
     let _ = stream.set_nodelay(true);
     let repl = ctx.replication();
     let id = repl.next_connection_id();
-    repl.acks.add(id);
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    repl.acks.add(id, peer);
     let (rd, wr) = stream.into_split();
     // The slave's first report says where to start.
     let (first_tx, first_rx) = watch::channel(None::<i64>);
     let done = CancellationToken::new();
     let reader = reports(ctx.clone(), id, rd, first_tx, done.clone());
-    let writer = transfers(ctx.clone(), wr, first_rx, done.clone());
+    let writer = transfers(ctx.clone(), id, wr, first_rx, done.clone());
     tokio::select! {
         _ = stop.cancelled() => {}
         _ = reader => {}
@@ -123,6 +127,7 @@ async fn reports(
 /// `haSendHeartbeatInterval` of silence.
 async fn transfers(
     ctx: Shared,
+    id: u64,
     mut wr: OwnedWriteHalf,
     mut first: watch::Receiver<Option<i64>>,
     done: CancellationToken,
@@ -151,6 +156,8 @@ async fn transfers(
         requested
     };
     tracing::info!(requested, from = next, "HA transfer starts");
+    let now = ferromq_protocol::time::now_ms() as u64;
+    ctx.replication().acks.transferred(id, next, 0, now);
     let mut last_write = Instant::now();
     let repl = ctx.replication();
     loop {
@@ -167,6 +174,8 @@ async fn transfers(
             }
             next += data.len() as i64;
             last_write = Instant::now();
+            let now = ferromq_protocol::time::now_ms() as u64;
+            repl.acks.transferred(id, next, data.len() as u64, now);
             continue;
         }
         let quiet = last_write.elapsed();

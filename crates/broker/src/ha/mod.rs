@@ -30,7 +30,8 @@ pub(crate) use master::serve;
 pub(crate) use metadata::sync_from_master;
 pub(crate) use slave::follow;
 
-use acks::AckTable;
+use acks::{AckTable, Rate};
+use ferromq_model::{HaClientRuntimeInfo, HaConnectionRuntimeInfo, HaRuntimeInfo};
 use need::{HaRules, Need};
 
 /// Where a slave's master is: its remoting address (for metadata) and its HA address.
@@ -52,6 +53,17 @@ pub struct Replication {
     configured_master: Option<String>,
     listen: OnceLock<SocketAddr>,
     connection_ids: Mutex<u64>,
+    link: Mutex<LinkState>,
+}
+
+/// A slave's link to its master, for `GET_BROKER_HA_STATUS`.
+#[derive(Debug, Default)]
+struct LinkState {
+    master: Option<String>,
+    connected: bool,
+    last_read_ms: i64,
+    last_write_ms: i64,
+    received: Rate,
 }
 
 impl Replication {
@@ -74,6 +86,7 @@ impl Replication {
             configured_master,
             listen: OnceLock::new(),
             connection_ids: Mutex::new(0),
+            link: Mutex::new(LinkState::default()),
         }
     }
 
@@ -116,15 +129,21 @@ impl Replication {
         self.master.subscribe()
     }
 
-    /// The NameServer told this slave where its master is (an empty answer means the master
-    /// is gone). A configured `haMasterAddress` wins over the learned HA address.
+    /// The NameServer told this slave where its master is. An empty answer changes nothing
+    /// (Java keeps the last address: one NameServer may not know the master yet). A
+    /// configured `haMasterAddress` wins over the learned HA address.
     pub fn learn_master(&self, broker_addr: Option<String>, ha_addr: Option<String>) {
         let nonempty = |a: Option<String>| a.filter(|s| !s.is_empty());
-        let link = MasterLink {
-            broker_addr: nonempty(broker_addr),
-            ha_addr: self.configured_master.clone().or(nonempty(ha_addr)),
-        };
+        let (broker_addr, ha_addr) = (nonempty(broker_addr), nonempty(ha_addr));
         self.master.send_if_modified(|cur| {
+            let link = MasterLink {
+                broker_addr: broker_addr.clone().or_else(|| cur.broker_addr.clone()),
+                ha_addr: self
+                    .configured_master
+                    .clone()
+                    .or_else(|| ha_addr.clone())
+                    .or_else(|| cur.ha_addr.clone()),
+            };
             if *cur == link {
                 return false;
             }
@@ -132,6 +151,69 @@ impl Replication {
             *cur = link;
             true
         });
+    }
+
+    /// The slave connected to (or lost) the master at `addr`.
+    pub(crate) fn link_changed(&self, addr: &str, connected: bool) {
+        let mut l = self.link.lock();
+        l.master = Some(addr.to_string());
+        l.connected = connected;
+    }
+
+    /// The slave received `n` bytes from its master.
+    pub(crate) fn link_read(&self, n: usize) {
+        let now = ferromq_protocol::time::now_ms();
+        let mut l = self.link.lock();
+        l.last_read_ms = now;
+        l.received.add(now as u64, n as u64);
+    }
+
+    /// The slave reported its offset.
+    pub(crate) fn link_wrote(&self) {
+        self.link.lock().last_write_ms = ferromq_protocol::time::now_ms();
+    }
+
+    /// What `GET_BROKER_HA_STATUS` answers: a master's slaves, or a slave's link (Java's
+    /// `HARuntimeInfo`). `max_offset` is this broker's CommitLog end; `max_gap` is
+    /// `haMaxGapNotInSync`.
+    pub fn runtime_info(&self, max_offset: i64, max_gap: i64) -> HaRuntimeInfo {
+        let now = ferromq_protocol::time::now_ms();
+        if self.is_slave() {
+            let l = self.link.lock();
+            return HaRuntimeInfo {
+                master: false,
+                ha_client_runtime_info: HaClientRuntimeInfo {
+                    master_addr: l.master.clone(),
+                    transferred_byte_in_second: l.received.per_second(now as u64) as i64,
+                    max_offset,
+                    last_read_timestamp: l.last_read_ms,
+                    last_write_timestamp: l.last_write_ms,
+                    master_flush_offset: 0,
+                    activated: l.connected,
+                },
+                ..HaRuntimeInfo::default()
+            };
+        }
+        let conns: Vec<HaConnectionRuntimeInfo> = self
+            .acks
+            .slaves(now as u64)
+            .into_iter()
+            .map(|s| HaConnectionRuntimeInfo {
+                addr: s.addr,
+                slave_ack_offset: s.acked,
+                diff: max_offset - s.acked,
+                in_sync: max_offset - s.acked < max_gap,
+                transferred_byte_in_second: s.bytes_per_second as i64,
+                transfer_from_where: s.transfer_from,
+            })
+            .collect();
+        HaRuntimeInfo {
+            master: true,
+            master_commit_log_max_offset: max_offset,
+            in_sync_slave_nums: conns.iter().filter(|c| c.in_sync).count() as i32,
+            ha_connection_info: conns,
+            ha_client_runtime_info: HaClientRuntimeInfo::default(),
+        }
     }
 
     fn next_connection_id(&self) -> u64 {

@@ -42,7 +42,9 @@ pub(crate) async fn follow(ctx: Shared, stop: CancellationToken) {
             Ok(Ok(stream)) => {
                 tracing::info!(master = %addr, "connected to the master's HA port");
                 let _ = stream.set_nodelay(true);
+                ctx.replication().link_changed(&addr, true);
                 let why = session(&ctx, stream, &mut master, &stop).await;
+                ctx.replication().link_changed(&addr, false);
                 tracing::info!(master = %addr, reason = why, "HA link to the master closed");
             }
             Ok(Err(e)) => tracing::debug!(master = %addr, error = %e, "HA connect failed"),
@@ -90,7 +92,7 @@ async fn report(
     loop {
         let at = *offset.borrow_and_update();
         match tokio::time::timeout(every, wr.write_all(&encode_report(at as u64))).await {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => ctx.replication().link_wrote(),
             Ok(Err(_)) => return "report failed",
             Err(_) => return "report timed out",
         }
@@ -130,6 +132,8 @@ async fn receive(ctx: Shared, mut rd: OwnedReadHalf, offset: watch::Sender<i64>)
             }
             Ok(Ok(Ok(x))) => x,
         };
+        ctx.replication()
+            .link_read(TRANSFER_HEADER_LEN + body.len());
         if body.is_empty() {
             continue;
         }

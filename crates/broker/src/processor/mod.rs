@@ -133,6 +133,10 @@ pub(crate) const ROUTES: &[(i32, Handler)] = &[
         Handler::Now(admin::stats::runtime_info),
     ),
     (
+        rc::GET_BROKER_HA_STATUS,
+        Handler::Now(admin::stats::ha_status),
+    ),
+    (
         rc::GET_TOPIC_STATS_INFO,
         Handler::Now(admin::stats::topic_stats),
     ),

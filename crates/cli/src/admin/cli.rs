@@ -104,6 +104,9 @@ pub enum AdminCommand {
     /// Fetch broker runtime status data.
     #[command(verbatim_doc_comment, name = "brokerStatus")]
     BrokerStatus(BrokerStatusArgs),
+    /// Fetch ha runtime status data.
+    #[command(verbatim_doc_comment, name = "haStatus")]
+    HaStatus(HaStatusArgs),
     /// Query Message by Id.
     #[command(verbatim_doc_comment, name = "queryMsgById")]
     QueryMsgById(QueryMsgByIdArgs),
@@ -176,6 +179,7 @@ impl AdminCommand {
             TopicRoute(a) => &a.common,
             TopicStatus(a) => &a.common,
             BrokerStatus(a) => &a.common,
+            HaStatus(a) => &a.common,
             QueryMsgById(a) => &a.common,
             QueryMsgByKey(a) => &a.common,
             QueryMsgByOffset(a) => &a.common,

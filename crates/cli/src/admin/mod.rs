@@ -13,6 +13,7 @@ mod cluster;
 mod dump;
 mod format;
 mod group;
+mod ha;
 mod help;
 mod namesrv;
 mod out;
@@ -236,6 +237,7 @@ async fn dispatch(ctx: &Ctx, command: AdminCommand, json: bool) -> anyhow::Resul
         TopicRoute(a) => topic::topic_route(ctx, a, &mut out).await?,
         TopicStatus(a) => topic::topic_status(ctx, a, &mut out).await?,
         BrokerStatus(a) => cluster::broker_status(ctx, a, &mut out).await?,
+        HaStatus(a) => ha::ha_status(ctx, a, &mut out).await?,
         QueryMsgById(a) => query::query_msg_by_id(ctx, a, &mut out).await?,
         QueryMsgByKey(a) => query::query_msg_by_key(ctx, a, &mut out).await?,
         QueryMsgByOffset(a) => query::query_msg_by_offset(ctx, a, &mut out).await?,

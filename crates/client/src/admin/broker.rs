@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use ferromq_model::{from_fastjson_slice, KVTable};
+use ferromq_model::{from_fastjson_slice, HaRuntimeInfo, KVTable};
 use ferromq_protocol::{request_code, RemotingCommand};
 
 use super::properties::{format_properties, parse_properties};
@@ -17,6 +17,17 @@ impl Admin {
             .call(
                 broker_addr,
                 RemotingCommand::request(request_code::GET_BROKER_RUNTIME_INFO),
+            )
+            .await?;
+        Ok(from_fastjson_slice(&resp.body.to_bytes())?)
+    }
+
+    /// GET_BROKER_HA_STATUS (907): a master's slaves or a slave's link to its master.
+    pub async fn broker_ha_status(&self, broker_addr: &str) -> Result<HaRuntimeInfo> {
+        let resp = self
+            .call(
+                broker_addr,
+                RemotingCommand::request(request_code::GET_BROKER_HA_STATUS),
             )
             .await?;
         Ok(from_fastjson_slice(&resp.body.to_bytes())?)

@@ -95,6 +95,32 @@ async fn a_slave_copies_the_master_and_serves_reads_but_no_writes() {
     assert_eq!(r.code, code::PULL_RETRY_IMMEDIATELY);
     let h: PullMessageResponseHeader = r.decode_header().unwrap();
     assert_eq!(h.suggest_which_broker_id, 0);
+    // GET_BROKER_HA_STATUS, as mqadmin haStatus reads it.
+    let r = c
+        .call(RemotingCommand::request(rc::GET_BROKER_HA_STATUS))
+        .await;
+    let info: ferromq_model::HaRuntimeInfo = from_fastjson_slice(&r.body.to_bytes()).unwrap();
+    let master_end = c.brokers[0].context().store().max_phys_offset();
+    assert!(info.master);
+    assert_eq!(info.master_commit_log_max_offset, master_end);
+    assert_eq!(info.in_sync_slave_nums, 1);
+    assert_eq!(info.ha_connection_info[0].slave_ack_offset, master_end);
+    assert_eq!(info.ha_connection_info[0].transfer_from_where, master_end);
+    let r = c
+        .call_broker(1, RemotingCommand::request(rc::GET_BROKER_HA_STATUS))
+        .await;
+    let info: ferromq_model::HaRuntimeInfo = from_fastjson_slice(&r.body.to_bytes()).unwrap();
+    assert!(!info.master);
+    let link = &info.ha_client_runtime_info;
+    assert!(link.activated && link.max_offset == master_end && link.last_read_timestamp > 0);
+    assert_eq!(
+        link.master_addr,
+        c.brokers[0]
+            .context()
+            .replication()
+            .listen_addr()
+            .map(|a| a.to_string())
+    );
     // The slave refuses client writes as Java's does.
     let r = c
         .call_broker(1, send_request(&topic, 0, "no", None, &[]))

@@ -24,6 +24,15 @@ fn fmt_tps(v: [f64; 3]) -> String {
     format!("{:.2} {:.2} {:.2}", v[0], v[1], v[2])
 }
 
+/// GET_BROKER_HA_STATUS (907): Java's `HARuntimeInfo` (what `mqadmin haStatus` prints).
+pub(crate) fn ha_status(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
+    let gap = ctx.settings().get().store.ha_max_gap_not_in_sync.max(0) as i64;
+    let info = ctx
+        .replication()
+        .runtime_info(ctx.store().max_phys_offset(), gap);
+    Ok(ok_json(&info))
+}
+
 /// GET_BROKER_RUNTIME_INFO: the key/value table `clusterList` and `brokerStatus` print.
 pub(crate) fn runtime_info(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
     let mut t = KVTable::default();

@@ -124,3 +124,20 @@ pub struct GetNamesrvConfigArgs {
     #[command(flatten)]
     pub common: Common,
 }
+
+/// `haStatus`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["broker_addr", "cluster_name"])))]
+pub struct HaStatusArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// which broker to fetch
+    #[arg(verbatim_doc_comment, short = 'b', long = "brokerAddr", value_name = "arg", value_parser = trimmed)]
+    pub broker_addr: Option<String>,
+    /// which cluster
+    #[arg(verbatim_doc_comment, short = 'c', long = "clusterName", value_name = "arg", value_parser = trimmed)]
+    pub cluster_name: Option<String>,
+    /// the interval(second) of get info
+    #[arg(verbatim_doc_comment, short = 'i', long = "interval", value_name = "arg", num_args = 0..=1, default_missing_value = "3")]
+    pub interval: Option<u64>,
+}
