@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit/integration tests, the interop suites with the official Java
 # and Go RocketMQ clients against a freshly built `ferromq`, and the store-directory round trip
-# with the real Apache RocketMQ 5.3.3 broker.
+# and master/slave replication with the real Apache RocketMQ 5.3.3 broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +18,6 @@ interop/run.sh "$PWD/target/debug/ferromq"
 
 echo "== store compatibility with Apache RocketMQ 5.3.3 (both directions)"
 interop/store-compat.sh "$PWD/target/debug/ferromq"
+
+echo "== master/slave replication with Apache RocketMQ 5.3.3 (both directions)"
+interop/ha-compat.sh "$PWD/target/debug/ferromq"
