@@ -3,7 +3,10 @@
 //! After each send the broker group's latency is recorded; a latency at or above a step of
 //! `LATENCY_MAX` isolates the broker for the matching `NOT_AVAILABLE` duration. A failed send
 //! counts as 10 s of latency (⇒ 10 s of isolation). Broker errors also mark the broker
-//! unreachable. Time is passed in, so the rules are tested without clocks.
+//! unreachable. On top of Java's rules, never more than [`MAX_ISOLATED_RATIO`] of a route's
+//! brokers are avoided at once: past that, the broker isolated longest is used again, so a
+//! burst of slow answers (a zone under load) cannot push all traffic onto a few brokers.
+//! Time is passed in, so the rules are tested without clocks.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,6 +19,8 @@ pub(crate) const LATENCY_MAX: [u64; 7] = [50, 100, 550, 1800, 3000, 5000, 15000]
 pub(crate) const NOT_AVAILABLE: [u64; 7] = [0, 0, 2000, 5000, 6000, 10000, 30000];
 /// Latency charged for a failed send (Java passes 10000 when isolating).
 pub(crate) const ISOLATION_LATENCY_MS: u64 = 10_000;
+/// At most this share of a route's brokers is isolated at once (30 %).
+pub const MAX_ISOLATED_RATIO: (usize, usize) = (3, 10);
 
 /// How long a broker that answered in `latency_ms` is avoided.
 pub(crate) fn not_available_duration(latency_ms: u64) -> Duration {
@@ -31,6 +36,8 @@ pub(crate) fn not_available_duration(latency_ms: u64) -> Duration {
 struct FaultItem {
     latency_ms: u64,
     available_at: Instant,
+    /// When the current isolation began.
+    isolated_since: Instant,
     reachable: bool,
 }
 
@@ -69,12 +76,16 @@ impl LatencyFaultTolerance {
             .or_insert_with(|| FaultItem {
                 latency_ms,
                 available_at: now,
+                isolated_since: now,
                 reachable,
             });
         item.latency_ms = latency_ms;
         item.reachable = reachable;
         // Java only ever extends the isolation window.
         if !duration.is_zero() && now + duration > item.available_at {
+            if item.available_at <= now {
+                item.isolated_since = now;
+            }
             item.available_at = now + duration;
         }
     }
@@ -85,6 +96,31 @@ impl LatencyFaultTolerance {
             .lock()
             .get(broker)
             .is_none_or(|i| now >= i.available_at)
+    }
+
+    /// Which of `brokers` (a route's broker names) a send may use at `now`: those not
+    /// isolated, plus — when more than [`MAX_ISOLATED_RATIO`] of them (and more than one) are
+    /// isolated — the ones isolated longest, until no more than that share stays isolated.
+    pub fn usable<'a>(&self, brokers: &[&'a str], now: Instant) -> Vec<&'a str> {
+        let items = self.items.lock();
+        let mut usable = Vec::with_capacity(brokers.len());
+        let mut isolated = Vec::new();
+        for b in brokers {
+            match items.get(*b) {
+                Some(i) if now < i.available_at => isolated.push((i.isolated_since, *b)),
+                _ => usable.push(*b),
+            }
+        }
+        // One bad broker may always be avoided while another remains (of two, one is
+        // 50 %): the share caps bursts, not a single failure.
+        let share = brokers.len() * MAX_ISOLATED_RATIO.0 / MAX_ISOLATED_RATIO.1;
+        let cap = if brokers.len() >= 2 { share.max(1) } else { 0 };
+        if isolated.len() > cap {
+            isolated.sort();
+            let readmit = isolated.len() - cap;
+            usable.extend(isolated.iter().take(readmit).map(|(_, b)| *b));
+        }
+        usable
     }
 
     /// Whether `broker` was reachable at its last send (unknown brokers are).
@@ -135,6 +171,35 @@ mod tests {
                 "latency {lat}"
             );
         }
+    }
+
+    #[test]
+    fn at_most_thirty_percent_of_brokers_are_avoided() {
+        let t = LatencyFaultTolerance::new();
+        let t0 = Instant::now();
+        let names: Vec<String> = (0..10).map(|i| format!("b{i}")).collect();
+        let all: Vec<&str> = names.iter().map(String::as_str).collect();
+        // b0..b4 fail one after another, 1 s apart.
+        for (i, b) in all.iter().take(5).enumerate() {
+            t.record(b, 0, true, false, t0 + Duration::from_secs(i as u64));
+        }
+        let now = t0 + Duration::from_secs(5);
+        let mut usable = t.usable(&all, now);
+        usable.sort();
+        // 3 of 10 may stay isolated: b0 and b1, isolated longest, are used again.
+        assert_eq!(usable, ["b0", "b1", "b5", "b6", "b7", "b8", "b9"]);
+        // Under the cap nothing changes.
+        let few: Vec<&str> = all[3..].to_vec();
+        let mut usable = t.usable(&few, now);
+        usable.sort();
+        assert_eq!(
+            usable,
+            ["b5", "b6", "b7", "b8", "b9"],
+            "2 of 7 may stay isolated"
+        );
+        // One of two may be avoided; a lone broker is always used.
+        assert_eq!(t.usable(&["b4", "b9"], now), ["b9"]);
+        assert_eq!(t.usable(&["b4"], now), ["b4"]);
     }
 
     #[test]

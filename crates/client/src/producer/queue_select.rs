@@ -1,7 +1,7 @@
 //! Which queue a send goes to (Java `MQFaultStrategy.selectOneMessageQueue`): round-robin over
 //! the publish queues, skipping the broker of the previous failed attempt and, with fault
-//! avoidance, isolated brokers first and unreachable brokers second; when every queue is
-//! filtered out, plain round-robin.
+//! avoidance, isolated brokers first (never more than 30 % of them, see `fault`) and
+//! unreachable brokers second; when every queue is filtered out, plain round-robin.
 
 use std::time::Instant;
 
@@ -26,8 +26,12 @@ pub(crate) fn select_queue(
         if reset_cursor {
             info.reset_cursor();
         }
+        let mut brokers: Vec<&str> = info.queues.iter().map(|q| q.broker_name.as_str()).collect();
+        brokers.sort_unstable();
+        brokers.dedup();
+        let usable = fault.usable(&brokers, now);
         if let Some(mq) = pick(info, |mq| {
-            fault.is_available(&mq.broker_name, now) && not_last(mq)
+            usable.contains(&mq.broker_name.as_str()) && not_last(mq)
         }) {
             return Some(mq);
         }
