@@ -20,7 +20,7 @@ pub(crate) const NOT_AVAILABLE: [u64; 7] = [0, 0, 2000, 5000, 6000, 10000, 30000
 /// Latency charged for a failed send (Java passes 10000 when isolating).
 pub(crate) const ISOLATION_LATENCY_MS: u64 = 10_000;
 /// At most this share of a route's brokers is isolated at once (30 %).
-pub const MAX_ISOLATED_RATIO: (usize, usize) = (3, 10);
+pub(crate) const MAX_ISOLATED_RATIO: (usize, usize) = (3, 10);
 
 /// How long a broker that answered in `latency_ms` is avoided.
 pub(crate) fn not_available_duration(latency_ms: u64) -> Duration {
