@@ -99,7 +99,7 @@ impl LatencyFaultTolerance {
     }
 
     /// Which of `brokers` (a route's broker names) a send may use at `now`: those not
-    /// isolated, plus — when more than [`MAX_ISOLATED_RATIO`] of them (and more than one) are
+    /// isolated, plus — when more than 30 % of them (and more than one) are
     /// isolated — the ones isolated longest, until no more than that share stays isolated.
     pub fn usable<'a>(&self, brokers: &[&'a str], now: Instant) -> Vec<&'a str> {
         let items = self.items.lock();
