@@ -21,3 +21,6 @@ interop/store-compat.sh "$PWD/target/debug/ferromq"
 
 echo "== master/slave replication with Apache RocketMQ 5.3.3 (both directions)"
 interop/ha-compat.sh "$PWD/target/debug/ferromq"
+
+echo "== zones on one machine: 2 masters + 2 slaves across two network-namespace zones, kill -9 and a cut link"
+interop/zones.sh "$PWD/target/debug/ferromq"
