@@ -4,13 +4,22 @@
 //! replicate their decisions with openraft.
 //!
 //! - `state`: the replicated state ([`ControllerState`]) and the [`Event`]s that change it.
+//! - `decide`: what the leader answers to each broker request and which events it
+//!   replicates first (Java's checks and election policy), pure.
+//! - `liveness`: brokers' heartbeats, as this controller hears them.
 //! - `raft`: openraft's storage, state machine and peer transport.
 
 #![warn(unreachable_pub)]
 
+mod decide;
+#[cfg(test)]
+mod decide_tests;
+mod liveness;
 mod raft;
 mod state;
 
+pub use decide::{Decision, View};
+pub use liveness::{Heartbeat, LiveInfo, LiveTable};
 pub use raft::{
     LogStore, NodeId, PeerNetwork, Raft, RaftNode, RaftService, RaftTiming, StateMachine,
     TypeConfig,

@@ -17,11 +17,12 @@ fn timing() -> RaftTiming {
 }
 
 fn joined(id: u64) -> Event {
-    Event::UpdateBrokerAddress {
+    Event::ApplyBrokerId {
         cluster: "c".into(),
         broker_name: "b".into(),
         broker_id: id,
         address: format!("10.0.0.{id}:10911"),
+        register_check_code: format!("10.0.0.{id}:10911;1"),
     }
 }
 

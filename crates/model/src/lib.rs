@@ -38,6 +38,7 @@ mod assignment;
 mod check_client;
 mod cluster;
 mod connection;
+mod controller;
 mod data_version;
 mod enums;
 mod error;
@@ -70,6 +71,10 @@ pub use assignment::{
 pub use check_client::CheckClientRequestBody;
 pub use cluster::{BrokerMemberGroup, ClusterInfo, GetBrokerMemberGroupResponseBody};
 pub use connection::{Connection, ConsumerConnection, ProducerConnection};
+pub use controller::{
+    BrokerReplicasInfo, ElectMasterResponseBody, EpochEntry, EpochEntryCache, ReplicaIdentity,
+    ReplicasInfo, SyncStateSet,
+};
 pub use data_version::DataVersion;
 pub use enums::{
     ConsumeFromWhere, ConsumeType, ExpressionType, GroupRetryPolicyType, MessageModel,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BrokerSet, ControllerState, Event};
+use super::{BrokerSet, ControllerState, Event, Member};
 
 /// What applying an entry returns to the writer (nothing: the leader reads the state after
 /// its write is applied).
@@ -11,29 +11,41 @@ use super::{BrokerSet, ControllerState, Event};
 pub struct Applied;
 
 impl ControllerState {
-    /// Applies one event.
+    /// Applies one event (Java's `ReplicasInfoManager.applyEvent`).
     pub fn apply(&mut self, event: &Event) -> Applied {
         match event {
             Event::ApplyBrokerId {
                 cluster,
                 broker_name,
                 broker_id,
+                address,
                 register_check_code,
             } => {
                 let set = self.entry(cluster, broker_name);
-                let member = set.members.entry(*broker_id).or_default();
-                member.register_check_code = register_check_code.clone();
-                set.next_broker_id = set.next_broker_id.max(broker_id + 1);
+                if !set.members.contains_key(broker_id) {
+                    set.members.insert(
+                        *broker_id,
+                        Member {
+                            address: address.clone(),
+                            register_check_code: register_check_code.clone(),
+                        },
+                    );
+                    set.next_broker_id += 1;
+                }
             }
             Event::UpdateBrokerAddress {
-                cluster,
                 broker_name,
                 broker_id,
                 address,
+                ..
             } => {
-                let set = self.entry(cluster, broker_name);
-                set.members.entry(*broker_id).or_default().address = address.clone();
-                set.next_broker_id = set.next_broker_id.max(broker_id + 1);
+                if let Some(m) = self
+                    .sets
+                    .get_mut(broker_name)
+                    .and_then(|s| s.members.get_mut(broker_id))
+                {
+                    m.address = address.clone();
+                }
             }
             Event::ElectMaster {
                 broker_name,
@@ -42,8 +54,10 @@ impl ControllerState {
                 if let Some(set) = self.sets.get_mut(broker_name) {
                     set.master = *new_master;
                     set.master_epoch += 1;
-                    set.sync_state_set = new_master.iter().copied().collect();
-                    set.sync_state_set_epoch += 1;
+                    if let Some(id) = new_master {
+                        set.sync_state_set = [*id].into();
+                        set.sync_state_set_epoch += 1;
+                    }
                 }
             }
             Event::AlterSyncStateSet {
@@ -58,7 +72,7 @@ impl ControllerState {
             Event::CleanBrokerData {
                 broker_name,
                 broker_ids,
-            } => match broker_ids {
+            } => match broker_ids.as_ref().filter(|ids| !ids.is_empty()) {
                 None => {
                     self.sets.remove(broker_name);
                 }
@@ -71,7 +85,9 @@ impl ControllerState {
                                 set.master = None;
                             }
                         }
-                        if set.members.is_empty() {
+                        // Java keeps two tables and a set exists only in both: emptying
+                        // either removes it.
+                        if set.members.is_empty() || set.sync_state_set.is_empty() {
                             self.sets.remove(broker_name);
                         }
                     }
@@ -102,7 +118,8 @@ mod tests {
             cluster: "c".into(),
             broker_name: "b".into(),
             broker_id: id,
-            register_check_code: format!("10.0.0.{id}:10911;1"),
+            address: format!("10.0.0.{id}:1"),
+            register_check_code: format!("10.0.0.{id}:1;1"),
         });
         s.apply(&Event::UpdateBrokerAddress {
             cluster: "c".into(),
@@ -139,12 +156,24 @@ mod tests {
         let set = s.set("b").unwrap();
         assert_eq!((set.master(), set.master_epoch()), (Some(2), 2));
         assert_eq!(set.sync_state_set(), &[2].into());
+        assert_eq!(set.sync_state_set_epoch(), 3);
         assert_eq!(set.address(2), Some("10.0.0.2:10911"));
+        // No master could be elected: the epoch moves on, the set stays.
+        s.apply(&Event::ElectMaster {
+            broker_name: "b".into(),
+            new_master: None,
+        });
+        let set = s.set("b").unwrap();
+        assert_eq!((set.master(), set.master_epoch()), (None, 3));
+        assert_eq!(
+            (set.sync_state_set(), set.sync_state_set_epoch()),
+            (&[2].into(), 3)
+        );
         s.apply(&Event::CleanBrokerData {
             broker_name: "b".into(),
-            broker_ids: Some([2].into()),
+            broker_ids: Some([1].into()),
         });
-        assert_eq!(s.set("b").unwrap().master(), None);
+        assert!(!s.set("b").unwrap().has(1));
         s.apply(&Event::CleanBrokerData {
             broker_name: "b".into(),
             broker_ids: None,

@@ -23,17 +23,20 @@ pub enum Event {
         cluster: String,
         broker_name: String,
         broker_id: BrokerId,
+        /// The address part of the check code.
+        address: String,
         register_check_code: String,
     },
-    /// A broker's address (it may change across restarts).
+    /// A registered broker's new address (it may change across restarts).
     UpdateBrokerAddress {
         cluster: String,
         broker_name: String,
         broker_id: BrokerId,
         address: String,
     },
-    /// A new master (or none, when no replica can be elected): the master epoch moves on and
-    /// the SyncStateSet restarts with the new master alone.
+    /// A new master — the master epoch moves on and the SyncStateSet restarts with the new
+    /// master alone — or none, when no replica could be elected: the epoch moves on, the
+    /// set stays.
     ElectMaster {
         broker_name: String,
         new_master: Option<BrokerId>,
@@ -43,7 +46,7 @@ pub enum Event {
         broker_name: String,
         sync_state_set: BTreeSet<BrokerId>,
     },
-    /// An admin removes brokers (all of the set when `broker_ids` is `None`).
+    /// An admin removes brokers (the whole set when `broker_ids` is `None` or empty).
     CleanBrokerData {
         broker_name: String,
         broker_ids: Option<BTreeSet<BrokerId>>,
@@ -94,7 +97,12 @@ impl BrokerSet {
         self.members.get(&id).map(|m| m.address.as_str())
     }
 
-    /// The id the next new member gets.
+    /// Whether `id` is a member.
+    pub fn has(&self, id: BrokerId) -> bool {
+        self.members.contains_key(&id)
+    }
+
+    /// The id offered to the next new member (a counter of members ever added, from 1).
     pub fn next_broker_id(&self) -> BrokerId {
         self.next_broker_id
     }

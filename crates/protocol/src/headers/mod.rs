@@ -7,6 +7,7 @@
 
 mod admin;
 mod consumer;
+mod controller;
 mod namesrv;
 mod offset;
 mod pull;
@@ -14,6 +15,7 @@ mod send;
 
 pub use admin::*;
 pub use consumer::*;
+pub use controller::*;
 pub use namesrv::*;
 pub use offset::*;
 pub use pull::*;

@@ -1,0 +1,156 @@
+//! Which brokers are alive, as this controller hears their heartbeats (BROKER_HEARTBEAT,
+//! sent to every controller and kept by each — never replicated). Time is passed in.
+
+use std::collections::HashMap;
+
+use crate::state::BrokerId;
+
+/// One broker's last heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveInfo {
+    /// Its remoting address (from the first heartbeat).
+    pub addr: String,
+    /// The connection it heart-beats on; closing it ends the broker's liveness.
+    pub channel: u64,
+    /// Last heartbeat, ms.
+    pub last_update_ms: i64,
+    /// How long it stays alive without a heartbeat, ms.
+    pub timeout_ms: i64,
+    /// The last epoch in its epoch file (never goes back).
+    pub epoch: i32,
+    /// Its CommitLog end (never goes back within an epoch).
+    pub max_offset: i64,
+    /// Its confirm offset.
+    pub confirm_offset: i64,
+    /// Lower is preferred in elections.
+    pub election_priority: i32,
+}
+
+/// A heartbeat's figures (absent ones take Java's defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub cluster: String,
+    pub broker_name: String,
+    pub broker_id: BrokerId,
+    pub addr: String,
+    pub epoch: i32,
+    pub max_offset: i64,
+    pub confirm_offset: i64,
+    pub timeout_ms: i64,
+    pub election_priority: i32,
+}
+
+/// The live brokers, by (brokerName, controller id).
+#[derive(Debug, Default)]
+pub struct LiveTable {
+    brokers: HashMap<(String, BrokerId), (String, LiveInfo)>,
+}
+
+impl LiveTable {
+    /// Records a heartbeat at `now_ms` on connection `channel`. The address and connection
+    /// are those of the first heartbeat; epoch and offsets only move forward (Java).
+    pub fn heartbeat(&mut self, hb: Heartbeat, channel: u64, now_ms: i64) {
+        let key = (hb.broker_name.clone(), hb.broker_id);
+        match self.brokers.get_mut(&key) {
+            None => {
+                let info = LiveInfo {
+                    addr: hb.addr,
+                    channel,
+                    last_update_ms: now_ms,
+                    timeout_ms: hb.timeout_ms,
+                    epoch: hb.epoch,
+                    max_offset: hb.max_offset,
+                    confirm_offset: hb.confirm_offset,
+                    election_priority: hb.election_priority,
+                };
+                self.brokers.insert(key, (hb.cluster, info));
+            }
+            Some((_, info)) => {
+                info.last_update_ms = now_ms;
+                info.timeout_ms = hb.timeout_ms;
+                info.election_priority = hb.election_priority;
+                if hb.epoch > info.epoch
+                    || (hb.epoch == info.epoch && hb.max_offset > info.max_offset)
+                {
+                    info.epoch = hb.epoch;
+                    info.max_offset = hb.max_offset;
+                    info.confirm_offset = hb.confirm_offset;
+                }
+            }
+        }
+    }
+
+    /// Whether `id` of `broker_name` heart-beat within its timeout.
+    pub fn is_alive(&self, broker_name: &str, id: BrokerId, now_ms: i64) -> bool {
+        self.info(broker_name, id)
+            .is_some_and(|i| i.last_update_ms + i.timeout_ms >= now_ms)
+    }
+
+    /// The last heartbeat of `id`.
+    pub fn info(&self, broker_name: &str, id: BrokerId) -> Option<&LiveInfo> {
+        self.brokers
+            .get(&(broker_name.to_string(), id))
+            .map(|(_, i)| i)
+    }
+
+    /// Drops brokers silent past their timeout; returns them (cluster, name, id).
+    pub fn expire(&mut self, now_ms: i64) -> Vec<(String, String, BrokerId)> {
+        let mut gone = Vec::new();
+        self.brokers.retain(|(name, id), (cluster, info)| {
+            let alive = info.last_update_ms + info.timeout_ms >= now_ms;
+            if !alive {
+                gone.push((cluster.clone(), name.clone(), *id));
+            }
+            alive
+        });
+        gone
+    }
+
+    /// Drops the brokers that heart-beat on a closed connection.
+    pub fn channel_closed(&mut self, channel: u64) -> Vec<(String, String, BrokerId)> {
+        let mut gone = Vec::new();
+        self.brokers.retain(|(name, id), (cluster, info)| {
+            let keep = info.channel != channel;
+            if !keep {
+                gone.push((cluster.clone(), name.clone(), *id));
+            }
+            keep
+        });
+        gone
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hb(id: BrokerId, epoch: i32, max_offset: i64) -> Heartbeat {
+        Heartbeat {
+            cluster: "c".into(),
+            broker_name: "b".into(),
+            broker_id: id,
+            addr: format!("a{id}"),
+            epoch,
+            max_offset,
+            confirm_offset: max_offset,
+            timeout_ms: 10_000,
+            election_priority: i32::MAX,
+        }
+    }
+
+    #[test]
+    fn liveness_expires_and_figures_only_move_forward() {
+        let mut t = LiveTable::default();
+        t.heartbeat(hb(1, 2, 100), 7, 0);
+        t.heartbeat(hb(1, 2, 50), 7, 1_000);
+        assert_eq!(t.info("b", 1).unwrap().max_offset, 100, "never backwards");
+        t.heartbeat(hb(1, 3, 10), 7, 2_000);
+        assert_eq!(t.info("b", 1).unwrap().epoch, 3, "a newer epoch wins");
+        assert!(t.is_alive("b", 1, 12_000));
+        assert!(!t.is_alive("b", 1, 12_001));
+        t.heartbeat(hb(2, 0, 0), 8, 5_000);
+        assert_eq!(t.expire(12_001), vec![("c".into(), "b".into(), 1)]);
+        assert_eq!(t.channel_closed(8), vec![("c".into(), "b".into(), 2)]);
+        assert!(t.info("b", 2).is_none());
+    }
+}
