@@ -25,6 +25,9 @@ pub struct ConsumerOffsets {
     table: RwLock<Table>,
     /// Offsets an admin reset to, handed to the group's next pull of each queue.
     resets: parking_lot::Mutex<HashMap<(String, String, i32), i64>>,
+    /// Java's `dataVersion`: a Java slave syncing offsets from this broker reads it (and
+    /// fails on its absence).
+    version: ferromq_model::DataVersion,
     path: PathBuf,
 }
 
@@ -35,6 +38,10 @@ impl ConsumerOffsets {
             .join("config")
             .join("consumerOffset.json");
         let loaded: Option<ConsumerOffsetSerializeWrapper> = json_file::load(&path)?;
+        let version = loaded
+            .as_ref()
+            .and_then(|w| w.data_version)
+            .unwrap_or_else(ferromq_model::DataVersion::new);
         let mut table = Table::default();
         for (key, queues) in loaded.map(|w| w.offset_table).unwrap_or_default() {
             match ferromq_model::split_topic_group_key(&key) {
@@ -51,6 +58,7 @@ impl ConsumerOffsets {
         Ok(ConsumerOffsets {
             table: RwLock::new(table),
             resets: parking_lot::Mutex::new(HashMap::new()),
+            version,
             path,
         })
     }
@@ -211,7 +219,7 @@ impl ConsumerOffsets {
             }
         }
         ConsumerOffsetSerializeWrapper {
-            data_version: None,
+            data_version: Some(self.version),
             offset_table,
         }
     }

@@ -135,6 +135,22 @@ mod tests {
     use crate::context::testing::{self, channel, topic};
     use ferromq_protocol::request_code as rc;
 
+    /// A Java slave syncing from this broker dereferences `dataVersion`: it must be there.
+    #[tokio::test]
+    async fn all_consumer_offsets_carry_a_data_version() {
+        let t = testing::context();
+        t.tables().offsets().commit("cg", "T", 0, 5);
+        let r = all_consumer_offsets(
+            &t,
+            &channel(),
+            &RemotingCommand::request(rc::GET_ALL_CONSUMER_OFFSET),
+        )
+        .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&r.body.to_bytes()).unwrap();
+        assert!(body["dataVersion"]["timestamp"].is_number(), "{body}");
+        assert_eq!(body["offsetTable"]["T@cg"]["0"], 5);
+    }
+
     #[tokio::test]
     async fn reset_assigns_offsets_and_clone_copies_them() {
         let t = testing::context();
