@@ -8,6 +8,8 @@
 //!   replicates first (Java's checks and election policy), pure.
 //! - `liveness`: brokers' heartbeats, as this controller hears them.
 //! - `raft`: openraft's storage, state machine and peer transport.
+//! - `server`: a running [`Controller`] — its port (broker requests and Raft peers), the
+//!   leader's operations and scans, role-change notices.
 
 #![warn(unreachable_pub)]
 
@@ -16,6 +18,7 @@ mod decide;
 mod decide_tests;
 mod liveness;
 mod raft;
+mod server;
 mod state;
 
 pub use decide::{Decision, View};
@@ -24,4 +27,5 @@ pub use raft::{
     LogStore, NodeId, PeerNetwork, Raft, RaftNode, RaftService, RaftTiming, StateMachine,
     TypeConfig,
 };
+pub use server::{member_ids, parse_node_id, parse_peers, Controller, ControllerSettings};
 pub use state::{Applied, BrokerId, BrokerSet, ControllerState, Event, Member};

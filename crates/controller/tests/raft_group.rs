@@ -73,7 +73,7 @@ async fn a_group_replicates_survives_its_leader_and_restarts_from_disk() {
     for i in 0..3 {
         let l = listeners[i].take().unwrap();
         nodes.push(Some(
-            RaftNode::start(i as u64, dirs[i].path(), l, timing())
+            RaftNode::start(i as u64, dirs[i].path(), Some(l), timing())
                 .await
                 .unwrap(),
         ));
@@ -114,7 +114,7 @@ async fn a_group_replicates_survives_its_leader_and_restarts_from_disk() {
 
     // It comes back from its files (same id and peer address) and catches up.
     let l = TcpListener::bind(&peers[&dead_id]).await.unwrap();
-    let back = RaftNode::start(dead_id, dirs[dead_id as usize].path(), l, timing())
+    let back = RaftNode::start(dead_id, dirs[dead_id as usize].path(), Some(l), timing())
         .await
         .unwrap();
     back.bootstrap(&peers).await;

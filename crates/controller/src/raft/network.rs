@@ -1,7 +1,8 @@
-//! Raft RPCs between controllers: remoting requests with JSON bodies, sent to a peer's Raft
-//! address (`controllerDLegerPeers`) and served there by [`RaftService`]. That port speaks
-//! only these three codes; they are FerroMQ's own (Java controllers run DLedger or JRaft on
-//! theirs, which no FerroMQ controller joins).
+//! Raft RPCs between controllers: remoting requests with JSON bodies, sent to a peer's
+//! address (`controllerDLegerPeers`) and served there by [`RaftService`] — beside the
+//! controller's own requests, as Java's DLedger controller serves both on its peer port. The
+//! three codes are FerroMQ's own (Java controllers run DLedger or JRaft, which no FerroMQ
+//! controller joins).
 
 use std::sync::Arc;
 
@@ -21,12 +22,12 @@ use serde::Serialize;
 
 use super::types::{NodeId, Raft, TypeConfig};
 
-/// AppendEntries.
-const APPEND: i32 = 1;
+/// AppendEntries (codes unused by RocketMQ, served only to peers).
+const APPEND: i32 = 1101;
 /// RequestVote.
-const VOTE: i32 = 2;
+const VOTE: i32 = 1102;
 /// InstallSnapshot.
-const SNAPSHOT: i32 = 3;
+const SNAPSHOT: i32 = 1103;
 
 /// Creates a client per peer over one shared remoting client.
 #[derive(Clone)]
@@ -131,6 +132,11 @@ impl RaftService {
     /// The handler for `raft`'s peer port.
     pub fn new(raft: Raft) -> Arc<Self> {
         Arc::new(RaftService { raft })
+    }
+
+    /// Whether `code` is a Raft RPC (the controller's port carries both).
+    pub fn serves(code: i32) -> bool {
+        matches!(code, APPEND | VOTE | SNAPSHOT)
     }
 }
 

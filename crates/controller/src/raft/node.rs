@@ -42,16 +42,17 @@ pub struct RaftNode {
     raft: Raft,
     state: StateMachine,
     stop: CancellationToken,
-    server: JoinHandle<()>,
+    server: Option<JoinHandle<()>>,
     client: RemotingClient,
 }
 
 impl RaftNode {
-    /// Starts member `id` with its files under `dir`, serving its peers on `listener`.
+    /// Starts member `id` with its files under `dir`, serving its peers on `listener` (or,
+    /// without one, through a handler that routes [`RaftService::serves`] codes to it).
     pub async fn start(
         id: NodeId,
         dir: &Path,
-        listener: TcpListener,
+        listener: Option<TcpListener>,
         timing: RaftTiming,
     ) -> std::io::Result<Self> {
         let config = openraft::Config {
@@ -78,14 +79,16 @@ impl RaftNode {
         let stop = CancellationToken::new();
         let handler = RaftService::new(raft.clone());
         let s = stop.clone();
-        let server = tokio::spawn(async move {
-            ferromq_remoting::run(
-                listener,
-                handler,
-                ServerConfig::default(),
-                s.cancelled_owned(),
-            )
-            .await;
+        let server = listener.map(|listener| {
+            tokio::spawn(async move {
+                ferromq_remoting::run(
+                    listener,
+                    handler,
+                    ServerConfig::default(),
+                    s.cancelled_owned(),
+                )
+                .await;
+            })
         });
         Ok(RaftNode {
             id,
@@ -139,7 +142,9 @@ impl RaftNode {
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown");
         }
-        let _ = self.server.await;
+        if let Some(server) = self.server {
+            let _ = server.await;
+        }
         self.client.shutdown();
     }
 }
