@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod broker_cmd;
+mod controller_cmd;
 mod logging;
 mod namesrv_cmd;
 mod shutdown;
@@ -26,6 +27,8 @@ enum Command {
     Namesrv(namesrv_cmd::NamesrvArgs),
     /// Run a broker (like `mqbroker`).
     Broker(broker_cmd::BrokerArgs),
+    /// Run a controller for automatic master failover (like `mqcontroller`).
+    Controller(controller_cmd::ControllerArgs),
     /// Administration commands with mqadmin's names (clusterList, topicList, updateTopic, …).
     Admin(admin::AdminArgs),
     /// Producer and consumer benchmarks against any RocketMQ-protocol cluster.
@@ -38,6 +41,7 @@ fn main() -> anyhow::Result<()> {
         Command::Standalone(_) => "standalone",
         Command::Namesrv(_) => "namesrv",
         Command::Broker(_) => "broker",
+        Command::Controller(_) => "controller",
         Command::Admin(_) => "admin",
         Command::Bench(_) => "bench",
     };
@@ -50,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             Command::Standalone(args) => standalone_cmd::run(args).await,
             Command::Namesrv(args) => namesrv_cmd::run(args).await,
             Command::Broker(args) => broker_cmd::run(args).await,
+            Command::Controller(args) => controller_cmd::run(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Bench(args) => bench::run(args).await,
         }

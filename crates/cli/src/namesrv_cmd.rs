@@ -69,6 +69,13 @@ pub async fn run(args: NamesrvArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("binding the name server to {addr}"))?;
+    // `enableControllerInNamesrv`: the controller runs beside, on its own peer address (as
+    // Java's, whose controller port is its DLedger peer port, not the NameServer's).
+    let controller = if config.namesrv.enable_controller_in_namesrv {
+        Some(crate::controller_cmd::start(&config).await?)
+    } else {
+        None
+    };
     let ns = NameServer::new(options(&config), Arc::new(LiveConfig::new(config)));
     println!("The Name Server boot success. serializeType=JSON, address {addr}");
     ns.run(
@@ -77,5 +84,8 @@ pub async fn run(args: NamesrvArgs) -> anyhow::Result<()> {
         crate::shutdown::signal(),
     )
     .await;
+    if let Some(c) = controller {
+        c.shutdown().await;
+    }
     Ok(())
 }

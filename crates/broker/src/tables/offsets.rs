@@ -38,10 +38,11 @@ impl ConsumerOffsets {
             .join("config")
             .join("consumerOffset.json");
         let loaded: Option<ConsumerOffsetSerializeWrapper> = json_file::load(&path)?;
-        let version = loaded
-            .as_ref()
-            .and_then(|w| w.data_version)
-            .unwrap_or_else(ferromq_model::DataVersion::new);
+        // A time-stamped version, not `Default`'s zeros, when the file has none.
+        let version = match loaded.as_ref().and_then(|w| w.data_version) {
+            Some(v) => v,
+            None => ferromq_model::DataVersion::new(),
+        };
         let mut table = Table::default();
         for (key, queues) in loaded.map(|w| w.offset_table).unwrap_or_default() {
             match ferromq_model::split_topic_group_key(&key) {
