@@ -60,10 +60,23 @@ pub fn command() -> clap::Command {
     AdminCli::command().mut_subcommands(|s| s.disable_help_flag(true))
 }
 
+/// mqadmin's options whose short name has several letters (commons-cli allows them, clap
+/// does not): rewritten to their long names before parsing.
+const MULTI_LETTER_SHORTS: &[(&str, &str)] = &[("-bn", "--brokerName")];
+
 /// Parses `args` (the command name first).
 pub fn parse(args: &[String]) -> Result<AdminCli, clap::Error> {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches_from(args)?;
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            MULTI_LETTER_SHORTS
+                .iter()
+                .find(|(short, _)| a == short)
+                .map_or_else(|| a.clone(), |(_, long)| long.to_string())
+        })
+        .collect();
+    let matches = command().try_get_matches_from(&args)?;
     AdminCli::from_arg_matches(&matches)
 }
 
@@ -107,6 +120,18 @@ pub enum AdminCommand {
     /// Fetch ha runtime status data.
     #[command(verbatim_doc_comment, name = "haStatus")]
     HaStatus(HaStatusArgs),
+    /// Fetch syncStateSet for target brokers.
+    #[command(verbatim_doc_comment, name = "getSyncStateSet")]
+    GetSyncStateSet(GetSyncStateSetArgs),
+    /// Get controller cluster's metadata.
+    #[command(verbatim_doc_comment, name = "getControllerMetaData")]
+    GetControllerMetaData(ControllerAddrArgs),
+    /// Re-elect the specified broker as master.
+    #[command(verbatim_doc_comment, name = "electMaster")]
+    ElectMaster(ElectMasterArgs),
+    /// Clean metadata of broker on controller.
+    #[command(verbatim_doc_comment, name = "cleanBrokerMetadata")]
+    CleanBrokerMetadata(CleanBrokerMetadataArgs),
     /// Query Message by Id.
     #[command(verbatim_doc_comment, name = "queryMsgById")]
     QueryMsgById(QueryMsgByIdArgs),
@@ -180,6 +205,10 @@ impl AdminCommand {
             TopicStatus(a) => &a.common,
             BrokerStatus(a) => &a.common,
             HaStatus(a) => &a.common,
+            GetSyncStateSet(a) => &a.common,
+            GetControllerMetaData(a) => &a.common,
+            ElectMaster(a) => &a.common,
+            CleanBrokerMetadata(a) => &a.common,
             QueryMsgById(a) => &a.common,
             QueryMsgByKey(a) => &a.common,
             QueryMsgByOffset(a) => &a.common,

@@ -10,6 +10,7 @@
 
 mod cli;
 mod cluster;
+mod controller;
 mod dump;
 mod format;
 mod group;
@@ -238,6 +239,10 @@ async fn dispatch(ctx: &Ctx, command: AdminCommand, json: bool) -> anyhow::Resul
         TopicStatus(a) => topic::topic_status(ctx, a, &mut out).await?,
         BrokerStatus(a) => cluster::broker_status(ctx, a, &mut out).await?,
         HaStatus(a) => ha::ha_status(ctx, a, &mut out).await?,
+        GetSyncStateSet(a) => controller::get_sync_state_set(ctx, a, &mut out).await?,
+        GetControllerMetaData(a) => controller::get_controller_metadata(ctx, a, &mut out).await?,
+        ElectMaster(a) => controller::elect_master(ctx, a, &mut out).await?,
+        CleanBrokerMetadata(a) => controller::clean_broker_metadata(ctx, a, &mut out).await?,
         QueryMsgById(a) => query::query_msg_by_id(ctx, a, &mut out).await?,
         QueryMsgByKey(a) => query::query_msg_by_key(ctx, a, &mut out).await?,
         QueryMsgByOffset(a) => query::query_msg_by_offset(ctx, a, &mut out).await?,

@@ -7,6 +7,7 @@
 //! to every NameServer.
 
 mod broker;
+mod controller;
 mod group;
 mod message_query;
 mod namesrv;
