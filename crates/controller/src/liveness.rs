@@ -40,18 +40,18 @@ pub struct Heartbeat {
     pub election_priority: i32,
 }
 
-/// The live brokers, by (brokerName, controller id).
+/// The live brokers, by brokerName and controller id (looked up without allocating).
 #[derive(Debug, Default)]
 pub struct LiveTable {
-    brokers: HashMap<(String, BrokerId), (String, LiveInfo)>,
+    brokers: HashMap<String, HashMap<BrokerId, (String, LiveInfo)>>,
 }
 
 impl LiveTable {
     /// Records a heartbeat at `now_ms` on connection `channel`. The address and connection
     /// are those of the first heartbeat; epoch and offsets only move forward (Java).
     pub fn heartbeat(&mut self, hb: Heartbeat, channel: u64, now_ms: i64) {
-        let key = (hb.broker_name.clone(), hb.broker_id);
-        match self.brokers.get_mut(&key) {
+        let set = self.brokers.entry(hb.broker_name.clone()).or_default();
+        match set.get_mut(&hb.broker_id) {
             None => {
                 let info = LiveInfo {
                     addr: hb.addr,
@@ -63,7 +63,7 @@ impl LiveTable {
                     confirm_offset: hb.confirm_offset,
                     election_priority: hb.election_priority,
                 };
-                self.brokers.insert(key, (hb.cluster, info));
+                set.insert(hb.broker_id, (hb.cluster, info));
             }
             Some((_, info)) => {
                 info.last_update_ms = now_ms;
@@ -89,34 +89,37 @@ impl LiveTable {
     /// The last heartbeat of `id`.
     pub fn info(&self, broker_name: &str, id: BrokerId) -> Option<&LiveInfo> {
         self.brokers
-            .get(&(broker_name.to_string(), id))
+            .get(broker_name)
+            .and_then(|set| set.get(&id))
             .map(|(_, i)| i)
     }
 
     /// Drops brokers silent past their timeout; returns them (cluster, name, id).
     pub fn expire(&mut self, now_ms: i64) -> Vec<(String, String, BrokerId)> {
+        self.remove_where(|info| info.last_update_ms + info.timeout_ms < now_ms)
+    }
+
+    fn remove_where(
+        &mut self,
+        gone_if: impl Fn(&LiveInfo) -> bool,
+    ) -> Vec<(String, String, BrokerId)> {
         let mut gone = Vec::new();
-        self.brokers.retain(|(name, id), (cluster, info)| {
-            let alive = info.last_update_ms + info.timeout_ms >= now_ms;
-            if !alive {
-                gone.push((cluster.clone(), name.clone(), *id));
-            }
-            alive
-        });
+        for (name, set) in self.brokers.iter_mut() {
+            set.retain(|id, (cluster, info)| {
+                let remove = gone_if(info);
+                if remove {
+                    gone.push((cluster.clone(), name.clone(), *id));
+                }
+                !remove
+            });
+        }
+        self.brokers.retain(|_, set| !set.is_empty());
         gone
     }
 
     /// Drops the brokers that heart-beat on a closed connection.
     pub fn channel_closed(&mut self, channel: u64) -> Vec<(String, String, BrokerId)> {
-        let mut gone = Vec::new();
-        self.brokers.retain(|(name, id), (cluster, info)| {
-            let keep = info.channel != channel;
-            if !keep {
-                gone.push((cluster.clone(), name.clone(), *id));
-            }
-            keep
-        });
-        gone
+        self.remove_where(|info| info.channel == channel)
     }
 }
 

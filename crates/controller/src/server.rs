@@ -361,6 +361,10 @@ impl Controller {
     /// A broker's heartbeat connection closed: it is gone (Java), and if it was a master
     /// the leader elects another.
     fn channel_closed(self: &Arc<Self>, channel: &Channel) {
+        if self.stop.is_cancelled() {
+            // Our own shutdown closes every connection: no broker left.
+            return;
+        }
         let gone = self.live.lock().channel_closed(channel.id());
         if gone.is_empty() || !self.is_leader() {
             return;

@@ -32,9 +32,9 @@ fn settings(id: u64, peers: &BTreeMap<u64, String>, dir: &std::path::Path) -> Co
         scan_inactive_master: Duration::from_millis(300),
         elect_retries: 3,
         timing: RaftTiming {
-            heartbeat: Duration::from_millis(50),
-            election_min: Duration::from_millis(200),
-            election_max: Duration::from_millis(400),
+            heartbeat: Duration::from_millis(100),
+            election_min: Duration::from_millis(500),
+            election_max: Duration::from_millis(1000),
         },
     }
 }
@@ -81,6 +81,24 @@ async fn leader_addr(client: &RemotingClient, peers: &BTreeMap<u64, String>) -> 
     }
 }
 
+/// A leader-only request, sent to whoever leads now (a broker re-reads the leader on 2007
+/// too; leadership may move under a loaded machine).
+async fn to_leader(
+    client: &RemotingClient,
+    peers: &BTreeMap<u64, String>,
+    req: RemotingCommand,
+) -> RemotingCommand {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let leader = leader_addr(client, peers).await;
+        let r = call(client, &leader, req.clone()).await;
+        if r.code != code::CONTROLLER_NOT_LEADER || Instant::now() > deadline {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn heartbeat(id: i64, addr: &str, epoch: i32, max_offset: i64) -> RemotingCommand {
     RemotingCommand::request_with(
         rc::BROKER_HEARTBEAT,
@@ -99,10 +117,10 @@ fn heartbeat(id: i64, addr: &str, epoch: i32, max_offset: i64) -> RemotingComman
 }
 
 /// A broker's id handshake and registration, as Java's ReplicasManager does it.
-async fn join(client: &RemotingClient, leader: &str, addr: &str) -> i64 {
-    let r = call(
+async fn join(client: &RemotingClient, peers: &BTreeMap<u64, String>, addr: &str) -> i64 {
+    let r = to_leader(
         client,
-        leader,
+        peers,
         RemotingCommand::request_with(
             rc::CONTROLLER_GET_NEXT_BROKER_ID,
             &GetNextBrokerIdRequestHeader {
@@ -117,9 +135,9 @@ async fn join(client: &RemotingClient, leader: &str, addr: &str) -> i64 {
         .unwrap()
         .next_broker_id
         .unwrap();
-    let r = call(
+    let r = to_leader(
         client,
-        leader,
+        peers,
         RemotingCommand::request_with(
             rc::CONTROLLER_APPLY_BROKER_ID,
             &ApplyBrokerIdRequestHeader {
@@ -132,9 +150,9 @@ async fn join(client: &RemotingClient, leader: &str, addr: &str) -> i64 {
     )
     .await;
     assert_eq!(r.code, code::SUCCESS, "{:?}", r.remark);
-    let r = call(
+    let r = to_leader(
         client,
-        leader,
+        peers,
         RemotingCommand::request_with(
             rc::CONTROLLER_REGISTER_BROKER,
             &RegisterBrokerToControllerRequestHeader {
@@ -167,7 +185,6 @@ async fn controllers_elect_masters_and_survive_their_leader() {
         controllers.push(Some(Controller::start(s, l).await.unwrap()));
     }
     let admin = RemotingClient::with_defaults();
-    let leader = leader_addr(&admin, &peers).await;
 
     // Two brokers, each with a server for notices and its own heartbeat connection.
     let stop = CancellationToken::new();
@@ -185,8 +202,8 @@ async fn controllers_elect_masters_and_survive_their_leader() {
         ));
         brokers.push((addr, notices, RemotingClient::with_defaults()));
     }
-    let id1 = join(&brokers[0].2, &leader, &brokers[0].0).await;
-    let id2 = join(&brokers[1].2, &leader, &brokers[1].0).await;
+    let id1 = join(&brokers[0].2, &peers, &brokers[0].0).await;
+    let id2 = join(&brokers[1].2, &peers, &brokers[1].0).await;
     assert_eq!((id1, id2), (1, 2));
 
     // Heartbeats to every controller, from each broker's own client.
@@ -225,7 +242,7 @@ async fn controllers_elect_masters_and_survive_their_leader() {
             },
         )
     };
-    let r = call(&admin, &leader, elect(id1)).await;
+    let r = to_leader(&admin, &peers, elect(id1)).await;
     assert_eq!(r.code, code::SUCCESS, "{:?}", r.remark);
     // Both live brokers hear of it.
     let deadline = Instant::now() + T;
@@ -236,11 +253,12 @@ async fn controllers_elect_masters_and_survive_their_leader() {
     let h: ElectMasterResponseHeader = r.decode_header().unwrap();
     assert_eq!((h.master_broker_id, h.master_epoch), (Some(1), Some(1)));
     assert_eq!(
-        call(&admin, &leader, elect(id2)).await.code,
+        to_leader(&admin, &peers, elect(id2)).await.code,
         code::CONTROLLER_MASTER_STILL_EXIST
     );
 
     // A follower refuses leader-only requests, as Java's does.
+    let leader = leader_addr(&admin, &peers).await;
     let follower = peers.values().find(|a| **a != leader).unwrap();
     assert_eq!(
         call(&admin, follower, elect(id2)).await.code,
@@ -264,7 +282,7 @@ async fn controllers_elect_masters_and_survive_their_leader() {
         })
         .unwrap(),
     );
-    let r = call(&admin, &leader, alter).await;
+    let r = to_leader(&admin, &peers, alter).await;
     assert_eq!(r.code, code::SUCCESS, "{:?}", r.remark);
 
     // The master's heartbeats stop and its connection closes: broker 2 is elected.
@@ -295,6 +313,7 @@ async fn controllers_elect_masters_and_survive_their_leader() {
     );
 
     // The leader controller dies; another leads with the same state.
+    let leader = leader_addr(&admin, &peers).await;
     let idx = peers
         .iter()
         .find(|(_, a)| **a == leader)

@@ -15,6 +15,8 @@
 //! - `index_file` / `index`: the key hash index (`topic#key`, `topic#UNIQ_KEY`).
 //! - `dispatch`: builds queue and index entries from the CommitLog; [`Arrival`] callback.
 //! - `flush`: durable handles, SYNC_FLUSH group commit, ASYNC_FLUSH timed flush.
+//! - `epoch_file`: controller mode's epochs of the CommitLog ([`EpochCache`]) and where a
+//!   returning broker's log agrees with its new master's ([`consistent_point`]).
 //! - `recovery`: normal and crash recovery; `checkpoint`: the `checkpoint` file.
 //! - `retention`: which files to delete and why ([`DeleteReason`]); `space`: disk usage by
 //!   data (not by the blocks allocated ahead of writers); `stats`: counters and TPS;
@@ -40,6 +42,7 @@ pub mod config_file;
 mod consume_queue;
 mod consume_queue_table;
 mod dispatch;
+mod epoch_file;
 mod error;
 #[cfg(any(test, feature = "testing"))]
 mod fault;
@@ -70,6 +73,7 @@ mod tmpfs;
 pub use config::{FlushDiskType, StoreConfig};
 pub use consume_queue::BoundaryType;
 pub use dispatch::{Arrival, ArrivalListener};
+pub use epoch_file::{consistent_point, EpochCache, EpochEntry};
 pub use error::{GetMessageStatus, PutMessageStatus, StoreError};
 pub use filter::{AcceptAll, MessageFilter, TagCodeFilter};
 pub use flush::DurableHandle;
