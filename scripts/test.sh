@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit/integration tests, the interop suites with the official Java
-# and Go RocketMQ clients against a freshly built `ferromq`, and the store-directory round trip
-# and master/slave replication with the real Apache RocketMQ 5.3.3 broker.
+# and Go RocketMQ clients against a freshly built `ferromq`, and the store-directory round trip,
+# master/slave replication and controller-mode failover with the real Apache RocketMQ 5.3.3 broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +24,6 @@ interop/ha-compat.sh "$PWD/target/debug/ferromq"
 
 echo "== zones on one machine: 2 masters + 2 slaves across two network-namespace zones, kill -9 and a cut link"
 interop/zones.sh "$PWD/target/debug/ferromq"
+
+echo "== controller mode: two Apache RocketMQ 5.3.3 brokers fail over on three ferromq controllers"
+interop/controller-compat.sh "$PWD/target/debug/ferromq"
