@@ -91,5 +91,7 @@ if lags:
     line += f"  lag p50 {lags[len(lags)//2]/1024:.0f} KiB max {lags[-1]/1024:.0f} KiB ({len(lags)} samples)"
 print(line)
 PY
-  kill "$m" "$s"; wait "$m" "$s" 2>/dev/null || true
+  kill "$m" "$s"
+  # started in a subshell: not our children, so poll until they are gone
+  for _ in $(seq 1 300); do kill -0 "$m" 2>/dev/null || kill -0 "$s" 2>/dev/null || break; sleep 0.1; done
 done

@@ -1,14 +1,24 @@
 //! What each connected slave has acknowledged, and waiting for enough of them.
 
 use parking_lot::Mutex;
-use tokio::sync::watch;
+use std::collections::BTreeMap;
+
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// The offsets the slaves report, one entry per HA connection (Java counts connections, not
 /// machines; so do we).
 pub(crate) struct AckTable {
     conns: Mutex<Vec<Slot>>,
-    changed: watch::Sender<()>,
+    /// Writers waiting for replicas, by the offset they need held (then arrival): a report
+    /// releases exactly the writers it covers, in order, instead of waking them all.
+    waiters: Mutex<Waiters>,
+}
+
+#[derive(Default)]
+struct Waiters {
+    seq: u64,
+    by_offset: BTreeMap<(i64, u64), (usize, oneshot::Sender<()>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +87,7 @@ impl Default for AckTable {
     fn default() -> Self {
         AckTable {
             conns: Mutex::new(Vec::new()),
-            changed: watch::channel(()).0,
+            waiters: Mutex::new(Waiters::default()),
         }
     }
 }
@@ -119,7 +129,6 @@ impl AckTable {
     /// A connection left.
     pub(crate) fn remove(&self, id: u64) {
         self.conns.lock().retain(|s| s.id != id);
-        self.changed.send_modify(|_| {});
     }
 
     /// Connection `id` reported that its log ends at `offset`.
@@ -127,7 +136,7 @@ impl AckTable {
         if let Some(s) = self.conns.lock().iter_mut().find(|s| s.id == id) {
             s.acked = offset;
         }
-        self.changed.send_modify(|_| {});
+        self.release(offset);
     }
 
     /// Connected slaves.
@@ -162,19 +171,53 @@ impl AckTable {
     }
 
     /// Waits until `need` replicas (master included) hold everything before `next`, or the
-    /// deadline passes. Many writers wait at once and one report releases them all: a slave
-    /// acknowledges its log end, which covers every write before it.
+    /// deadline passes. Many writers wait at once and one report releases every writer it
+    /// covers: a slave acknowledges its log end, which covers every write before it.
     pub(crate) async fn wait(&self, next: i64, need: usize, deadline: Instant) -> bool {
-        let mut rx = self.changed.subscribe();
-        loop {
+        let (tx, rx) = oneshot::channel();
+        let key = {
+            let mut w = self.waiters.lock();
+            // Checked under the waiters' lock: a report that lands first is seen here, one
+            // that lands after finds the waiter.
             if self.replicas_at(next) >= need {
                 return true;
             }
-            match tokio::time::timeout_at(deadline, rx.changed()).await {
-                Ok(Ok(())) => {}
-                _ => return self.replicas_at(next) >= need,
+            w.seq += 1;
+            let key = (next, w.seq);
+            w.by_offset.insert(key, (need, tx));
+            key
+        };
+        match tokio::time::timeout_at(deadline, rx).await {
+            Ok(Ok(())) => true,
+            _ => {
+                self.waiters.lock().by_offset.remove(&key);
+                self.replicas_at(next) >= need
             }
         }
+    }
+
+    /// Releases the waiters a report up to `offset` may cover.
+    fn release(&self, offset: i64) {
+        let mut w = self.waiters.lock();
+        let candidates: Vec<(i64, u64)> = w
+            .by_offset
+            .range(..=(offset, u64::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in candidates {
+            let need = w.by_offset[&key].0;
+            if self.replicas_at(key.0) >= need {
+                if let Some((_, tx)) = w.by_offset.remove(&key) {
+                    let _ = tx.send(());
+                }
+            }
+        }
+    }
+
+    /// Writers waiting now.
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiters.lock().by_offset.len()
     }
 }
 
@@ -224,9 +267,10 @@ mod tests {
         for w in waiters {
             assert!(w.await.unwrap());
         }
-        // Nothing acknowledges 300: the wait ends at the deadline.
+        // Nothing acknowledges 300: the wait ends at the deadline, and leaves nothing behind.
         let late = Instant::now() + Duration::from_secs(3);
         assert!(!t.wait(300, 2, late).await);
         assert!(Instant::now() >= late);
+        assert_eq!(t.waiting(), 0);
     }
 }
