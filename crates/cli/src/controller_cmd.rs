@@ -60,6 +60,7 @@ pub fn settings(config: &NamesrvConfig) -> anyhow::Result<ControllerSettings> {
         scan_inactive_master: scan,
         elect_retries: c.elect_master_max_retry_count.max(1) as u32,
         timing: RaftTiming::default(),
+        properties: config.to_properties(),
     })
 }
 

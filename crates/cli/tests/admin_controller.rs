@@ -39,6 +39,7 @@ async fn controller_commands() {
             election_min: Duration::from_millis(150),
             election_max: Duration::from_millis(300),
         },
+        properties: "controllerDLegerGroup=group1\n".into(),
     };
     let controller = Controller::start(settings, l).await.unwrap();
     while !controller.is_leader() {
@@ -77,6 +78,16 @@ async fn controller_commands() {
         )
         .await;
     }
+
+    // GET_CONTROLLER_CONFIG: any controller answers with its own configuration.
+    let r = call(
+        &client,
+        &addr,
+        RemotingCommand::request(rc::GET_CONTROLLER_CONFIG),
+    )
+    .await;
+    assert_eq!(r.code, code::SUCCESS);
+    assert_eq!(&r.body.to_bytes()[..], b"controllerDLegerGroup=group1\n");
 
     let meta = admin(&["getControllerMetaData", "-a", &addr]).await;
     assert_eq!(

@@ -50,6 +50,8 @@ pub struct ControllerSettings {
     pub elect_retries: u32,
     /// Raft timing.
     pub timing: RaftTiming,
+    /// The whole configuration as `key=value` lines (GET_CONTROLLER_CONFIG answers it).
+    pub properties: String,
 }
 
 /// Parses `n0-host:port;n1-host:port` (ids `n<k>`).
@@ -85,6 +87,9 @@ pub struct Controller {
     client: RemotingClient,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// The term in which this leader confirmed its state is current (once per term, as
+    /// Java's DLedger controller waits for its first proposal of a term to commit).
+    confirmed_term: std::sync::atomic::AtomicU64,
 }
 
 fn now_ms() -> i64 {
@@ -114,6 +119,7 @@ impl Controller {
             client: RemotingClient::new(ClientConfig::default(), Arc::new(Dispatcher::new())),
             stop: CancellationToken::new(),
             tasks: Mutex::new(Vec::new()),
+            confirmed_term: std::sync::atomic::AtomicU64::new(0),
         });
         let handler: Arc<dyn RequestHandler> = Arc::new(Handler {
             controller: controller.clone(),
@@ -183,7 +189,7 @@ impl Controller {
             return (not_leader(), Vec::new());
         }
         let _serial = self.ops.lock().await;
-        if self.node.raft().ensure_linearizable().await.is_err() {
+        if !self.state_is_current().await {
             return (not_leader(), Vec::new());
         }
         let decision = self.node.state().read(|state| {
@@ -208,6 +214,22 @@ impl Controller {
             }
         }
         (decision.response, decision.events)
+    }
+
+    /// Whether this leader's applied state includes everything committed before its term:
+    /// confirmed once per term (a read barrier through the group), then trusted while the
+    /// term lasts — the leader is the only writer.
+    async fn state_is_current(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let term = self.node.raft().metrics().borrow().current_term;
+        if term != 0 && self.confirmed_term.load(Ordering::Acquire) == term {
+            return true;
+        }
+        if self.node.raft().ensure_linearizable().await.is_err() {
+            return false;
+        }
+        self.confirmed_term.store(term, Ordering::Release);
+        true
     }
 
     fn heartbeat(&self, channel: &Channel, req: &RemotingCommand) -> RemotingCommand {
@@ -421,6 +443,10 @@ async fn dispatch(c: &Arc<Controller>, channel: &Channel, req: RemotingCommand) 
     match req.code {
         rc::BROKER_HEARTBEAT => c.heartbeat(channel, &req),
         rc::CONTROLLER_GET_METADATA_INFO => c.metadata(),
+        // Any controller answers with its own configuration (no consensus), as Java's.
+        rc::GET_CONTROLLER_CONFIG => {
+            RemotingCommand::success().with_body(c.settings.properties.clone().into_bytes())
+        }
         rc::CONTROLLER_ALTER_SYNC_STATE_SET => {
             let h = header!(AlterSyncStateSetRequestHeader);
             let body: SyncStateSet = match from_fastjson_slice(&req.body.to_bytes()) {

@@ -36,6 +36,7 @@ fn settings(id: u64, peers: &BTreeMap<u64, String>, dir: &std::path::Path) -> Co
             election_min: Duration::from_millis(500),
             election_max: Duration::from_millis(1000),
         },
+        properties: String::new(),
     }
 }
 
