@@ -9,6 +9,24 @@ use crate::decide::View;
 use crate::liveness::{Heartbeat, LiveTable};
 use crate::state::{ControllerState, Event};
 
+/// No broker alive.
+static NOBODY: std::sync::LazyLock<LiveTable> = std::sync::LazyLock::new(LiveTable::default);
+
+/// What a decision reads: state, liveness, the time, the unclean-election switch.
+fn view<'a>(
+    state: &'a ControllerState,
+    live: &'a LiveTable,
+    now_ms: i64,
+    elect_unclean: bool,
+) -> View<'a> {
+    View {
+        state,
+        live,
+        now_ms,
+        elect_unclean,
+    }
+}
+
 fn hb(id: u64, epoch: i32, max_offset: i64) -> Heartbeat {
     Heartbeat {
         cluster: "c".into(),
@@ -27,12 +45,7 @@ fn hb(id: u64, epoch: i32, max_offset: i64) -> Heartbeat {
 fn registered(n: u64) -> ControllerState {
     let mut s = ControllerState::default();
     for id in 1..=n {
-        let v = View {
-            state: &s,
-            live: &LiveTable::default(),
-            now_ms: 0,
-            elect_unclean: false,
-        };
+        let v = view(&s, &NOBODY, 0, false);
         let d = v.apply_broker_id(&ApplyBrokerIdRequestHeader {
             cluster_name: Some("c".into()),
             broker_name: "b".into(),
@@ -77,12 +90,7 @@ fn apply(s: &mut ControllerState, events: &[Event]) {
 #[test]
 fn broker_ids_are_offered_applied_and_idempotent() {
     let s = registered(2);
-    let v = View {
-        state: &s,
-        live: &LiveTable::default(),
-        now_ms: 0,
-        elect_unclean: false,
-    };
+    let v = view(&s, &NOBODY, 0, false);
     let d = v.next_broker_id(&GetNextBrokerIdRequestHeader {
         cluster_name: Some("c".into()),
         broker_name: "b".into(),
@@ -107,12 +115,7 @@ fn broker_ids_are_offered_applied_and_idempotent() {
     );
     // A set the controller never saw accepts only id 1.
     let empty = ControllerState::default();
-    let v = View {
-        state: &empty,
-        live: &LiveTable::default(),
-        now_ms: 0,
-        elect_unclean: false,
-    };
+    let v = view(&empty, &NOBODY, 0, false);
     let d = v.apply_broker_id(&ApplyBrokerIdRequestHeader {
         cluster_name: None,
         broker_name: "new".into(),
@@ -150,13 +153,7 @@ fn elections_follow_the_sync_state_set_and_the_heartbeats() {
 
     // The master grows its SyncStateSet to {2, 3}.
     let alter = |s: &ControllerState, set: &[i64], ss_epoch: i32, master_epoch: i32| {
-        View {
-            state: s,
-            live: &live,
-            now_ms: 1_000,
-            elect_unclean: false,
-        }
-        .alter_sync_state_set(
+        view(s, &live, 1_000, false).alter_sync_state_set(
             &AlterSyncStateSetRequestHeader {
                 broker_name: "b".into(),
                 master_broker_id: Some(2),
@@ -221,13 +218,7 @@ fn elections_follow_the_sync_state_set_and_the_heartbeats() {
     assert_eq!(d.response.code, code::CONTROLLER_ELECT_MASTER_FAILED);
     assert!(d.events.is_empty());
     // Unclean election may take 1.
-    let d = View {
-        state: &s,
-        live: &only_1,
-        now_ms: 1_000,
-        elect_unclean: true,
-    }
-    .elect_master(&ElectMasterRequestHeader {
+    let d = view(&s, &only_1, 1_000, true).elect_master(&ElectMasterRequestHeader {
         cluster_name: None,
         broker_name: "b".into(),
         broker_id: Some(-1),
@@ -257,22 +248,12 @@ fn the_policy_prefers_newer_epochs_then_longer_logs_then_priority() {
     let mut live = LiveTable::default();
     live.heartbeat(hb(2, 1, 500), 2, 0);
     live.heartbeat(hb(3, 1, 900), 3, 0);
-    let v = View {
-        state: &s,
-        live: &live,
-        now_ms: 1_000,
-        elect_unclean: false,
-    };
+    let v = view(&s, &live, 1_000, false);
     assert_eq!(v.elect_policy(set, Some(1), None), Some(3), "longer log");
     let mut live2 = LiveTable::default();
     live2.heartbeat(hb(2, 2, 10), 2, 0);
     live2.heartbeat(hb(3, 1, 900), 3, 0);
-    let v = View {
-        state: &s,
-        live: &live2,
-        now_ms: 1_000,
-        elect_unclean: false,
-    };
+    let v = view(&s, &live2, 1_000, false);
     assert_eq!(v.elect_policy(set, Some(1), None), Some(2), "newer epoch");
     assert_eq!(v.elect_policy(set, Some(1), Some(3)), Some(3), "designated");
     assert_eq!(
@@ -289,12 +270,7 @@ fn register_reports_a_live_master_and_learns_new_addresses() {
     live.heartbeat(hb(1, 0, 0), 1, 0);
     let first = elect(&s, &live, Some(1), false).events;
     apply(&mut s, &first);
-    let v = View {
-        state: &s,
-        live: &live,
-        now_ms: 1_000,
-        elect_unclean: false,
-    };
+    let v = view(&s, &live, 1_000, false);
     let reg = |id: i64, addr: &str| {
         v.register_broker(&RegisterBrokerToControllerRequestHeader {
             cluster_name: Some("c".into()),
@@ -315,12 +291,7 @@ fn register_reports_a_live_master_and_learns_new_addresses() {
         code::CONTROLLER_BROKER_NEED_TO_BE_REGISTERED
     );
     // A dead master is not reported.
-    let v = View {
-        state: &s,
-        live: &live,
-        now_ms: 60_000,
-        elect_unclean: false,
-    };
+    let v = view(&s, &live, 60_000, false);
     let d = v.register_broker(&RegisterBrokerToControllerRequestHeader {
         cluster_name: Some("c".into()),
         broker_name: "b".into(),
@@ -339,12 +310,7 @@ fn cleaning_refuses_living_brokers() {
     live.heartbeat(hb(1, 0, 0), 1, 0);
     let first = elect(&s, &live, Some(1), false).events;
     apply(&mut s, &first);
-    let v = View {
-        state: &s,
-        live: &live,
-        now_ms: 1_000,
-        elect_unclean: false,
-    };
+    let v = view(&s, &live, 1_000, false);
     let clean = |ids: Option<&str>, living: bool| {
         v.clean_broker_data(&CleanControllerBrokerDataRequestHeader {
             cluster_name: Some("c".into()),
@@ -370,12 +336,7 @@ fn cleaning_refuses_living_brokers() {
     assert_eq!(d.response.code, code::SUCCESS);
     apply(&mut s, &d.events);
     assert!(!s.set("b").unwrap().has(2));
-    let v = View {
-        state: &s,
-        live: &live,
-        now_ms: 1_000,
-        elect_unclean: false,
-    };
+    let v = view(&s, &live, 1_000, false);
     let d = v.clean_broker_data(&CleanControllerBrokerDataRequestHeader {
         cluster_name: None,
         broker_name: "b".into(),
