@@ -250,12 +250,13 @@ impl Replication {
         if need == Need::NotEnough {
             return PutMessageStatus::InSyncReplicasNotEnough;
         }
+        let Need::Acks(n) = need else {
+            // No replica to wait for (ASYNC_MASTER, or SYNC_MASTER counting only itself).
+            return put.durable.clone().await;
+        };
         let deadline =
             Instant::now() + Duration::from_millis(config.store.slave_timeout.max(0) as u64);
         let flushed = put.durable.clone().await;
-        let Need::Acks(n) = need else {
-            return flushed;
-        };
         self.appended.notify_waiters();
         let replicated = self.acks.wait(next, n, deadline).await;
         if flushed != PutMessageStatus::PutOk {
