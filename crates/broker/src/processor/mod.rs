@@ -137,6 +137,10 @@ pub(crate) const ROUTES: &[(i32, Handler)] = &[
         Handler::Now(admin::stats::ha_status),
     ),
     (
+        rc::GET_ALL_MESSAGE_REQUEST_MODE,
+        Handler::Now(admin::stats::all_message_request_modes),
+    ),
+    (
         rc::GET_TOPIC_STATS_INFO,
         Handler::Now(admin::stats::topic_stats),
     ),

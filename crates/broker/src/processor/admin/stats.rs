@@ -24,6 +24,17 @@ fn fmt_tps(v: [f64; 3]) -> String {
     format!("{:.2} {:.2} {:.2}", v[0], v[1], v[2])
 }
 
+/// GET_ALL_MESSAGE_REQUEST_MODE (402), which a Java slave of this broker syncs: the
+/// per-group POP/PULL modes set with SET_MESSAGE_REQUEST_MODE — none, since POP
+/// consumption is not served yet.
+pub(crate) fn all_message_request_modes(
+    _: &BrokerContext,
+    _: &Channel,
+    _: &RemotingCommand,
+) -> RequestResult {
+    Ok(ok_json(&serde_json::json!({ "messageRequestModeMap": {} })))
+}
+
 /// GET_BROKER_HA_STATUS (907): Java's `HARuntimeInfo` (what `mqadmin haStatus` prints).
 pub(crate) fn ha_status(ctx: &BrokerContext, _: &Channel, _: &RemotingCommand) -> RequestResult {
     let gap = ctx.settings().get().store.ha_max_gap_not_in_sync.max(0) as i64;
@@ -276,6 +287,19 @@ mod tests {
     use super::*;
     use crate::context::testing::{self, channel, topic};
     use ferromq_protocol::request_code as rc;
+
+    /// What a Java slave of this broker syncs besides offsets: no request modes (no POP).
+    #[tokio::test]
+    async fn message_request_modes_are_empty() {
+        let t = testing::context();
+        let r = all_message_request_modes(
+            &t,
+            &channel(),
+            &RemotingCommand::request(rc::GET_ALL_MESSAGE_REQUEST_MODE),
+        )
+        .unwrap();
+        assert_eq!(&r.body.to_bytes()[..], br#"{"messageRequestModeMap":{}}"#);
+    }
 
     #[tokio::test]
     async fn runtime_info_and_topic_stats() {
