@@ -53,6 +53,25 @@ fn json(v: &impl serde::Serialize) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
+/// Broker sets one controller group keeps (each a few hundred bytes; a cluster has tens).
+pub const MAX_BROKER_SETS: usize = 10_000;
+/// Members of one broker set.
+pub const MAX_SET_MEMBERS: usize = 64;
+/// Longest `registerCheckCode` (`address;millis` in Java).
+pub const MAX_CHECK_CODE_LEN: usize = 512;
+
+fn bad_name(name: &str) -> Option<Decision> {
+    (!ferromq_model::validate::is_valid_broker_name(name)).then(|| {
+        Decision::fail(
+            code::CONTROLLER_INVALID_REQUEST,
+            format!(
+                "invalid broker name {:?}: 1-255 of [%|a-zA-Z0-9_.-]",
+                name.chars().take(64).collect::<String>()
+            ),
+        )
+    })
+}
+
 fn id_of(v: Option<i64>) -> Option<BrokerId> {
     v.and_then(|i| u64::try_from(i).ok())
 }
@@ -313,6 +332,12 @@ impl View<'_> {
 
     /// CONTROLLER_REGISTER_BROKER (1003).
     pub fn register_broker(&self, h: &RegisterBrokerToControllerRequestHeader) -> Decision {
+        if h.broker_address
+            .as_deref()
+            .is_some_and(|a| a.len() > MAX_CHECK_CODE_LEN)
+        {
+            return Decision::fail(code::CONTROLLER_INVALID_REQUEST, "brokerAddress too long");
+        }
         let Some(set) = self.state.set(&h.broker_name) else {
             return Decision::fail(
                 code::CONTROLLER_BROKER_NEED_TO_BE_REGISTERED,
@@ -441,9 +466,33 @@ impl View<'_> {
     /// CONTROLLER_APPLY_BROKER_ID (1013): an unused id, or the one this broker already
     /// proved with the same check code (a retry).
     pub fn apply_broker_id(&self, h: &ApplyBrokerIdRequestHeader) -> Decision {
+        if let Some(refused) = bad_name(&h.broker_name) {
+            return refused;
+        }
+        if let Some(c) = h.cluster_name.as_deref().filter(|c| !c.is_empty()) {
+            if let Some(refused) = bad_name(c) {
+                return refused;
+            }
+        }
+        if h.register_check_code.len() > MAX_CHECK_CODE_LEN {
+            return Decision::fail(
+                code::CONTROLLER_INVALID_REQUEST,
+                "registerCheckCode too long",
+            );
+        }
         let Ok(id) = u64::try_from(h.applied_broker_id) else {
             return Decision::fail(code::CONTROLLER_BROKER_ID_INVALID, "invalid brokerId");
         };
+        let full = match self.state.set(&h.broker_name) {
+            None => self.state.sets().count() >= MAX_BROKER_SETS,
+            Some(set) => !set.has(id) && set.members().len() >= MAX_SET_MEMBERS,
+        };
+        if full {
+            return Decision::fail(
+                code::CONTROLLER_BROKER_ID_INVALID,
+                format!("the controller keeps at most {MAX_BROKER_SETS} broker sets of {MAX_SET_MEMBERS} members"),
+            );
+        }
         let accepted = match self.state.set(&h.broker_name) {
             None if id == 1 => true,
             None => {

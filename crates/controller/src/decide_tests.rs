@@ -347,3 +347,41 @@ fn cleaning_refuses_living_brokers() {
     apply(&mut s, &d.events);
     assert!(s.set("b").is_none());
 }
+
+#[test]
+fn hostile_names_and_sizes_are_refused_before_they_reach_the_state() {
+    let s = ControllerState::default();
+    let v = view(&s, &NOBODY, 0, false);
+    let apply = |name: &str, check: String| {
+        v.apply_broker_id(&ApplyBrokerIdRequestHeader {
+            cluster_name: Some("c".into()),
+            broker_name: name.into(),
+            applied_broker_id: 1,
+            register_check_code: check,
+        })
+    };
+    for bad in ["", "../x", "a b", "a\u{0}", &"x".repeat(256)] {
+        let d = apply(bad, "a:1;1".into());
+        assert_eq!(d.response.code, code::CONTROLLER_INVALID_REQUEST, "{bad:?}");
+        assert!(d.events.is_empty());
+    }
+    let d = apply("b", "x".repeat(crate::MAX_CHECK_CODE_LEN + 1));
+    assert_eq!(d.response.code, code::CONTROLLER_INVALID_REQUEST);
+    assert_eq!(
+        apply("broker-a.1", "a:1;1".into()).response.code,
+        code::SUCCESS
+    );
+}
+
+#[test]
+fn a_set_has_a_bounded_number_of_members() {
+    let s = registered(crate::MAX_SET_MEMBERS as u64);
+    let v = view(&s, &NOBODY, 0, false);
+    let d = v.apply_broker_id(&ApplyBrokerIdRequestHeader {
+        cluster_name: Some("c".into()),
+        broker_name: "b".into(),
+        applied_broker_id: crate::MAX_SET_MEMBERS as i64 + 1,
+        register_check_code: "z:1;1".into(),
+    });
+    assert_eq!(d.response.code, code::CONTROLLER_BROKER_ID_INVALID);
+}

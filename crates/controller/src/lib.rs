@@ -21,8 +21,8 @@ mod raft;
 mod server;
 mod state;
 
-pub use decide::{Decision, View};
-pub use liveness::{Heartbeat, LiveInfo, LiveTable};
+pub use decide::{Decision, View, MAX_BROKER_SETS, MAX_CHECK_CODE_LEN, MAX_SET_MEMBERS};
+pub use liveness::{Heartbeat, LiveInfo, LiveTable, MAX_LIVE_BROKERS};
 pub use raft::{
     LogStore, NodeId, PeerNetwork, Raft, RaftNode, RaftService, RaftTiming, StateMachine,
     TypeConfig,

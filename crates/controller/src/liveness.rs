@@ -40,16 +40,28 @@ pub struct Heartbeat {
     pub election_priority: i32,
 }
 
+/// Brokers one controller tracks (heartbeats of others are refused).
+pub const MAX_LIVE_BROKERS: usize = 100_000;
+
 /// The live brokers, by brokerName and controller id (looked up without allocating).
 #[derive(Debug, Default)]
 pub struct LiveTable {
     brokers: HashMap<String, HashMap<BrokerId, (String, LiveInfo)>>,
+    count: usize,
 }
 
 impl LiveTable {
     /// Records a heartbeat at `now_ms` on connection `channel`. The address and connection
-    /// are those of the first heartbeat; epoch and offsets only move forward (Java).
-    pub fn heartbeat(&mut self, hb: Heartbeat, channel: u64, now_ms: i64) {
+    /// are those of the first heartbeat; epoch and offsets only move forward (Java). A new
+    /// broker past [`MAX_LIVE_BROKERS`] is not recorded (`false`).
+    pub fn heartbeat(&mut self, hb: Heartbeat, channel: u64, now_ms: i64) -> bool {
+        let known = self
+            .brokers
+            .get(&hb.broker_name)
+            .is_some_and(|s| s.contains_key(&hb.broker_id));
+        if !known && self.len() >= MAX_LIVE_BROKERS {
+            return false;
+        }
         let set = self.brokers.entry(hb.broker_name.clone()).or_default();
         match set.get_mut(&hb.broker_id) {
             None => {
@@ -64,6 +76,7 @@ impl LiveTable {
                     election_priority: hb.election_priority,
                 };
                 set.insert(hb.broker_id, (hb.cluster, info));
+                self.count += 1;
             }
             Some((_, info)) => {
                 info.last_update_ms = now_ms;
@@ -78,6 +91,7 @@ impl LiveTable {
                 }
             }
         }
+        true
     }
 
     /// Whether `id` of `broker_name` heart-beat within its timeout.
@@ -114,7 +128,18 @@ impl LiveTable {
             });
         }
         self.brokers.retain(|_, set| !set.is_empty());
+        self.count -= gone.len();
         gone
+    }
+
+    /// Brokers tracked.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether no broker is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 
     /// Drops the brokers that heart-beat on a closed connection.
@@ -155,5 +180,22 @@ mod tests {
         assert_eq!(t.expire(12_001), vec![("c".into(), "b".into(), 1)]);
         assert_eq!(t.channel_closed(8), vec![("c".into(), "b".into(), 2)]);
         assert!(t.info("b", 2).is_none());
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn the_table_is_bounded() {
+        let mut t = LiveTable::default();
+        for id in 0..MAX_LIVE_BROKERS as u64 {
+            assert!(t.heartbeat(hb(id, 0, 0), 1, 0));
+        }
+        assert!(
+            !t.heartbeat(hb(u64::MAX, 0, 0), 1, 0),
+            "a new broker past the bound"
+        );
+        assert!(t.heartbeat(hb(7, 1, 1), 1, 10), "known brokers still beat");
+        assert_eq!(t.len(), MAX_LIVE_BROKERS);
+        assert_eq!(t.expire(i64::MAX).len(), MAX_LIVE_BROKERS);
+        assert!(t.heartbeat(hb(u64::MAX, 0, 0), 1, 0));
     }
 }

@@ -254,7 +254,15 @@ impl Controller {
             timeout_ms: h.heartbeat_timeout_mills.unwrap_or(10_000),
             election_priority: h.election_priority.unwrap_or(i32::MAX),
         };
-        self.live.lock().heartbeat(hb, channel.id(), now_ms());
+        if !ferromq_model::validate::is_valid_broker_name(&hb.broker_name) {
+            return RemotingCommand::error(code::CONTROLLER_INVALID_REQUEST, "invalid broker name");
+        }
+        if !self.live.lock().heartbeat(hb, channel.id(), now_ms()) {
+            return RemotingCommand::error(
+                code::SYSTEM_BUSY,
+                "the controller tracks no more brokers",
+            );
+        }
         RemotingCommand::success().with_remark("Heart beat success")
     }
 

@@ -39,6 +39,20 @@ pub enum NameError {
     },
 }
 
+/// Longest broker, cluster or zone name accepted (NameServer and controller).
+pub const MAX_BROKER_NAME_LEN: usize = 255;
+
+/// Whether `name` may name a broker set, cluster or zone: 1–255 of `[%|a-zA-Z0-9_.-]`
+/// (what Java's brokers use; anything else would become a map key or a path from the wire).
+pub fn is_valid_broker_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_BROKER_NAME_LEN && name.chars().all(is_broker_name_char)
+}
+
+/// Whether `c` may appear in a broker, cluster or zone name.
+pub fn is_broker_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '%' | '|' | '_' | '-' | '.')
+}
+
 /// Whether `c` may appear in a topic or group name.
 pub fn is_valid_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '%' | '|' | '_' | '-')

@@ -16,7 +16,7 @@ use ferromq_model::names::{reply_topic, revive_topic, SYNC_BROKER_MEMBER_TOPIC_P
 use ferromq_model::validate::{validate_topic, NameError, RETRY_OR_DLQ_TOPIC_MAX_LENGTH};
 
 /// Longest broker, cluster or zone name (a host name has at most 253 characters).
-pub(crate) const MAX_BROKER_NAME_LEN: usize = 255;
+pub(crate) use ferromq_model::validate::MAX_BROKER_NAME_LEN;
 /// Longest broker or HA address.
 pub(crate) const MAX_ADDR_LEN: usize = 255;
 
@@ -54,9 +54,7 @@ pub enum BadName {
     Topic(#[from] NameError),
 }
 
-fn is_broker_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '%' | '|' | '_' | '-' | '.')
-}
+use ferromq_model::validate::is_broker_name_char;
 
 /// Checks a broker, cluster or zone name; `kind` says which in the error.
 pub(crate) fn check_broker_name(kind: &'static str, name: &str) -> Result<(), BadName> {
