@@ -4,6 +4,10 @@
 //!   connect, after every batch it appended, and at least every `haSendHeartbeatInterval`.
 //! - master → slave: *transfers*, a 12-byte header `[masterPhyOffset i64][bodySize i32]` and
 //!   `bodySize` bytes of raw CommitLog starting at that offset. A body size of 0 is a heartbeat.
+//!
+//! The epoch-aware frames of controller mode are in [`auto_switch`].
+
+pub mod auto_switch;
 
 /// Bytes in a slave's offset report.
 pub const REPORT_LEN: usize = 8;
