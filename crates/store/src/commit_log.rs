@@ -6,6 +6,7 @@
 //! spans files: when it does not fit (with 8 spare bytes), the file is closed with Java's blank
 //! marker (`totalSize = remaining`, `magic = BLANK`) and the record goes to the next file.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -13,10 +14,12 @@ use bytes::Bytes;
 use ferromq_protocol::message::record::{RecordView, BLANK_MAGIC_CODE, END_FILE_MIN_BLANK_LENGTH};
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::dispatch::is_dispatched_to_queue;
 use crate::error::StoreError;
 use crate::io::FileSystem;
 use crate::mapped_file::MappedFile;
 use crate::mapped_file_queue::MappedFileQueue;
+use crate::queue_name::check_queue;
 use crate::queue_offsets::QueueOffsetTable;
 
 /// Blocks the writer allocates past what an append needs when the preparer (which allocates
@@ -54,6 +57,15 @@ pub(crate) struct CommitLog {
     writer: Mutex<Writer>,
     /// Prepared next file (created, preallocated, pre-faulted) for the writer to take.
     next_file: Mutex<Option<Arc<MappedFile>>>,
+    /// Held by the preparer for a whole step (it reads the last file, then creates or
+    /// pre-faults after it) and by [`CommitLog::truncate`], which drops a prepared file that
+    /// no longer follows the last one.
+    prepare_gate: Mutex<()>,
+    /// Held for a whole truncation, and by retention while it deletes the files it planned
+    /// to delete (see [`CommitLog::lock_truncation`]).
+    cut_lock: Mutex<()>,
+    /// Truncations so far: retention drops a plan made before one.
+    cuts: AtomicU64,
     max_offset: AtomicU64,
     last_store_timestamp: AtomicI64,
     /// Physical offset where the oldest file's first record starts (for `min_offset`).
@@ -124,6 +136,9 @@ impl CommitLog {
                 queue_offsets: QueueOffsetTable::default(),
             }),
             next_file: Mutex::new(None),
+            prepare_gate: Mutex::new(()),
+            cut_lock: Mutex::new(()),
+            cuts: AtomicU64::new(0),
             max_offset: AtomicU64::new(0),
             last_store_timestamp: AtomicI64::new(0),
             min_offset: AtomicU64::new(min),
@@ -261,6 +276,7 @@ impl CommitLog {
     /// Prepares the file after the current one, off the append path. Returns whether one was
     /// made.
     pub(crate) fn prepare_next(&self) -> Result<bool, StoreError> {
+        let _g = self.prepare_gate.lock();
         let Some(cur) = self.files.last() else {
             return Ok(false);
         };
@@ -283,6 +299,7 @@ impl CommitLog {
     /// With `sync`, the pre-faulted zeros are written out too (SYNC_FLUSH: makes fsyncs of
     /// real data cheaper).
     pub(crate) fn prefault(&self, window: u64, sync: bool) -> Result<(), StoreError> {
+        let _g = self.prepare_gate.lock();
         if let Some(cur) = self.files.last() {
             let target = cur.wrote_position() + window;
             // In steps, so the writer's fsyncs interleave with ours.
@@ -457,6 +474,113 @@ impl CommitLog {
             }
         }
         pos == target
+    }
+
+    /// Whether the log may be cut at `offset`: the end, a file start, or the start of a record
+    /// or of an end-of-file blank, found by walking the record headers of its file from the
+    /// file's start.
+    pub(crate) fn is_cut_point(&self, offset: u64) -> bool {
+        let max = self.max_offset();
+        if offset >= max {
+            return offset == max;
+        }
+        let Some(f) = self.files.find(offset) else {
+            return false;
+        };
+        offset == f.start_offset() || self.is_record_boundary(f.start_offset(), offset, f.size())
+    }
+
+    /// Store time of the last record ending at or before `offset` (a record boundary), from
+    /// the file holding `offset - 1`; `None` if that file holds no record below `offset`.
+    pub(crate) fn store_timestamp_before(&self, offset: u64) -> Option<i64> {
+        let f = self.files.find(offset.checked_sub(1)?)?;
+        let buf = f.slice(0, f.wrote_position() as usize)?;
+        let limit = ((offset - f.start_offset()) as usize).min(buf.len());
+        let mut pos = 0;
+        let mut last = None;
+        while pos < limit {
+            match scan_record(buf, pos, false) {
+                Scanned::Record(v) if pos + v.total_size() <= limit => {
+                    last = Some(v.store_timestamp);
+                    pos += v.total_size();
+                }
+                _ => break,
+            }
+        }
+        last
+    }
+
+    /// The next queue offset of every queue with records in `[from, to)` (record
+    /// boundaries): one past the highest queue offset found there, as recovery counts
+    /// records it could not dispatch.
+    pub(crate) fn next_queue_offsets(&self, from: u64, to: u64) -> HashMap<(String, i32), i64> {
+        let mut out = HashMap::new();
+        let mut pos = from;
+        while pos < to {
+            let Some(f) = self.files.find(pos) else {
+                break;
+            };
+            let Some(buf) = f.slice(0, f.wrote_position() as usize) else {
+                break;
+            };
+            match scan_record(buf, (pos - f.start_offset()) as usize, false) {
+                Scanned::Record(v) => {
+                    if is_dispatched_to_queue(v.sys_flag) && v.queue_offset >= 0 {
+                        let topic = v.topic_str();
+                        if check_queue(&topic, v.queue_id).is_ok() {
+                            let next = out.entry((topic.into_owned(), v.queue_id)).or_insert(0);
+                            *next = (*next).max(v.queue_offset.saturating_add(1));
+                        }
+                    }
+                    pos += v.total_size() as u64;
+                }
+                Scanned::Blank => pos = f.start_offset() + f.size(),
+                Scanned::End => break,
+            }
+        }
+        out
+    }
+
+    /// Excludes truncations (held by [`crate::MessageStore::truncate_to`] throughout, and
+    /// by retention around its deletions, which it skips if [`CommitLog::truncations`] moved
+    /// since it planned them: a plan made for the old file list must not be applied to the
+    /// new one).
+    pub(crate) fn lock_truncation(&self) -> MutexGuard<'_, ()> {
+        self.cut_lock.lock()
+    }
+
+    /// How many times the log was truncated while running.
+    pub(crate) fn truncations(&self) -> u64 {
+        self.cuts.load(Ordering::Acquire)
+    }
+
+    /// Cuts the log at `offset` (a record boundary below the end), under the writer role
+    /// `w`: the end, the writer's file and the flushed offset move back to `offset`, later
+    /// files are deleted and the cut file's old tail is zeroed (see [`MappedFileQueue::cut`]),
+    /// and a prepared next file that no longer follows the last file is deleted. The caller
+    /// re-seeds `w.queue_offsets`. Returns the bytes zeroed in the cut file.
+    ///
+    /// The in-memory cut always happens; an I/O error of the disk steps is returned after.
+    pub(crate) fn truncate(&self, w: &mut Writer, offset: u64) -> Result<u64, StoreError> {
+        let _g = self.prepare_gate.lock();
+        self.cuts.fetch_add(1, Ordering::AcqRel);
+        self.max_offset.store(offset, Ordering::Release);
+        let result = self.files.cut(offset);
+        w.current = self.files.last();
+        let next_start = w.current.as_ref().map(|f| f.start_offset() + f.size());
+        let stale = {
+            let mut next = self.next_file.lock();
+            match next.as_ref() {
+                Some(f) if Some(f.start_offset()) != next_start => next.take(),
+                _ => None,
+            }
+        };
+        if let Some(f) = stale {
+            if let Err(e) = self.files.fs().remove_file(f.path()) {
+                tracing::warn!(file = %f.path().display(), error = %e, "deleting the prepared commitlog file failed");
+            }
+        }
+        result
     }
 
     /// Deletes the oldest `n` files; returns them.

@@ -264,7 +264,9 @@ impl ConsumeQueue {
         Some(CqEntry::decode(b))
     }
 
-    /// Removes entries pointing at or beyond `phys` (the CommitLog was cut there).
+    /// Removes entries pointing at or beyond `phys` (the CommitLog was cut there). Their
+    /// bytes are zeroed, so neither a later recovery nor a later, shorter write resurrects
+    /// them.
     pub(crate) fn truncate_dirty(&self, phys: i64) -> Result<(), StoreError> {
         let _g = self.write.lock();
         let min = self.min_offset_in_queue();
@@ -281,15 +283,17 @@ impl ConsumeQueue {
             idx -= 1;
         }
         let cut = idx as u64 * CQ_STORE_UNIT_SIZE;
+        let mut result = Ok(());
         if cut < self.files.max_offset() {
             tracing::info!(topic = %self.topic, queue = self.queue_id, offset = idx, "truncated dirty consume queue");
-            self.files.truncate(cut)?;
+            // The entries are gone from memory even if a disk step fails.
+            result = self.files.cut(cut).map(|_| ());
             if self.files.is_empty() || cut <= self.min_logical_offset.load(Ordering::Acquire) {
                 self.min_logical_offset.store(cut, Ordering::Release);
             }
         }
         self.max_phys_offset.store(max_phys, Ordering::Release);
-        Ok(())
+        result
     }
 
     /// Moves the min offset to the first entry whose record is still in the CommitLog.

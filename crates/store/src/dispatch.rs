@@ -12,7 +12,7 @@ use ferromq_protocol::hash::tag_code;
 use ferromq_protocol::message::properties::keys;
 use ferromq_protocol::message::record::{peek_header, RecordVersion, RecordView, BLANK_MAGIC_CODE};
 use ferromq_protocol::message::sysflag::message as sysflag;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::commit_log::{scan_record, CommitLog, Scanned};
 use crate::consume_queue::CqEntry;
@@ -141,7 +141,15 @@ pub(crate) struct Dispatcher {
     /// Set while the dispatcher thread is (about to be) parked: appenders unpark it only
     /// then, instead of paying a futex wake-up on every append.
     idle: AtomicBool,
+    /// Held by the dispatcher thread while it reads and dispatches the records of one file,
+    /// and by a truncation of the CommitLog for its whole length (see [`Dispatcher::pause`]).
+    gate: Mutex<()>,
+    /// Only records starting below this offset are dispatched ([`NO_CONFIRM_LIMIT`]: all).
+    confirm_offset: AtomicU64,
 }
+
+/// The value of [`Dispatcher::confirm_offset`] when no limit is set.
+const NO_CONFIRM_LIMIT: u64 = u64::MAX;
 
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -171,7 +179,40 @@ impl Dispatcher {
             skip_log: LogThrottle::default(),
             index_log: LogThrottle::default(),
             idle: AtomicBool::new(false),
+            gate: Mutex::new(()),
+            confirm_offset: AtomicU64::new(NO_CONFIRM_LIMIT),
         }
+    }
+
+    /// Stops the dispatcher thread between two files' worth of records until the guard is
+    /// dropped: while it is held, the thread dispatches nothing and reads no CommitLog bytes.
+    pub(crate) fn pause(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock()
+    }
+
+    /// Limits dispatching to records starting below `limit` (`None`: no limit). Whoever
+    /// raises the limit wakes the dispatcher thread (it may be parked).
+    pub(crate) fn set_confirm_offset(&self, limit: Option<u64>) {
+        self.confirm_offset
+            .store(limit.unwrap_or(NO_CONFIRM_LIMIT), Ordering::SeqCst);
+    }
+
+    /// The dispatch limit, if one is set.
+    pub(crate) fn confirm_offset(&self) -> Option<u64> {
+        let v = self.confirm_offset.load(Ordering::Acquire);
+        (v != NO_CONFIRM_LIMIT).then_some(v)
+    }
+
+    /// Whether everything dispatchable is dispatched: the reput offset reached the end of the
+    /// log or the confirm offset.
+    pub(crate) fn caught_up(&self, log: &CommitLog) -> bool {
+        let reput = self.reput_offset();
+        reput >= log.max_offset() || reput >= self.confirm_offset.load(Ordering::SeqCst)
+    }
+
+    /// Lowers the store time of the last dispatched record to `ts` (the log was cut).
+    pub(crate) fn lower_last_store_timestamp(&self, ts: i64) {
+        self.last_store_timestamp.fetch_min(ts, Ordering::AcqRel);
     }
 
     /// Installs the arrival callback.
@@ -308,10 +349,15 @@ impl Dispatcher {
 
     fn catch_up_round(&self, log: &CommitLog) -> Result<Round, StoreError> {
         let mut n = 0;
+        // Records starting at or past the confirm offset wait for it to rise (a record
+        // starting below it is dispatched whole). Read once per round.
+        let limit = self.confirm_offset.load(Ordering::SeqCst);
         loop {
+            // One file's records at a time, so a truncation waits for at most that.
+            let _gate = self.gate.lock();
             let reput = self.reput_offset();
             let max = log.max_offset();
-            if reput >= max {
+            if reput >= max || reput >= limit {
                 return Ok(Round::done(n));
             }
             let Some(file) = log.files().find(reput) else {
@@ -330,6 +376,9 @@ impl Dispatcher {
             };
             let mut p = pos;
             while p < wrote {
+                if file.start_offset() + p as u64 >= limit {
+                    return Ok(Round::done(n));
+                }
                 match scan_record(buf, p, false) {
                     Scanned::Record(v) => {
                         self.dispatch(&v, file.start_offset() + p as u64, true)?;
@@ -403,7 +452,7 @@ impl Dispatcher {
                         // Announce idleness, then look once more: an append that raced with
                         // the announcement is either seen here or sees `idle` and unparks us.
                         self.idle.store(true, Ordering::SeqCst);
-                        if log.max_offset() > self.reput_offset() {
+                        if !self.caught_up(log) {
                             self.idle.store(false, Ordering::SeqCst);
                             continue;
                         }

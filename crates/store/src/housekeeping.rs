@@ -108,6 +108,7 @@ pub(crate) fn housekeeping_loop(s: &Shared) {
 /// One retention pass: disk check, CommitLog deletions by plan, then queue/index cleanup.
 pub(crate) fn retention_pass(s: &Shared) {
     let used = crate::space::refresh_disk_full(s).unwrap_or(0.0);
+    let truncations = s.log.truncations();
     let files = s.log.files().files();
     let ages: Vec<FileAge> = files
         .iter()
@@ -146,7 +147,10 @@ pub(crate) fn retention_pass(s: &Shared) {
             );
         }
     }
-    if !plan.is_empty() {
+    let _no_truncation = s.log.lock_truncation();
+    if !plan.is_empty() && s.log.truncations() != truncations {
+        tracing::info!("commitlog truncated while retention planned: deleting nothing this pass");
+    } else if !plan.is_empty() {
         for d in &plan {
             tracing::info!(
                 file = %files[d.index].path().display(),

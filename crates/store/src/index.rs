@@ -113,6 +113,17 @@ impl IndexStore {
             .store(cur.min(phys - 1), Ordering::Release);
     }
 
+    /// The CommitLog was cut at `phys` while running: re-index from there, and lower the
+    /// newest file's end offset (from which the next start resumes indexing) below it.
+    /// Entries of the cut records stay; queries check each hit against the CommitLog.
+    /// Only while the dispatcher, the single writer, is paused.
+    pub(crate) fn truncate_to(&self, phys: i64) {
+        self.reindex_from(phys);
+        if let Some(f) = self.files.read().last() {
+            f.lower_end_phys_offset(phys - 1);
+        }
+    }
+
     /// Store time of the newest indexed entry.
     pub(crate) fn last_timestamp(&self) -> i64 {
         self.files

@@ -172,6 +172,15 @@ impl IndexFile {
         self.end_phys.load(Ordering::Acquire)
     }
 
+    /// Lowers the recorded end offset to `phys` if it is above (the CommitLog was cut).
+    /// Single writer.
+    pub(crate) fn lower_end_phys_offset(&self, phys: i64) {
+        if self.end_phys.load(Ordering::Acquire) > phys {
+            self.end_phys.store(phys, Ordering::Release);
+            self.write_header();
+        }
+    }
+
     /// Number of entries (+1, as Java counts).
     pub(crate) fn index_count(&self) -> i32 {
         self.index_count.load(Ordering::Acquire)

@@ -5,7 +5,8 @@
 //! statuses are exported here too. The modules are private:
 //! - `store` / `put` / `read` / `lookup`: [`MessageStore`], the facade — open (lock,
 //!   `abort` marker, recovery, background threads), puts, pulls, lookups (by physical offset:
-//!   verified against the ConsumeQueue), shutdown.
+//!   verified against the ConsumeQueue), shutdown. `truncate`: cutting the CommitLog of an
+//!   open store at a record boundary (controller mode).
 //! - `commit_log`: the append-only CommitLog (single writer, records encoded straight into
 //!   the mapping, end-of-file blanks). `queue_offsets`: next queue offset per topic-queue.
 //! - `mapped_file` / `mapped_file_queue`: fixed-size mapped files named by start offset,
@@ -13,7 +14,8 @@
 //! - `consume_queue` / `consume_queue_table`: 20-byte per-queue index entries;
 //!   `queue_name`: which topics and queue ids may name their directories.
 //! - `index_file` / `index`: the key hash index (`topic#key`, `topic#UNIQ_KEY`).
-//! - `dispatch`: builds queue and index entries from the CommitLog; [`Arrival`] callback.
+//! - `dispatch`: builds queue and index entries from the CommitLog, up to the confirm
+//!   offset when one is set; [`Arrival`] callback.
 //! - `flush`: durable handles, SYNC_FLUSH group commit, ASYNC_FLUSH timed flush.
 //! - `epoch_file`: controller mode's epochs of the CommitLog ([`EpochCache`]) and where a
 //!   returning broker's log agrees with its new master's ([`consistent_point`]).
@@ -69,6 +71,7 @@ mod stats;
 mod store;
 #[cfg(any(test, feature = "testing"))]
 mod tmpfs;
+mod truncate;
 
 pub use config::{FlushDiskType, StoreConfig};
 pub use consume_queue::BoundaryType;

@@ -190,8 +190,9 @@ impl MappedFile {
         if pos.checked_add(len as u64)? > self.wrote_position() {
             return None;
         }
-        // SAFETY: below the published write position, so initialised and no longer mutated
-        // (recovery's zeroing happens before readers exist).
+        // SAFETY: below the published write position, so initialised and not mutated
+        // (recovery's zeroing happens before readers exist; a truncation lowers the write
+        // position before it zeroes).
         Some(unsafe { std::slice::from_raw_parts(self.data.as_ptr().add(pos as usize), len) })
     }
 
@@ -264,14 +265,24 @@ impl MappedFile {
         self.data.is_resident(pos, len)
     }
 
-    /// Zeroes `[from, to)` and syncs it. Recovery only, before readers and writers exist.
+    /// Zeroes `[from, to)` and syncs it: recovery, before readers and writers exist, or a
+    /// truncation, after the write position was lowered to `from` or below (new readers no
+    /// longer reach the range; `Bytes` handed out earlier over it see zeros).
     pub(crate) fn zero_range(&self, from: u64, to: u64) -> Result<(), StoreError> {
         let to = to.min(self.size);
         if from >= to {
             return Ok(());
         }
-        // SAFETY: in bounds; no concurrent access during recovery.
-        unsafe { self.region_mut(from, (to - from) as usize) }.fill(0);
+        // SAFETY: in bounds; the range is past the published write position, so no writer
+        // and no new reader touches it. Written through the raw pointer, without forming a
+        // `&mut` over bytes an old reader may still look at.
+        unsafe {
+            std::ptr::write_bytes(
+                self.data.as_ptr().add(from as usize),
+                0,
+                (to - from) as usize,
+            )
+        };
         self.data
             .sync_range(from, to - from)
             .map_err(|e| StoreError::io(&self.path, e))

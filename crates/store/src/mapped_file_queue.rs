@@ -22,6 +22,9 @@ pub(crate) struct MappedFileQueue {
     alloc_window: u64,
     files: ArcSwap<Vec<Arc<MappedFile>>>,
     modify: Mutex<()>,
+    /// Held by a flush and by [`MappedFileQueue::cut`]: a flush that read the old write
+    /// positions must not raise the flushed positions back above a cut.
+    flush_lock: Mutex<()>,
     flushed_where: AtomicU64,
 }
 
@@ -83,6 +86,7 @@ impl MappedFileQueue {
             alloc_window,
             files: ArcSwap::from_pointee(files),
             modify: Mutex::new(()),
+            flush_lock: Mutex::new(()),
             flushed_where: AtomicU64::new(0),
         })
     }
@@ -232,6 +236,69 @@ impl MappedFileQueue {
         Ok(())
     }
 
+    /// Cuts the log at `offset` while it is in use (readers, flusher): the file holding
+    /// `offset` ends there, later files leave the list. Then, on disk, the later files are
+    /// deleted, newest first, and the cut file's bytes from `offset` to its old write position
+    /// are zeroed and synced, so a crash at any point leaves a prefix of the old log that a
+    /// restart recovers. Returns the bytes zeroed.
+    ///
+    /// The in-memory cut always happens; an I/O error of the disk steps is returned after
+    /// all of them were tried.
+    pub(crate) fn cut(&self, offset: u64) -> Result<u64, StoreError> {
+        let _g = self.modify.lock();
+        let _f = self.flush_lock.lock();
+        let cur = self.files.load_full();
+        let mut keep = Vec::with_capacity(cur.len());
+        let mut gone = Vec::new();
+        let mut zero = None;
+        for f in cur.iter() {
+            let end = f.start_offset() + self.file_size;
+            if end <= offset {
+                keep.push(f.clone());
+            } else if f.start_offset() <= offset {
+                let rel = offset - f.start_offset();
+                let old = f.wrote_position();
+                f.set_positions(rel);
+                if old > rel {
+                    zero = Some((f.clone(), rel, old));
+                }
+                keep.push(f.clone());
+            } else {
+                gone.push(f.clone());
+            }
+        }
+        self.files.store(Arc::new(keep));
+        if self.flushed_where() > offset {
+            self.set_flushed_where(offset);
+        }
+        let mut result = Ok(0);
+        let mut fail = |e: StoreError| {
+            tracing::error!(dir = %self.dir.display(), error = %e, "truncating files failed");
+            if result.is_ok() {
+                result = Err(e);
+            }
+        };
+        for f in gone.iter().rev() {
+            match self.fs.remove_file(f.path()) {
+                Ok(()) => tracing::info!(file = %f.path().display(), "deleted file past {offset}"),
+                Err(e) => fail(StoreError::io(f.path(), e)),
+            }
+        }
+        if !gone.is_empty() {
+            if let Err(e) = self.fs.sync_dir(&self.dir) {
+                fail(StoreError::io(&self.dir, e));
+            }
+        }
+        let mut zeroed = 0;
+        if let Some((f, from, to)) = zero {
+            match f.zero_range(from, to) {
+                Ok(()) => zeroed = to - from,
+                Err(e) => fail(e),
+            }
+        }
+        result.map(|_| zeroed)
+    }
+
     /// Removes the given oldest files from the list and deletes them.
     pub(crate) fn remove_first(&self, n: usize) -> Vec<Arc<MappedFile>> {
         let _g = self.modify.lock();
@@ -260,6 +327,7 @@ impl MappedFileQueue {
     /// Flushes files from the durable offset up to what is written, if at least
     /// `least_pages` are pending (0 = everything). Returns the new durable offset.
     pub(crate) fn flush(&self, least_pages: u32) -> Result<u64, StoreError> {
+        let _f = self.flush_lock.lock();
         let files = self.files.load_full();
         let from = self.flushed_where();
         let mut result = from;

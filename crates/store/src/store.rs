@@ -266,11 +266,12 @@ impl MessageStore {
         flush_queues_and_checkpoint(&self.shared, true)
     }
 
-    /// Blocks until the dispatcher has caught up with the CommitLog end (or `timeout`).
+    /// Blocks until the dispatcher has caught up with the CommitLog end, or with the confirm
+    /// offset when one is set (see [`MessageStore::set_confirm_offset`]), or `timeout`.
     pub fn wait_dispatched(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.shared.dispatcher.reput_offset() >= self.shared.log.max_offset() {
+            if self.shared.dispatcher.caught_up(&self.shared.log) {
                 return true;
             }
             if Instant::now() >= deadline {
@@ -281,14 +282,41 @@ impl MessageStore {
         }
     }
 
-    /// Waits for the dispatcher to reach the CommitLog end as long as it moves: gives up after
-    /// `stall` without progress, or after `max` in all. Returns whether it caught up.
+    /// Limits what the dispatcher builds ConsumeQueue entries and index keys from (RocketMQ's
+    /// confirm offset: a controller-mode master dispatches only what every in-sync replica
+    /// holds). With `Some(x)`, only records starting below `x` are dispatched (a record
+    /// starting below `x` is dispatched whole, as Java's reput does); the rest waits until the
+    /// limit rises, which wakes the dispatcher at once. `None`, the default at open,
+    /// dispatches everything. `Some(u64::MAX)` is the same as `None`.
+    ///
+    /// The limit lives in memory (and in the checkpoint's `confirmPhyOffset`, as Java keeps
+    /// it) and does not survive a restart: recovery at the next open dispatches every record
+    /// of the log. [`MessageStore::wait_dispatched`] and shutdown count the limit as the end.
+    pub fn set_confirm_offset(&self, limit: Option<u64>) {
+        let s = &self.shared;
+        s.dispatcher.set_confirm_offset(limit);
+        if let Some(x) = limit {
+            s.checkpoint
+                .confirm_phy_offset
+                .store(i64::try_from(x).unwrap_or(i64::MAX), Ordering::Release);
+        }
+        self.after_append();
+    }
+
+    /// The dispatch limit set by [`MessageStore::set_confirm_offset`], if any.
+    pub fn confirm_offset(&self) -> Option<u64> {
+        self.shared.dispatcher.confirm_offset()
+    }
+
+    /// Waits for the dispatcher to reach the CommitLog end (or the confirm offset) as long
+    /// as it moves: gives up after `stall` without progress, or after `max` in all. Returns
+    /// whether it caught up.
     fn drain_dispatcher(&self, stall: Duration, max: Duration) -> bool {
         let start = Instant::now();
         let mut last = (self.shared.dispatcher.reput_offset(), Instant::now());
         loop {
             let reput = self.shared.dispatcher.reput_offset();
-            if reput >= self.shared.log.max_offset() {
+            if self.shared.dispatcher.caught_up(&self.shared.log) {
                 return true;
             }
             let now = Instant::now();
