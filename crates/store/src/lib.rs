@@ -66,6 +66,7 @@ mod quota_fs;
 mod read;
 mod recovery;
 mod retention;
+mod role_change;
 mod space;
 mod stats;
 mod store;
