@@ -91,7 +91,13 @@ impl Broker {
         tasks.push(tokio::spawn(ctx.registration().clone().run(stop.clone())));
         tasks.push(tokio::spawn(periodic(ctx.clone(), stop.clone())));
         tasks.push(tokio::spawn(persist_on_change(ctx.clone(), stop.clone())));
-        if !ctx.replication().is_slave() {
+        if ctx.replication().controlled().is_some() {
+            // The controller decides the role; the master-only services follow it.
+            tasks.push(tokio::spawn(crate::replicas::run(
+                ctx.clone(),
+                stop.clone(),
+            )));
+        } else if !ctx.replication().is_slave() {
             // Only a master re-puts delayed messages and checks transactions back (Java);
             // a slave holds the same system queues, replicated.
             tasks.push(tokio::spawn(schedule::run(ctx.clone(), stop.clone())));
@@ -161,8 +167,12 @@ async fn start_replication(
     ctx.replication().set_listen_addr(bound);
     tracing::info!(addr = %bound, role = ?ctx.replication().role(), "HA port listening");
     let mut tasks = vec![tokio::spawn(ha::serve(listener, ctx.clone(), stop.clone()))];
-    if ctx.replication().is_slave() {
+    if ctx.replication().controlled().is_some() {
+        tasks.push(tokio::spawn(ha::follow_auto(ctx.clone(), stop.clone())));
+    } else if ctx.replication().is_slave() {
         tasks.push(tokio::spawn(ha::follow(ctx.clone(), stop.clone())));
+    }
+    if ctx.replication().is_slave() {
         // Its own client: the master never calls back, so no handler.
         let client = RemotingClient::new(
             ClientConfig::default(),

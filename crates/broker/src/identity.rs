@@ -1,16 +1,18 @@
-//! Who this broker is: cluster, name, id and the address clients reach it at. Fixed at start.
+//! Who this broker is: cluster, name, id and the address clients reach it at. Fixed at start,
+//! except the id in controller mode: 0 while master, the controller-assigned id while slave.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use ferromq_model::names::MASTER_ID;
 
 /// The broker's identity.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Identity {
     cluster: String,
     name: String,
-    id: i64,
+    id: AtomicI64,
     store_host: SocketAddr,
     started: Instant,
 }
@@ -21,7 +23,7 @@ impl Identity {
         Identity {
             cluster: cluster.to_string(),
             name: name.to_string(),
-            id,
+            id: AtomicI64::new(id),
             store_host,
             started: Instant::now(),
         }
@@ -39,12 +41,17 @@ impl Identity {
 
     /// `brokerId` (0 for a master).
     pub fn id(&self) -> i64 {
-        self.id
+        self.id.load(Ordering::Acquire)
+    }
+
+    /// A controller changed this broker's role: 0 as master, its controller id as slave.
+    pub(crate) fn set_id(&self, id: i64) {
+        self.id.store(id, Ordering::Release);
     }
 
     /// Whether this broker is a master (id 0).
     pub fn is_master(&self) -> bool {
-        self.id == MASTER_ID
+        self.id() == MASTER_ID
     }
 
     /// `brokerIP1:listenPort`: what clients connect to and message ids encode.

@@ -75,6 +75,11 @@ impl Registration {
 
     /// Registers with every NameServer once; returns how many accepted.
     async fn register_all(&self, client: &RemotingClient) -> usize {
+        if self.replication.is_fenced() {
+            // Controller mode, no role yet: routes must not name this broker (Java's
+            // `isIsolated`).
+            return 0;
+        }
         let Some((addrs, header, body)) = self.request_parts() else {
             return 0;
         };

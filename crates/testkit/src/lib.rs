@@ -153,14 +153,16 @@ impl TestCluster {
         addr
     }
 
-    /// Starts broker `i` again (its config and directory) at `addr`, in place `i`.
+    /// Starts broker `i` again (its config and directory) at `addr`, in place `i` (or last,
+    /// when fewer brokers run).
     pub async fn start_broker(&mut self, i: usize, addr: std::net::SocketAddr) {
         let l = bind_retrying(addr).await;
         let broker = Broker::start(self.configs[i].clone(), l, None)
             .await
             .expect("broker restarts");
         broker.register_now().await;
-        self.brokers.insert(i, broker);
+        let at = i.min(self.brokers.len());
+        self.brokers.insert(at, broker);
     }
 
     /// Sends `req` to broker `i`.

@@ -1,7 +1,8 @@
 //! What each connected slave has acknowledged, and waiting for enough of them.
 
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -18,7 +19,15 @@ pub(crate) struct AckTable {
 #[derive(Default)]
 struct Waiters {
     seq: u64,
-    by_offset: BTreeMap<(i64, u64), (usize, oneshot::Sender<()>)>,
+    by_offset: BTreeMap<(i64, u64), Waiter>,
+}
+
+/// A writer waiting for `need` replicas (master included); with `members`, only slaves of
+/// those controller ids count (controller mode's `allAckInSyncStateSet`).
+struct Waiter {
+    need: usize,
+    members: Option<Arc<BTreeSet<i64>>>,
+    tx: oneshot::Sender<()>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +35,8 @@ struct Slot {
     id: u64,
     /// The slave's `ip:port`.
     addr: String,
+    /// The slave's controller id (AutoSwitch handshake); `None` for classic slaves.
+    slave_id: Option<i64>,
     /// The slave's CommitLog end, -1 until its first report.
     acked: i64,
     /// Where the next transfer to it starts, -1 before the first.
@@ -95,9 +106,15 @@ impl Default for AckTable {
 impl AckTable {
     /// A connection from `addr` joined (nothing acknowledged yet).
     pub(crate) fn add(&self, id: u64, addr: String) {
+        self.add_slave(id, addr, None);
+    }
+
+    /// A connection from the slave `slave_id` (its controller id) joined.
+    pub(crate) fn add_slave(&self, id: u64, addr: String, slave_id: Option<i64>) {
         self.conns.lock().push(Slot {
             id,
             addr,
+            slave_id,
             acked: -1,
             transfer_from: -1,
             sent: Rate::default(),
@@ -145,8 +162,38 @@ impl AckTable {
     }
 
     /// Replicas holding everything before `next`, the master included.
+    #[cfg(test)]
     pub(crate) fn replicas_at(&self, next: i64) -> usize {
-        1 + self.conns.lock().iter().filter(|s| s.acked >= next).count()
+        self.replicas_among(next, None)
+    }
+
+    /// [`AckTable::replicas_at`] counting only the slaves whose controller id is in
+    /// `members`, when given.
+    fn replicas_among(&self, next: i64, members: Option<&BTreeSet<i64>>) -> usize {
+        let counted = |s: &&Slot| match members {
+            None => true,
+            Some(m) => s.slave_id.is_some_and(|id| m.contains(&id)),
+        };
+        1 + self
+            .conns
+            .lock()
+            .iter()
+            .filter(counted)
+            .filter(|s| s.acked >= next)
+            .count()
+    }
+
+    /// The acknowledged offset of each connected slave with a controller id (the largest
+    /// when a slave has two connections).
+    pub(crate) fn acked_by_slave(&self) -> BTreeMap<i64, i64> {
+        let mut out = BTreeMap::new();
+        for s in self.conns.lock().iter() {
+            if let Some(id) = s.slave_id {
+                let e = out.entry(id).or_insert(s.acked);
+                *e = (*e).max(s.acked);
+            }
+        }
+        out
     }
 
     /// Replicas within `max_gap` bytes of the master's end `master_end`, the master
@@ -173,25 +220,44 @@ impl AckTable {
     /// Waits until `need` replicas (master included) hold everything before `next`, or the
     /// deadline passes. Many writers wait at once and one report releases every writer it
     /// covers: a slave acknowledges its log end, which covers every write before it.
+    #[cfg(test)]
     pub(crate) async fn wait(&self, next: i64, need: usize, deadline: Instant) -> bool {
+        self.wait_among(next, need, None, deadline).await
+    }
+
+    /// [`AckTable::wait`] counting only the slaves in `members` (when given).
+    pub(crate) async fn wait_among(
+        &self,
+        next: i64,
+        need: usize,
+        members: Option<Arc<BTreeSet<i64>>>,
+        deadline: Instant,
+    ) -> bool {
         let (tx, rx) = oneshot::channel();
         let key = {
             let mut w = self.waiters.lock();
             // Checked under the waiters' lock: a report that lands first is seen here, one
             // that lands after finds the waiter.
-            if self.replicas_at(next) >= need {
+            if self.replicas_among(next, members.as_deref()) >= need {
                 return true;
             }
             w.seq += 1;
             let key = (next, w.seq);
-            w.by_offset.insert(key, (need, tx));
+            w.by_offset.insert(
+                key,
+                Waiter {
+                    need,
+                    members: members.clone(),
+                    tx,
+                },
+            );
             key
         };
         match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(())) => true,
             _ => {
                 self.waiters.lock().by_offset.remove(&key);
-                self.replicas_at(next) >= need
+                self.replicas_among(next, members.as_deref()) >= need
             }
         }
     }
@@ -205,10 +271,10 @@ impl AckTable {
             .map(|(k, _)| *k)
             .collect();
         for key in candidates {
-            let need = w.by_offset[&key].0;
-            if self.replicas_at(key.0) >= need {
-                if let Some((_, tx)) = w.by_offset.remove(&key) {
-                    let _ = tx.send(());
+            let waiter = &w.by_offset[&key];
+            if self.replicas_among(key.0, waiter.members.as_deref()) >= waiter.need {
+                if let Some(waiter) = w.by_offset.remove(&key) {
+                    let _ = waiter.tx.send(());
                 }
             }
         }
@@ -224,7 +290,6 @@ impl AckTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::time::Duration;
 
     #[test]

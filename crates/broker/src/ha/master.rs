@@ -48,7 +48,11 @@ pub(crate) async fn serve(listener: TcpListener, ctx: Shared, stop: Cancellation
         tracing::info!(%peer, "slave connected to the HA port");
         let (ctx, stop, live) = (ctx.clone(), stop.clone(), live.clone());
         tokio::spawn(async move {
-            connection(ctx, stream, stop).await;
+            if ctx.replication().controlled().is_some() {
+                super::auto_master::connection(ctx, stream, stop).await;
+            } else {
+                connection(ctx, stream, stop).await;
+            }
             live.fetch_sub(1, Ordering::AcqRel);
             tracing::info!(%peer, "slave disconnected from the HA port");
         });
@@ -198,7 +202,7 @@ async fn transfers(
     }
 }
 
-async fn send(wr: &mut OwnedWriteHalf, header: &TransferHeader, body: &[u8]) -> bool {
+pub(super) async fn send(wr: &mut OwnedWriteHalf, header: &TransferHeader, body: &[u8]) -> bool {
     let head = header.encode();
     // Header and body in one vectored write: one segment per batch.
     let mut both = bytes::Buf::chain(&head[..], body);

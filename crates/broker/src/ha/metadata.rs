@@ -30,6 +30,10 @@ pub(crate) async fn sync_from_master(ctx: Shared, client: RemotingClient, stop: 
             _ = tokio::time::sleep(wait) => {}
         }
         wait = PERIOD;
+        if !ctx.replication().is_slave() {
+            // Controller mode: this broker became master.
+            continue;
+        }
         if let Some(master) = ctx.replication().master().broker_addr {
             sync_all(&ctx, &client, &master).await;
         }

@@ -9,26 +9,41 @@
 //! - `master`: the HA port: one task pair per slave (reports in, CommitLog out).
 //! - `slave`: the slave's link to its master's HA port.
 //! - `metadata`: the slave's periodic copy of its master's topics, offsets and groups.
+//!
+//! In controller mode (RIP-44) the role changes at run time and the HA port speaks the
+//! AutoSwitch protocol instead:
+//! - `controlled`: the replica set as the controller describes it (epochs, SyncStateSet).
+//! - `sync_set`: the master's SyncStateSet (pure steps).
+//! - `auto_master` / `auto_slave`: the AutoSwitch HA connection, master and slave side.
 
 mod acks;
+mod auto_master;
+mod auto_slave;
+mod controlled;
 mod master;
 mod metadata;
 mod need;
 mod slave;
+mod sync_set;
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ferromq_config::{BrokerConfig, BrokerRole};
-use ferromq_store::{PutMessageStatus, PutResult};
+use ferromq_store::{MessageStore, PutMessageStatus, PutResult};
 use parking_lot::Mutex;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
+pub(crate) use auto_slave::follow as follow_auto;
+pub use controlled::{Controlled, RoleHint};
 pub(crate) use master::serve;
 pub(crate) use metadata::sync_from_master;
 pub(crate) use slave::follow;
+pub(crate) use sync_set::SyncSet;
 
 use acks::{AckTable, Rate};
 use ferromq_model::{HaClientRuntimeInfo, HaConnectionRuntimeInfo, HaRuntimeInfo};
@@ -45,8 +60,12 @@ pub struct MasterLink {
 
 /// The broker's replication state.
 pub struct Replication {
-    role: BrokerRole,
-    acks: AckTable,
+    /// Fixed outside controller mode; the controller changes it in controller mode.
+    role: watch::Sender<BrokerRole>,
+    /// Controller mode: not writable and not registered until a master is known.
+    fenced: AtomicBool,
+    controlled: Option<Controlled>,
+    pub(crate) acks: AckTable,
     /// Woken when a write waits for the slaves, so the transfer goes out at once.
     appended: Notify,
     master: watch::Sender<MasterLink>,
@@ -54,6 +73,8 @@ pub struct Replication {
     listen: OnceLock<SocketAddr>,
     connection_ids: Mutex<u64>,
     link: Mutex<LinkState>,
+    /// Controller mode: the master's remoting address as the controller names it.
+    expected_master: Mutex<Option<String>>,
 }
 
 /// A slave's link to its master, for `GET_BROKER_HA_STATUS`.
@@ -78,8 +99,19 @@ impl Replication {
             broker_addr: None,
             ha_addr: configured_master.clone(),
         };
+        let controller_mode = config.broker.enable_controller_mode;
+        // In controller mode the configured role means nothing until the controller says
+        // (Java starts such a broker fenced, as a slave).
+        let role = if controller_mode {
+            BrokerRole::Slave
+        } else {
+            config.store.broker_role
+        };
         Replication {
-            role: config.store.broker_role,
+            role: watch::channel(role).0,
+            fenced: AtomicBool::new(controller_mode),
+            controlled: controller_mode
+                .then(|| Controlled::load(config.store_path_epoch_file().into())),
             acks: AckTable::default(),
             appended: Notify::new(),
             master: watch::channel(link).0,
@@ -87,17 +119,51 @@ impl Replication {
             listen: OnceLock::new(),
             connection_ids: Mutex::new(0),
             link: Mutex::new(LinkState::default()),
+            expected_master: Mutex::new(None),
         }
     }
 
-    /// `brokerRole`.
+    /// `brokerRole` (in controller mode, the role the controller gave).
     pub fn role(&self) -> BrokerRole {
-        self.role
+        *self.role.borrow()
     }
 
-    /// Whether this broker is a slave (refuses writes, follows a master).
+    /// Whether this broker is a slave (refuses writes, follows a master); a fenced broker
+    /// counts as one.
     pub fn is_slave(&self) -> bool {
-        self.role == BrokerRole::Slave
+        self.role() == BrokerRole::Slave || self.is_fenced()
+    }
+
+    /// Controller mode, before a master is known: no writes, no NameServer registration.
+    pub fn is_fenced(&self) -> bool {
+        self.fenced.load(Ordering::Acquire)
+    }
+
+    /// The controller-mode state; `None` outside controller mode.
+    pub fn controlled(&self) -> Option<&Controlled> {
+        self.controlled.as_ref()
+    }
+
+    /// Sets the role (controller mode) and lifts the fence.
+    pub(crate) fn set_role(&self, role: BrokerRole) {
+        self.role
+            .send_if_modified(|r| std::mem::replace(r, role) != role);
+        self.fenced.store(false, Ordering::Release);
+    }
+
+    /// Follows role changes.
+    pub(crate) fn watch_role(&self) -> watch::Receiver<BrokerRole> {
+        self.role.subscribe()
+    }
+
+    /// Forgets the master (controller mode, a new master was elected): the slave learns the
+    /// new master's HA address from its next NameServer registration, and only an answer
+    /// naming `expected` (the controller's master address) is believed.
+    pub(crate) fn reset_master(&self, expected: Option<String>) {
+        *self.expected_master.lock() = expected;
+        self.master.send_if_modified(|cur| {
+            std::mem::take(cur) != MasterLink::default()
+        });
     }
 
     /// Connected slaves.
@@ -135,6 +201,12 @@ impl Replication {
     pub fn learn_master(&self, broker_addr: Option<String>, ha_addr: Option<String>) {
         let nonempty = |a: Option<String>| a.filter(|s| !s.is_empty());
         let (broker_addr, ha_addr) = (nonempty(broker_addr), nonempty(ha_addr));
+        if let Some(expected) = self.expected_master.lock().as_ref() {
+            // A NameServer that has not seen the new master yet still names the old one.
+            if broker_addr.as_ref() != Some(expected) {
+                return;
+            }
+        }
         self.master.send_if_modified(|cur| {
             let link = MasterLink {
                 broker_addr: broker_addr.clone().or_else(|| cur.broker_addr.clone()),
@@ -216,6 +288,40 @@ impl Replication {
         }
     }
 
+    /// The confirm offset a master announces to its slaves: what every in-sync replica
+    /// holds when dispatch is gated, else its end.
+    pub(crate) fn confirm_offset(&self, store: &MessageStore) -> i64 {
+        store
+            .confirm_offset()
+            .map_or_else(|| store.max_phys_offset(), |c| c as i64)
+    }
+
+    /// Recomputes a controller-mode master's confirm offset (Java's
+    /// `AutoSwitchHAService.computeConfirmOffset`): with `allAckInSyncStateSet` and other
+    /// members in the SyncStateSet, the smallest offset they acknowledged — consumers see
+    /// only what every member holds; a member without a connection leaves it unchanged.
+    /// Otherwise nothing is gated.
+    pub(crate) fn refresh_confirm_offset(&self, store: &MessageStore, all_ack: bool) {
+        let Some(c) = &self.controlled else { return };
+        if self.is_slave() {
+            return;
+        }
+        let others = c.sync_set().others();
+        if !all_ack || others.is_empty() {
+            store.set_confirm_offset(None);
+            return;
+        }
+        let acked = self.acks.acked_by_slave();
+        let mut confirm = store.max_phys_offset();
+        for id in &others {
+            match acked.get(id) {
+                Some(a) if *a >= 0 => confirm = confirm.min(*a),
+                _ => return,
+            }
+        }
+        store.set_confirm_offset(Some(confirm.max(0) as u64));
+    }
+
     fn next_connection_id(&self) -> u64 {
         let mut n = self.connection_ids.lock();
         *n += 1;
@@ -239,14 +345,19 @@ impl Replication {
             return put.status;
         };
         let next = info.phys_offset + info.wrote_bytes as i64;
-        let rules = rules(config);
-        let in_sync = if rules.slave_acting_master {
-            self.acks
-                .in_sync(next, config.store.ha_max_gap_not_in_sync.max(0) as i64)
-        } else {
-            0
+        let (need, members) = match &self.controlled {
+            Some(c) => controlled_need(config, c, self.role(), wait),
+            None => {
+                let rules = rules(config, self.role());
+                let in_sync = if rules.slave_acting_master {
+                    self.acks
+                        .in_sync(next, config.store.ha_max_gap_not_in_sync.max(0) as i64)
+                } else {
+                    0
+                };
+                (rules.need(wait, in_sync), None)
+            }
         };
-        let need = rules.need(wait, in_sync);
         if need == Need::NotEnough {
             return PutMessageStatus::InSyncReplicasNotEnough;
         }
@@ -258,7 +369,7 @@ impl Replication {
             Instant::now() + Duration::from_millis(config.store.slave_timeout.max(0) as u64);
         let flushed = put.durable.clone().await;
         self.appended.notify_waiters();
-        let replicated = self.acks.wait(next, n, deadline).await;
+        let replicated = self.acks.wait_among(next, n, members, deadline).await;
         if flushed != PutMessageStatus::PutOk {
             flushed
         } else if replicated {
@@ -270,14 +381,45 @@ impl Replication {
     }
 }
 
-fn rules(config: &BrokerConfig) -> HaRules {
+fn rules(config: &BrokerConfig, role: BrokerRole) -> HaRules {
     HaRules {
-        role: config.store.broker_role,
+        role,
         in_sync_replicas: config.store.in_sync_replicas,
         min_in_sync_replicas: config.store.min_in_sync_replicas,
         auto_in_sync_replicas: config.store.enable_auto_in_sync_replicas,
         slave_acting_master: config.broker.enable_slave_acting_master,
         duplication_enable: config.store.duplication_enable,
+    }
+}
+
+/// What a controller-mode master's write waits for (Java's `CommitLog.handleHA` with the
+/// AutoSwitch service): refused when the SyncStateSet is smaller than `minInSyncReplicas`;
+/// with `allAckInSyncStateSet`, every other member must hold it; otherwise `inSyncReplicas`
+/// replicas, any of them.
+fn controlled_need(
+    config: &BrokerConfig,
+    c: &Controlled,
+    role: BrokerRole,
+    wait: bool,
+) -> (Need, Option<Arc<BTreeSet<i64>>>) {
+    if !wait || role == BrokerRole::Slave || config.store.duplication_enable {
+        return (Need::Nothing, None);
+    }
+    let set = c.sync_set();
+    let members = set.members().len().max(1);
+    if (members as i32) < config.store.min_in_sync_replicas {
+        return (Need::NotEnough, None);
+    }
+    if config.store.all_ack_in_sync_state_set {
+        let others = set.others();
+        if others.is_empty() {
+            return (Need::Nothing, None);
+        }
+        return (Need::Acks(others.len() + 1), Some(Arc::new(others)));
+    }
+    match config.store.in_sync_replicas {
+        n if n <= 1 => (Need::Nothing, None),
+        n => (Need::Acks(n as usize), None),
     }
 }
 

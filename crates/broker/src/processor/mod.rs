@@ -137,6 +137,14 @@ pub(crate) const ROUTES: &[(i32, Handler)] = &[
         Handler::Now(admin::stats::ha_status),
     ),
     (
+        rc::NOTIFY_BROKER_ROLE_CHANGED,
+        Handler::Now(admin::controller::role_changed),
+    ),
+    (
+        rc::GET_BROKER_EPOCH_CACHE,
+        Handler::Now(admin::controller::epoch_cache),
+    ),
+    (
         rc::GET_ALL_MESSAGE_REQUEST_MODE,
         Handler::Now(admin::stats::all_message_request_modes),
     ),

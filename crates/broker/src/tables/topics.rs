@@ -66,6 +66,9 @@ pub struct TopicTable {
 struct State {
     topics: BTreeMap<String, TopicConfig>,
     version: DataVersion,
+    /// The master epoch changes are made under (controller mode; 0 otherwise): the
+    /// NameServer prefers the registration with the newer state.
+    state_version: i64,
 }
 
 fn with(name: &str, read: i32, write: i32, perm: i32) -> TopicConfig {
@@ -84,7 +87,11 @@ impl TopicTable {
             None => (BTreeMap::new(), DataVersion::new()),
         };
         let table = TopicTable {
-            state: RwLock::new(State { topics, version }),
+            state: RwLock::new(State {
+                topics,
+                version,
+                state_version: 0,
+            }),
             path,
             auto_create_topic_enable: config.broker.auto_create_topic_enable,
         };
@@ -202,6 +209,14 @@ impl TopicTable {
         self.state.read().topics.is_empty()
     }
 
+    /// Records a role change under master epoch `epoch` (Java's `DataVersion.nextVersion`
+    /// with the store's state machine version).
+    pub fn bump_state_version(&self, epoch: i64) {
+        let mut s = self.state.write();
+        s.state_version = epoch;
+        s.version.next_version_with_state(epoch);
+    }
+
     /// The current data version.
     pub fn data_version(&self) -> DataVersion {
         self.state.read().version
@@ -218,7 +233,8 @@ impl TopicTable {
         tracing::info!(topic = %cfg.topic_name, read = cfg.read_queue_nums, write = cfg.write_queue_nums,
             perm = cfg.perm, "topic config updated");
         s.topics.insert(cfg.topic_name.clone(), cfg);
-        s.version.next_version();
+        let sv = s.state_version;
+        s.version.next_version_with_state(sv);
         Ok(true)
     }
 
@@ -227,7 +243,8 @@ impl TopicTable {
         let mut s = self.state.write();
         let removed = s.topics.remove(topic).is_some();
         if removed {
-            s.version.next_version();
+            let sv = s.state_version;
+            s.version.next_version_with_state(sv);
             tracing::info!(topic, "topic deleted");
         }
         removed
@@ -243,7 +260,8 @@ impl TopicTable {
                 t.perm & !PERM_WRITE
             };
         }
-        s.version.next_version();
+        let sv = s.state_version;
+        s.version.next_version_with_state(sv);
     }
 
     /// Auto-creates `topic` on send from `default_topic` (normally TBW102): allowed when the
@@ -319,7 +337,8 @@ impl TopicTable {
         }
         tracing::info!(topic = %cfg.topic_name, queues = cfg.write_queue_nums, perm = cfg.perm, "topic created");
         s.topics.insert(cfg.topic_name.clone(), cfg.clone());
-        s.version.next_version();
+        let sv = s.state_version;
+        s.version.next_version_with_state(sv);
         (cfg, true)
     }
 

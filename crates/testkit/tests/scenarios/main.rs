@@ -4,6 +4,7 @@
 
 mod admin;
 mod clients;
+mod controller_mode;
 mod features;
 mod offsets;
 mod pull;

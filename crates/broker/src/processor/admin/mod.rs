@@ -3,6 +3,7 @@
 //! [`crate::processor::ROUTES`].
 
 pub(crate) mod config;
+pub(crate) mod controller;
 pub(crate) mod group;
 pub(crate) mod offsets;
 pub(crate) mod relay;
