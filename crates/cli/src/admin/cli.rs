@@ -123,6 +123,9 @@ pub enum AdminCommand {
     /// Fetch syncStateSet for target brokers.
     #[command(verbatim_doc_comment, name = "getSyncStateSet")]
     GetSyncStateSet(GetSyncStateSetArgs),
+    /// Fetch broker epoch entries.
+    #[command(verbatim_doc_comment, name = "getBrokerEpoch")]
+    GetBrokerEpoch(GetBrokerEpochArgs),
     /// Get controller cluster's metadata.
     #[command(verbatim_doc_comment, name = "getControllerMetaData")]
     GetControllerMetaData(ControllerAddrArgs),
@@ -206,6 +209,7 @@ impl AdminCommand {
             BrokerStatus(a) => &a.common,
             HaStatus(a) => &a.common,
             GetSyncStateSet(a) => &a.common,
+            GetBrokerEpoch(a) => &a.common,
             GetControllerMetaData(a) => &a.common,
             ElectMaster(a) => &a.common,
             CleanBrokerMetadata(a) => &a.common,

@@ -1,5 +1,5 @@
 //! Controller commands (RIP-44): `getControllerMetaData`, `getSyncStateSet`, `electMaster`,
-//! `cleanBrokerMetadata`, printed as mqadmin prints them.
+//! `cleanBrokerMetadata`, and the brokers' `getBrokerEpoch`, printed as mqadmin prints them.
 
 use std::time::Duration;
 
@@ -7,7 +7,8 @@ use anyhow::{bail, Result};
 use ferromq_protocol::headers::CleanControllerBrokerDataRequestHeader;
 
 use super::cli::{
-    CleanBrokerMetadataArgs, ControllerAddrArgs, ElectMasterArgs, GetSyncStateSetArgs,
+    CleanBrokerMetadataArgs, ControllerAddrArgs, ElectMasterArgs, GetBrokerEpochArgs,
+    GetSyncStateSetArgs,
 };
 use super::out::Out;
 use super::Ctx;
@@ -94,6 +95,55 @@ pub async fn get_sync_state_set(ctx: &Ctx, args: GetSyncStateSetArgs, out: &mut 
         }
         out.text(s);
         out.set_json(serde_json::to_value(&info)?);
+        match args.interval {
+            Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(1))).await,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// `getBrokerEpoch -b brokerName | -c cluster [-i seconds]`: every master's and slave's
+/// epochs (GET_BROKER_EPOCH_CACHE), the last one ending at the broker's CommitLog end.
+pub async fn get_broker_epoch(ctx: &Ctx, args: GetBrokerEpochArgs, out: &mut Out) -> Result<()> {
+    loop {
+        let addrs = match (&args.broker_name, &args.cluster_name) {
+            (Some(b), _) => {
+                let info = ctx.admin.cluster_info().await?;
+                let Some(data) = info.broker_addr_table.get(b) else {
+                    bail!("broker {b} not found in the cluster info");
+                };
+                let mut a: Vec<String> = data.broker_addrs.values().cloned().collect();
+                a.sort();
+                a
+            }
+            (None, Some(c)) => ctx.all_addrs(c).await?,
+            (None, None) => bail!("-b or -c is required"),
+        };
+        let mut doc = serde_json::Map::new();
+        let mut s = String::new();
+        for addr in addrs {
+            let cache = ctx.admin.broker_epoch_cache(&addr).await?;
+            s += &format!(
+                "\n#clusterName\t{}\n#brokerName\t{}\n#brokerAddr\t{addr}\n#brokerId\t{}",
+                cache.cluster_name, cache.broker_name, cache.broker_id
+            );
+            let n = cache.epoch_list.len();
+            for (i, e) in cache.epoch_list.iter().enumerate() {
+                let end = if i + 1 == n {
+                    cache.max_offset
+                } else {
+                    e.end_offset
+                };
+                s += &format!(
+                    "\n#Epoch: EpochEntry{{epoch={}, startOffset={}, endOffset={end}}}",
+                    e.epoch, e.start_offset
+                );
+            }
+            s += "\n";
+            doc.insert(addr, serde_json::to_value(&cache)?);
+        }
+        out.text(s);
+        out.set_json(serde_json::Value::Object(doc));
         match args.interval {
             Some(secs) => tokio::time::sleep(Duration::from_secs(secs.max(1))).await,
             None => return Ok(()),

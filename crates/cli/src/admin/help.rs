@@ -206,7 +206,7 @@ mod tests {
             "   {:<35} {}\n",
             "clusterList", "List cluster infos."
         )));
-        assert_eq!(list.lines().filter(|l| l.starts_with("   ")).count(), 32);
+        assert_eq!(list.lines().filter(|l| l.starts_with("   ")).count(), 33);
     }
 
     #[test]

@@ -240,6 +240,7 @@ async fn dispatch(ctx: &Ctx, command: AdminCommand, json: bool) -> anyhow::Resul
         BrokerStatus(a) => cluster::broker_status(ctx, a, &mut out).await?,
         HaStatus(a) => ha::ha_status(ctx, a, &mut out).await?,
         GetSyncStateSet(a) => controller::get_sync_state_set(ctx, a, &mut out).await?,
+        GetBrokerEpoch(a) => controller::get_broker_epoch(ctx, a, &mut out).await?,
         GetControllerMetaData(a) => controller::get_controller_metadata(ctx, a, &mut out).await?,
         ElectMaster(a) => controller::elect_master(ctx, a, &mut out).await?,
         CleanBrokerMetadata(a) => controller::clean_broker_metadata(ctx, a, &mut out).await?,

@@ -142,6 +142,23 @@ pub struct HaStatusArgs {
     pub interval: Option<u64>,
 }
 
+/// `getBrokerEpoch`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["broker_name", "cluster_name"])))]
+pub struct GetBrokerEpochArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// which cluster
+    #[arg(verbatim_doc_comment, short = 'c', long = "clusterName", value_name = "arg", value_parser = trimmed)]
+    pub cluster_name: Option<String>,
+    /// which broker to fetch
+    #[arg(verbatim_doc_comment, short = 'b', long = "brokerName", value_name = "arg", value_parser = trimmed)]
+    pub broker_name: Option<String>,
+    /// the interval(second) of get info
+    #[arg(verbatim_doc_comment, short = 'i', long = "interval", value_name = "arg", num_args = 0..=1, default_missing_value = "3")]
+    pub interval: Option<u64>,
+}
+
 /// `getControllerMetaData`.
 #[derive(Debug, Args)]
 pub struct ControllerAddrArgs {
