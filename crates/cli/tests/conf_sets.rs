@@ -1,14 +1,15 @@
 //! The broker sets shipped in `conf/` run as written: the real binary, started from the
 //! repository's files in a scratch working directory (their data paths are relative), on the
 //! files' own loopback ports. Messages sent to each master are read back from its slave; in
-//! `2m-2s-sync` a send is acknowledged only once the slave holds it.
+//! `2m-2s-sync` a send is acknowledged only once the slave holds it; in `controller` the
+//! controllers pick the masters and hand a set to its other replica after `kill -9`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ferromq_model::fastjson::from_fastjson_slice;
-use ferromq_model::HaRuntimeInfo;
+use ferromq_model::{ClusterInfo, HaRuntimeInfo};
 use ferromq_protocol::headers::{GetMaxOffsetRequestHeader, OffsetResponseHeader};
 use ferromq_protocol::{request_code as rc, response_code, RemotingCommand};
 use ferromq_remoting::RemotingClient;
@@ -165,6 +166,149 @@ async fn run_set(set: &str, files: &[&str], pairs: &[(&str, Option<&str>)], sync
     client.shutdown();
 }
 
+/// The NameServer's view of `broker_name`: its master's address and how many addresses.
+async fn route_of(client: &RemotingClient, broker_name: &str) -> (Option<String>, usize) {
+    let req = RemotingCommand::request(rc::GET_BROKER_CLUSTER_INFO);
+    let Ok(r) = client.invoke_sync(NAMESRV, req, TIMEOUT).await else {
+        return (None, 0);
+    };
+    let Ok(info) = from_fastjson_slice::<ClusterInfo>(&r.body.to_bytes()) else {
+        return (None, 0);
+    };
+    match info.broker_addr_table.get(broker_name) {
+        Some(b) => (b.master_addr().map(str::to_string), b.broker_addrs.len()),
+        None => (None, 0),
+    }
+}
+
+/// Waits until `broker_name` has a master other than `not` and two registered replicas;
+/// returns the master.
+async fn master_of(client: &RemotingClient, broker_name: &str, not: Option<&str>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let (Some(m), 2) = route_of(client, broker_name).await {
+            if Some(m.as_str()) != not {
+                return m;
+            }
+        }
+        assert!(Instant::now() < deadline, "{broker_name} has no master");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn send_n(client: &RemotingClient, addr: &str, topic: &str, range: std::ops::Range<i64>) {
+    for i in range {
+        let send = send_request(topic, 0, format!("controller-{i}"), None, &[]);
+        let r = client.invoke_sync(addr, send, TIMEOUT).await.unwrap();
+        assert_eq!(
+            r.code,
+            response_code::SUCCESS,
+            "send to {addr}: {:?}",
+            r.remark
+        );
+    }
+}
+
+async fn reaches(client: &RemotingClient, addr: &str, topic: &str, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while max_offset(client, addr, topic).await != n {
+        assert!(Instant::now() < deadline, "{addr} never reached {n}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `conf/controller`: three controllers and two broker sets. The controllers elect a master
+/// per set; writes are acknowledged once on both replicas; `kill -9` of a master hands its
+/// set to the other replica within 10 s with every acknowledged message; the old master
+/// returns as a slave and catches up.
+async fn run_controller_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ps = Processes(vec![spawn(
+        dir.path(),
+        &["namesrv", "-c", conf("namesrv.conf").to_str().unwrap()],
+        "namesrv",
+    )]);
+    let client = RemotingClient::with_defaults();
+    answers(&client, NAMESRV).await;
+    for n in 0..3 {
+        let path = conf(&format!("controller/controller-n{n}.conf"));
+        let args = ["controller", "-c", path.to_str().unwrap()];
+        ps.0.push(spawn(dir.path(), &args, &format!("controller-n{n}")));
+    }
+    let brokers = [
+        ("broker-a-n0", "127.0.0.1:30911"),
+        ("broker-a-n1", "127.0.0.1:30921"),
+        ("broker-b-n0", "127.0.0.1:30931"),
+        ("broker-b-n1", "127.0.0.1:30941"),
+    ];
+    let start_broker = |name: &str| {
+        let path = conf(&format!("controller/{name}.properties"));
+        spawn(dir.path(), &["broker", "-c", path.to_str().unwrap()], name)
+    };
+    let mut index = std::collections::HashMap::new();
+    for (name, addr) in brokers {
+        index.insert(addr, ps.0.len());
+        ps.0.push(start_broker(name));
+    }
+    let topic = "ConfSet_controller";
+    for set in ["broker-a", "broker-b"] {
+        let master = master_of(&client, set, None).await;
+        let slave = brokers
+            .iter()
+            .find(|(n, a)| n.starts_with(set) && *a != master)
+            .unwrap()
+            .1;
+        for addr in [master.as_str(), slave] {
+            let create = create_topic_request(topic, 1, 6);
+            let r = client.invoke_sync(addr, create, TIMEOUT).await.unwrap();
+            assert_eq!(r.code, response_code::SUCCESS, "create on {addr}");
+        }
+        slave_attached(&client, &master).await;
+        send_n(&client, &master, topic, 0..20).await;
+        reaches(&client, slave, topic, 20).await;
+    }
+
+    // kill -9 broker-a's master: the other replica takes writes within 10 s.
+    let old = master_of(&client, "broker-a", None).await;
+    let i = index[old.as_str()];
+    ps.0[i].kill().unwrap();
+    ps.0[i].wait().unwrap();
+    let killed = Instant::now();
+    let new = brokers
+        .iter()
+        .find(|(n, a)| n.starts_with("broker-a") && *a != old)
+        .unwrap()
+        .1;
+    loop {
+        let send = send_request(topic, 0, "controller-20", None, &[]);
+        let r = client.invoke_sync(new, send, TIMEOUT).await.unwrap();
+        if r.code == response_code::SUCCESS {
+            break;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "no new master within 10 s: {} {:?}",
+            r.code,
+            r.remark
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "broker-a: first write on the new master {:?} after kill -9",
+        killed.elapsed()
+    );
+    reaches(&client, new, topic, 21).await;
+
+    // The old master returns as the new master's slave and catches up.
+    let name = brokers.iter().find(|(_, a)| *a == old).unwrap().0;
+    ps.0[i] = start_broker(name);
+    answers(&client, &old).await;
+    reaches(&client, &old, topic, 21).await;
+    assert_eq!(master_of(&client, "broker-a", None).await, new);
+    drop(ps);
+    client.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shipped_broker_sets_run_as_written() {
     let (a, b) = ("127.0.0.1:10911", "127.0.0.1:10921");
@@ -180,4 +324,6 @@ async fn shipped_broker_sets_run_as_written() {
     let pairs = [(a, Some(a_s)), (b, Some(b_s))];
     run_set("2m-2s-async", &all, &pairs, false).await;
     run_set("2m-2s-sync", &all, &pairs, true).await;
+    // On the same fixed ports as the others: after them, not beside them.
+    run_controller_set().await;
 }
