@@ -1,8 +1,14 @@
-//! What a store needs when its broker's role changes at run time (controller mode): a slave
-//! appends its master's bytes raw, so the writer's next queue offsets never moved; before the
-//! broker takes writes as master they are rebuilt from the queues (Java's
-//! `recoverTopicQueueTable` in `changeToMaster`).
+//! What a store needs when its broker's role changes at run time (controller mode).
+//!
+//! - A slave appends its master's bytes raw, in batches cut anywhere: if its master dies
+//!   mid-batch the log ends inside a record. Before the broker takes writes as master (or
+//!   compares logs with a new master), that torn tail goes (Java's `truncateInvalidMsg`).
+//! - The writer's next queue offsets never moved during raw appends; before the broker takes
+//!   writes as master they are rebuilt from the queues (Java's `recoverTopicQueueTable` in
+//!   `changeToMaster`).
 
+use crate::commit_log::{scan_record, Scanned};
+use crate::error::StoreError;
 use crate::queue_offsets::QueueOffsetTable;
 use crate::store::MessageStore;
 
@@ -17,5 +23,37 @@ impl MessageStore {
         }
         s.log.lock_writer().queue_offsets = next;
         tracing::info!("queue offsets recovered from the consume queues");
+    }
+
+    /// The end of the last whole record: walks the records from the dispatched offset and
+    /// stops at the first that is incomplete or unreadable.
+    pub fn valid_end(&self) -> u64 {
+        let s = &self.shared;
+        let max = s.log.max_offset();
+        let mut pos = s.dispatcher.reput_offset().min(max);
+        while pos < max {
+            let Some(f) = s.log.files().find(pos) else {
+                break;
+            };
+            let Some(buf) = f.slice(0, f.wrote_position() as usize) else {
+                break;
+            };
+            match scan_record(buf, (pos - f.start_offset()) as usize, false) {
+                Scanned::Record(v) => pos += v.total_size() as u64,
+                Scanned::Blank => pos = f.start_offset() + f.size(),
+                Scanned::End => break,
+            }
+        }
+        pos.min(max)
+    }
+
+    /// Cuts a torn tail (see [`MessageStore::valid_end`]); returns the bytes removed.
+    pub fn truncate_invalid_tail(&self) -> Result<u64, StoreError> {
+        let end = self.valid_end();
+        if end >= self.shared.log.max_offset() {
+            return Ok(0);
+        }
+        tracing::warn!(end, "cutting a torn record at the end of the commitlog");
+        self.truncate_to(end)
     }
 }

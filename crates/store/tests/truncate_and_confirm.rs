@@ -495,3 +495,41 @@ fn truncate_while_dispatching() {
         store.shutdown().unwrap();
     }
 }
+
+/// A slave whose master died mid-batch ends inside a record: before it serves as master (or
+/// compares logs with a new master) the torn record goes, and the queue offsets of its next
+/// puts follow what it copied.
+#[test]
+fn a_torn_replicated_tail_is_cut_and_puts_continue_the_queues() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = MessageStore::open(config(dir_a.path())).unwrap();
+    let b = MessageStore::open(config(dir_b.path())).unwrap();
+    let recs = put_n(&a, "T", "a", 10);
+    // Everything but the last 100 bytes of the last record.
+    let torn = a.max_phys_offset() - 100;
+    let mut at = 0;
+    while at < torn {
+        let chunk = a.read_raw(at, (torn - at).min(4096) as usize).unwrap();
+        b.append_raw(at as u64, &chunk).unwrap();
+        at += chunk.len() as i64;
+    }
+    assert_eq!(b.max_phys_offset(), torn);
+    let last_start = recs[9].0 as u64;
+    assert_eq!(b.valid_end(), last_start);
+    assert_eq!(b.truncate_invalid_tail().unwrap(), torn as u64 - last_start);
+    assert_eq!(b.max_phys_offset() as u64, last_start);
+    assert_eq!(
+        b.truncate_invalid_tail().unwrap(),
+        0,
+        "nothing torn any more"
+    );
+    assert!(b.wait_dispatched(Duration::from_secs(5)));
+    b.recover_queue_offsets();
+    let r = b.put_message(&msg("T", 1, b"after", ""));
+    assert_eq!(r.status, PutMessageStatus::PutOk);
+    // Records 1, 3, 5, 7 went to queue 1 (record 9, torn, is gone): the next is offset 4.
+    assert_eq!(r.append.unwrap().queue_offset, 4);
+    a.shutdown().unwrap();
+    b.shutdown().unwrap();
+}
