@@ -76,6 +76,11 @@ pub(super) async fn connection(ctx: Shared, stream: TcpStream, stop: Cancellatio
     }
     done.cancel();
     repl.acks.remove(id);
+    if stop.is_cancelled() {
+        // The broker is stopping: its SyncStateSet stays as the controller has it, so the
+        // slave can be elected (Java stops its replicas manager before its HA service).
+        return;
+    }
     if let Some(c) = repl.controlled() {
         // A slave that left is out of the SyncStateSet at once (Java's connection listener).
         let still = repl.acks.acked_by_slave().contains_key(&hello.slave_id);

@@ -158,6 +158,17 @@ async fn agree(ctx: &Shared, master_max: u64, master: &EpochCache) -> Result<i64
     let Some(c) = ctx.replication().controlled() else {
         return Err("not in controller mode");
     };
+    // A torn last record (the previous master died mid-batch) goes first, as Java's client
+    // does before every connection: the logs are compared on record boundaries.
+    let store = ctx.store().clone();
+    match tokio::task::spawn_blocking(move || store.truncate_invalid_tail()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cutting the torn tail failed");
+            return Err("truncation failed");
+        }
+        Err(_) => return Err("truncation panicked"),
+    }
     let local = c.epochs();
     let local_max = ctx.store().max_phys_offset().max(0) as u64;
     if local.entries().is_empty() {
@@ -178,6 +189,8 @@ async fn agree(ctx: &Shared, master_max: u64, master: &EpochCache) -> Result<i64
             Ok(Ok(bytes)) => tracing::warn!(
                 at = point,
                 bytes,
+                local_end = local_max,
+                local_epochs = ?local.entries(),
                 "truncated the local log where it leaves the master's"
             ),
             Ok(Err(e)) => {
@@ -266,28 +279,29 @@ async fn receive(ctx: Shared, mut rd: OwnedReadHalf, offset: watch::Sender<i64>)
         let repl = ctx.replication();
         repl.link_read(TRANSFER_HEADER_LEN + body.len());
         let store = ctx.store().clone();
-        if !body.is_empty() {
-            let local = store.max_phys_offset();
-            if local != 0 && local != at {
-                tracing::error!(
-                    master_offset = at,
-                    local,
-                    "master pushed offset not equal the max phy offset in slave"
-                );
-                return "offset mismatch";
-            }
-            if last_epoch != Some(epoch) {
-                if let Some(c) = repl.controlled() {
-                    let start = u64::try_from(epoch_start).unwrap_or(0);
-                    if let Err(e) = c.update_epochs(|e| {
-                        e.append(epoch, start);
-                    }) {
-                        tracing::error!(error = %e, "saving the epoch file failed");
-                        return "epoch file unwritable";
-                    }
+        // Java checks the position and records a new epoch on every frame, heartbeats too.
+        let local = store.max_phys_offset();
+        if local != 0 && local != at {
+            tracing::error!(
+                master_offset = at,
+                local,
+                "master pushed offset not equal the max phy offset in slave"
+            );
+            return "offset mismatch";
+        }
+        if last_epoch != Some(epoch) {
+            if let Some(c) = repl.controlled() {
+                let start = u64::try_from(epoch_start).unwrap_or(0);
+                if let Err(e) = c.update_epochs(|e| {
+                    e.append(epoch, start);
+                }) {
+                    tracing::error!(error = %e, "saving the epoch file failed");
+                    return "epoch file unwritable";
                 }
-                last_epoch = Some(epoch);
             }
+            last_epoch = Some(epoch);
+        }
+        if !body.is_empty() {
             let s = store.clone();
             let appended =
                 tokio::task::spawn_blocking(move || s.append_raw(at as u64, &body)).await;

@@ -161,9 +161,8 @@ impl Replication {
     /// naming `expected` (the controller's master address) is believed.
     pub(crate) fn reset_master(&self, expected: Option<String>) {
         *self.expected_master.lock() = expected;
-        self.master.send_if_modified(|cur| {
-            std::mem::take(cur) != MasterLink::default()
-        });
+        self.master
+            .send_if_modified(|cur| std::mem::take(cur) != MasterLink::default());
     }
 
     /// Connected slaves.

@@ -327,6 +327,9 @@ impl ReplicasManager {
         let mut hints = self.controlled().hints();
         loop {
             tokio::select! {
+                // Stopping wins over everything else: a stopping master must not report its
+                // slaves leaving (they leave because it stops).
+                biased;
                 _ = self.stop.cancelled() => return,
                 _ = metadata.tick() => self.sync_metadata().await,
                 _ = leader.tick() => { let _ = self.refresh_leader().await; }
@@ -400,7 +403,7 @@ impl ReplicasManager {
     /// Reports the master's view of the SyncStateSet when it differs from the controller's.
     async fn report_sync_state_set(&self) {
         let local = self.local();
-        if !local.is_master {
+        if !local.is_master || self.stop.is_cancelled() {
             return;
         }
         let c = self.controlled();

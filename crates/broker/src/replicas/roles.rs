@@ -34,8 +34,16 @@ impl ReplicasManager {
             // What it holds is the set's log now: dispatch all of it before serving.
             store.set_confirm_offset(None);
             let s = store.clone();
-            let caught_up =
-                tokio::task::spawn_blocking(move || s.wait_dispatched(DISPATCH_CATCH_UP)).await;
+            let caught_up = tokio::task::spawn_blocking(move || {
+                // Its old master may have died mid-batch: a torn last record goes first
+                // (the dispatcher would wait for its end for ever, and the new epoch must
+                // start on a record boundary).
+                if let Err(e) = s.truncate_invalid_tail() {
+                    tracing::error!(error = %e, "cutting the torn tail failed");
+                }
+                s.wait_dispatched(DISPATCH_CATCH_UP)
+            })
+            .await;
             if !matches!(caught_up, Ok(true)) {
                 tracing::warn!("the dispatcher did not catch up before the role change");
             }

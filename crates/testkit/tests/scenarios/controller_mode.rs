@@ -131,6 +131,12 @@ async fn bodies(c: &TestCluster, i: usize, topic: &str) -> Vec<Vec<u8>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_controller_elects_a_master_and_fails_over_to_the_slave() {
+    if std::env::var_os("CTL_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
+    }
     let dir = tempfile::tempdir().unwrap();
     let (ctl, ctl_addr) = controller(dir.path(), false).await;
     let mut c = set_under(&ctl_addr).await;
