@@ -36,7 +36,10 @@
 # failed run are kept (CC_KEEP=1 keeps a passing one's). CC_RATE (msg/s, default 100),
 # CC_FAILOVER_LIMIT (s, default 10), CC_DRAIN_LIMIT tune the Java side. CC_REFERENCE=java runs the
 # very same test on Java's own DLedger controllers (rocketmq-controller 5.3.3): the reference to
-# compare figures and broker complaints with.
+# compare figures and broker complaints with. CC_MIXED=1 makes broker 1 a `ferromq broker` on the
+# same configuration file: one Java and one FerroMQ broker in one set, replicating to each other
+# over the AutoSwitch HA protocol in both directions (whichever is master), the truncation of
+# step 4 done by whichever broker returns.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -164,8 +167,8 @@ done
 # The control script: the Java client calls it back to kill and restart servers.
 {
   echo '#!/usr/bin/env bash'
-  printf 'work=%q\nbin=%q\ncp=%q\ncport=(%q %q %q)\nbport=(%q %q)\nns=%q\nreference=%q\n' "$work" "$bin" "$cp" \
-    "$c0" "$c1" "$c2" "$b0" "$b1" "$ns" "${CC_REFERENCE:-}"
+  printf 'work=%q\nbin=%q\ncp=%q\ncport=(%q %q %q)\nbport=(%q %q)\nns=%q\nreference=%q\nmixed=%q\n' "$work" "$bin" "$cp" \
+    "$c0" "$c1" "$c2" "$b0" "$b1" "$ns" "${CC_REFERENCE:-}" "${CC_MIXED:-}"
   cat <<'CTL'
 set -euo pipefail
 wait_port() { # wait_port PORT SECONDS
@@ -206,6 +209,12 @@ case "$1" in
   start-broker)
     d="$work/broker-$2"
     echo "== start $(date +%T.%N)" >> "$d/broker.out"
+    if [ -n "$mixed" ] && [ "$2" = 1 ]; then   # CC_MIXED: broker 1 is a FerroMQ broker
+      FERROMQ_LOG_DIR="$d/logs" RUST_LOG=info nohup "$bin" broker -c "$d/broker.conf" >> "$d/broker.out" 2>&1 < /dev/null &
+      echo $! > "$work/pids/broker-$2"; rm -f "$work/pids/broker-$2.killed"
+      wait_port "${bport[$2]}" 90
+      exit 0
+    fi
     nohup java -Xms384m -Xmx384m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true \
       -Drocketmq.home.dir="$work/rmqhome" -Duser.home="$d" -cp "$cp" \
       org.apache.rocketmq.broker.BrokerStartup -c "$d/broker.conf" >> "$d/broker.out" 2>&1 < /dev/null &
@@ -224,6 +233,7 @@ CTL
 } > "$work/ctl.sh"
 chmod +x "$work/ctl.sh"
 
+[ -n "${CC_MIXED:-}" ] && echo "== CC_MIXED: broker 1 is a ferromq broker"
 echo "== controllers n0 127.0.0.1:$c0, n1 127.0.0.1:$c1, n2 127.0.0.1:$c2 (group $group);" \
   "NameServer 127.0.0.1:$ns; brokers 127.0.0.1:$b0 and 127.0.0.1:$b1; work dir $work"
 for i in 0 1 2; do "$work/ctl.sh" start-controller "$i"; done
@@ -234,9 +244,13 @@ wait "$sb0"; wait "$sb1"
 echo "== servers up after $(( $(date +%s) - started )) s; running the Java client"
 
 rc=0
-env CC_NAMESRV="127.0.0.1:$ns" CC_CONTROLLERS="$controllers" CC_BROKERS="127.0.0.1:$b0;127.0.0.1:$b1" \
+# Java's brokers log to ~/logs/rocketmqlogs (user.home is the broker's directory), FerroMQ's to
+# FERROMQ_LOG_DIR.
+b1logs="$work/broker-1/logs/rocketmqlogs"
+[ -n "${CC_MIXED:-}" ] && b1logs="$work/broker-1/logs"
+env CC_MIXED="${CC_MIXED:-}" CC_NAMESRV="127.0.0.1:$ns" CC_CONTROLLERS="$controllers" CC_BROKERS="127.0.0.1:$b0;127.0.0.1:$b1" \
   CC_BROKER_NAME=ctl-a CC_CLUSTER=CtlCluster CC_CONTROLLER_GROUP="$group" CC_CTL="$work/ctl.sh" CC_OUT="$work/client" \
-  CC_BROKER_LOGS="$work/broker-0/logs/rocketmqlogs;$work/broker-1/logs/rocketmqlogs" \
+  CC_BROKER_LOGS="$work/broker-0/logs/rocketmqlogs;$b1logs" \
   timeout --signal=KILL 300 java -Xmx256m -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true \
     -Duser.home="$work/client" -Drocketmq.client.logRoot="$work/client/logs" -cp "$cp" \
     io.ferromq.controllercompat.ControllerCompat > "$work/client.out" 2>&1 || rc=$?
@@ -247,16 +261,19 @@ grep -E '^\[(controller-compat|ctl)\]' "$work/client.out" | sed 's/^/   /' || tr
 for i in 0 1; do
   grep -h -E 'local epoch entries is|truncateOffset is|Truncate slave log to|Failed to (find a consistent point|truncate)' \
     "$work/broker-$i/logs/rocketmqlogs/"store*.log 2>/dev/null | sed "s/^/   broker-$i: /" || true
+  # ... or what a FerroMQ broker said (CC_MIXED).
+  grep -h -E 'truncated the local log|shares no epoch|truncating to the master' "$work/broker-$i/logs/"broker.log* 2>/dev/null \
+    | cut -c1-300 | sed "s/^/   broker-$i (ferromq): /" || true
 done
-# Every server the test did not kill must still run; no controller may have panicked.
+# Every server the test did not kill must still run; no ferromq server may have panicked.
 for f in "$work"/pids/*; do
   case "$f" in *.killed) continue ;; esac
   n=$(basename "$f")
   if [ ! -e "$f.killed" ] && ! ours "$(cat "$f")"; then echo "$n died (see $work/${n}*)" >&2; rc=1; fi
 done
-for i in 0 1 2; do
-  if grep -q -E 'panicked at' "$work/controller-$i/controller.out"; then
-    echo "controller-$i panicked:" >&2; grep -A3 'panicked at' "$work/controller-$i/controller.out" >&2; rc=1
+for f in "$work"/controller-*/controller.out "$work"/broker-1/broker.out; do
+  if grep -q -E 'panicked at' "$f"; then
+    echo "$f: panicked:" >&2; grep -A3 'panicked at' "$f" >&2; rc=1
   fi
 done
 # What the Java brokers said about the controllers' answers: controller response codes they got

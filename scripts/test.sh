@@ -27,3 +27,6 @@ interop/zones.sh "$PWD/target/debug/ferromq"
 
 echo "== controller mode: two Apache RocketMQ 5.3.3 brokers fail over on three ferromq controllers"
 interop/controller-compat.sh "$PWD/target/debug/ferromq"
+
+echo "== controller mode, mixed set: one Apache RocketMQ 5.3.3 and one ferromq broker replicate to each other (AutoSwitch HA) and fail over"
+CC_MIXED=1 interop/controller-compat.sh "$PWD/target/debug/ferromq"

@@ -168,7 +168,8 @@ public final class ControllerCompat {
         admin.start();
 
         // --- 1. roles ---------------------------------------------------------------------
-        step("1. two Java 5.3.3 brokers on " + (System.getenv("CC_REFERENCE") != null && !System.getenv("CC_REFERENCE").isEmpty()
+        boolean mixed = System.getenv("CC_MIXED") != null && !System.getenv("CC_MIXED").isEmpty();
+        step("1. " + (mixed ? "a Java 5.3.3 and a ferromq broker" : "two Java 5.3.3 brokers") + " on " + (System.getenv("CC_REFERENCE") != null && !System.getenv("CC_REFERENCE").isEmpty()
                 ? "Java's own" : "ferromq") + " controllers: one master, one slave");
         waitFor("the NameServer lists one broker as master (id 0) and the other as a slave", 90, this::rolesSettled);
         String master = masterAddr(), slave = other(master);
@@ -497,10 +498,31 @@ public final class ControllerCompat {
      * must be where the new master's epoch starts, below the end the old master died with.
      */
     void checkTruncation(Failover f, String rejoined, String master, int masterEpoch) throws Exception {
-        Path log = Path.of(env("CC_BROKER_LOGS").split(";")[brokers.indexOf(rejoined)], "store.log");
+        Path dir = Path.of(env("CC_BROKER_LOGS").split(";")[brokers.indexOf(rejoined)]);
+        Path log = dir.resolve("store.log");
         String localEntries = null;
         Long truncateOffset = null;
         boolean success = false;
+        long localEnd = -1;
+        if (!Files.exists(log)) {
+            // A FerroMQ broker (CC_MIXED): one line says where it cut and where its log ended.
+            List<Path> logs;
+            try (var files = Files.list(dir)) {
+                logs = files.filter(p -> p.getFileName().toString().startsWith("broker.log")).sorted().toList();
+            }
+            var cut = java.util.regex.Pattern.compile("truncated the local log.* at=(\\d+) .*local_end=(\\d+)");
+            for (Path p : logs) {
+                log = p;
+                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                    var m = cut.matcher(line);
+                    if (m.find()) {
+                        truncateOffset = Long.parseLong(m.group(1));
+                        localEnd = Long.parseLong(m.group(2));
+                        success = true;
+                    }
+                }
+            }
+        } else {
         for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
             if (line.contains("local epoch entries is")) {
                 localEntries = line;
@@ -515,12 +537,12 @@ public final class ControllerCompat {
                 success = true;
             }
         }
-        long localEnd = -1;
         if (localEntries != null) {
             var m = java.util.regex.Pattern.compile("endOffset=(\\d+)\\}\\]").matcher(localEntries);
             if (m.find()) {
                 localEnd = Long.parseLong(m.group(1));
             }
+        }
         }
         EpochEntryCache mc = admin.getBrokerEpochCache(master);
         long epochStart = mc.getEpochList().stream().filter(e -> e.getEpoch() == masterEpoch).map(EpochEntry::getStartOffset)
