@@ -42,7 +42,18 @@ pub fn msg(topic: &str, queue_id: i32, body: &[u8], props: &str) -> MessageToSto
     }
 }
 
-/// Every message of a queue, pulled from its min offset in batches of 32.
+/// Every message of a queue, pulled from its min offset in batches of 32 the way a consumer
+/// pulls: only the end of the queue (or no queue) ends it. A pull that returns nothing but
+/// moves `next_begin_offset` on is followed, not taken for the end:
+///
+/// - `MessageWasRemoving`: the entries point into CommitLog files retention deleted after the
+///   queue's min offset was read. One pull scans at most `max_filter_message_size / 20`
+///   (800) entries, while one retention pass deletes up to `delete_file_batch_max` files
+///   (thousands of entries), and the queue's min offset is corrected only after the files
+///   are gone — so several such pulls can come before the live entries.
+/// - `OffsetTooSmall`: the min offset was corrected past `off` meanwhile (next = new min).
+/// - `OffsetFoundNull`: a ConsumeQueue file was deleted meanwhile (next = next file).
+/// - `NoMatchedMessage`: nothing but padding entries in the scanned span.
 pub fn pull_all(
     store: &MessageStore,
     topic: &str,
@@ -52,12 +63,24 @@ pub fn pull_all(
     let mut off = store.min_offset_in_queue(topic, q);
     loop {
         let r = store.get_messages(topic, q, off, 32, 1 << 20, None);
-        if r.status != GetMessageStatus::Found {
-            break;
-        }
         for b in &r.messages {
             out.push(ferromq_protocol::message::record::MessageExt::decode(b).unwrap());
         }
+        match r.status {
+            GetMessageStatus::Found
+            | GetMessageStatus::MessageWasRemoving
+            | GetMessageStatus::OffsetTooSmall
+            | GetMessageStatus::OffsetFoundNull
+            | GetMessageStatus::NoMatchedMessage => {}
+            // OffsetOverflowOne is the end; the others mean there is nothing (more) to read.
+            _ => break,
+        }
+        assert!(
+            r.next_begin_offset > off,
+            "a {:?} pull of {topic}/{q} at {off} must move on, got next {}",
+            r.status,
+            r.next_begin_offset
+        );
         off = r.next_begin_offset;
     }
     out
