@@ -13,16 +13,29 @@ use crate::queue_offsets::QueueOffsetTable;
 use crate::store::MessageStore;
 
 impl MessageStore {
-    /// Re-seeds the next offset of every queue from its ConsumeQueue. Call it once the
-    /// dispatcher has caught up ([`MessageStore::wait_dispatched`]) and before any put.
+    /// Re-seeds the next offset of every queue from its ConsumeQueue and from the records
+    /// not dispatched yet (held back by the confirm gate, or still on their way): a queue
+    /// offset handed out twice would leave one of the two messages out of its queue. Call it
+    /// before any put.
     pub fn recover_queue_offsets(&self) {
         let s = &self.shared;
+        let mut w = s.log.lock_writer();
+        let reput = s.dispatcher.reput_offset();
+        let undispatched = s.log.next_queue_offsets(reput, s.log.max_offset());
         let mut next = QueueOffsetTable::default();
         for cq in s.cqs.all() {
             next.set(cq.topic(), cq.queue_id(), cq.max_offset_in_queue());
         }
-        s.log.lock_writer().queue_offsets = next;
-        tracing::info!("queue offsets recovered from the consume queues");
+        for ((topic, queue_id), n) in &undispatched {
+            if *n > next.next(topic, *queue_id) {
+                next.set(topic, *queue_id, *n);
+            }
+        }
+        w.queue_offsets = next;
+        tracing::info!(
+            undispatched_queues = undispatched.len(),
+            "queue offsets recovered from the consume queues"
+        );
     }
 
     /// The end of the last whole record: walks the records from the dispatched offset and

@@ -533,3 +533,38 @@ fn a_torn_replicated_tail_is_cut_and_puts_continue_the_queues() {
     a.shutdown().unwrap();
     b.shutdown().unwrap();
 }
+
+/// Records the confirm gate holds back still own their queue offsets: a slave becoming
+/// master must not hand them out again (the second message would miss its queue).
+#[test]
+fn queue_offsets_count_records_held_back_by_the_gate() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = MessageStore::open(config(dir_a.path())).unwrap();
+    let b = MessageStore::open(config(dir_b.path())).unwrap();
+    let recs = put_n(&a, "T", "a", 10);
+    // The slave may dispatch only the first four records.
+    b.set_confirm_offset(Some(recs[4].0 as u64));
+    let end = a.max_phys_offset();
+    let chunk = a.read_raw(0, end as usize).unwrap();
+    b.append_raw(0, &chunk).unwrap();
+    assert!(b.wait_dispatched(Duration::from_secs(5)));
+    assert_eq!(
+        b.max_offset_in_queue("T", 0),
+        2,
+        "records 0 and 2 dispatched"
+    );
+    b.recover_queue_offsets();
+    let r = b.put_message(&msg("T", 0, b"after", ""));
+    assert_eq!(r.status, PutMessageStatus::PutOk);
+    assert_eq!(
+        r.append.unwrap().queue_offset,
+        5,
+        "after records 0, 2, 4, 6, 8"
+    );
+    b.set_confirm_offset(None);
+    assert!(b.wait_dispatched(Duration::from_secs(5)));
+    assert_eq!(b.max_offset_in_queue("T", 0), 6);
+    a.shutdown().unwrap();
+    b.shutdown().unwrap();
+}
