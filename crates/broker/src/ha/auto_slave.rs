@@ -100,9 +100,16 @@ async fn session(ctx: &Shared, stream: TcpStream) -> &'static str {
         Ok(x) => x,
         Err(why) => return why,
     };
-    let start = match agree(ctx, master_max, &master_epochs).await {
-        Ok(at) => at,
-        Err(why) => return why,
+    let start = {
+        // Cutting the log is a change like an append: not once becoming master began.
+        let _applying = ctx.replication().applying().await;
+        if !ctx.replication().is_following() {
+            return "no longer following";
+        }
+        match agree(ctx, master_max, &master_epochs).await {
+            Ok(at) => at,
+            Err(why) => return why,
+        }
     };
     let (offset_tx, offset_rx) = watch::channel(start);
     tokio::select! {
@@ -279,6 +286,11 @@ async fn receive(ctx: Shared, mut rd: OwnedReadHalf, offset: watch::Sender<i64>)
         let repl = ctx.replication();
         repl.link_read(TRANSFER_HEADER_LEN + body.len());
         let store = ctx.store().clone();
+        // Applied whole or not at all once this broker begins to become master.
+        let applying = repl.applying().await;
+        if !repl.is_following() {
+            return "no longer following";
+        }
         // Java checks the position and records a new epoch on every frame, heartbeats too.
         let local = store.max_phys_offset();
         if local != 0 && local != at {
@@ -303,8 +315,12 @@ async fn receive(ctx: Shared, mut rd: OwnedReadHalf, offset: watch::Sender<i64>)
         }
         if !body.is_empty() {
             let s = store.clone();
-            let appended =
-                tokio::task::spawn_blocking(move || s.append_raw(at as u64, &body)).await;
+            let appended = tokio::task::spawn_blocking(move || {
+                // Held until the bytes are in, even if this task is dropped meanwhile.
+                let _applying = applying;
+                s.append_raw(at as u64, &body)
+            })
+            .await;
             match appended {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
@@ -316,7 +332,7 @@ async fn receive(ctx: Shared, mut rd: OwnedReadHalf, offset: watch::Sender<i64>)
         }
         let end = store.max_phys_offset();
         // A slave dispatches only what the master confirmed (every in-sync replica has it).
-        store.set_confirm_offset(Some(confirm.clamp(0, end) as u64));
+        repl.follow_confirm_offset(&store, confirm.clamp(0, end) as u64);
         offset.send_if_modified(|o| std::mem::replace(o, end) != end);
     }
 }

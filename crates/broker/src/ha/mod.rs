@@ -75,6 +75,13 @@ pub struct Replication {
     link: Mutex<LinkState>,
     /// Controller mode: the master's remoting address as the controller names it.
     expected_master: Mutex<Option<String>>,
+    /// Controller mode: whether the slave link may move the dispatch gate (it follows a
+    /// master). Cleared, under this lock, by a broker becoming master: a frame still in
+    /// flight from the old master must not gate the new master's dispatch.
+    following: Mutex<bool>,
+    /// Held by the slave link while it applies a frame (epochs, append): a broker becoming
+    /// master takes it to wait for a frame in flight.
+    applying: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A slave's link to its master, for `GET_BROKER_HA_STATUS`.
@@ -120,6 +127,8 @@ impl Replication {
             connection_ids: Mutex::new(0),
             link: Mutex::new(LinkState::default()),
             expected_master: Mutex::new(None),
+            following: Mutex::new(true),
+            applying: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -319,6 +328,41 @@ impl Replication {
             }
         }
         store.set_confirm_offset(Some(confirm.max(0) as u64));
+    }
+
+    /// A slave follows its master's confirm offset (dispatching no further), unless it has
+    /// begun to become master.
+    pub(crate) fn follow_confirm_offset(&self, store: &MessageStore, confirm: u64) {
+        let following = self.following.lock();
+        if *following {
+            store.set_confirm_offset(Some(confirm));
+        }
+    }
+
+    /// Becoming master: the slave link stops applying frames (one in flight is waited
+    /// for), no longer moves the gate, and everything held goes to the queues.
+    pub(crate) async fn stop_following(&self, store: &MessageStore) {
+        {
+            let mut following = self.following.lock();
+            *following = false;
+            store.set_confirm_offset(None);
+        }
+        drop(self.applying.lock().await);
+    }
+
+    /// Whether the slave link may apply frames.
+    pub(crate) fn is_following(&self) -> bool {
+        *self.following.lock()
+    }
+
+    /// Taken by the slave link for each frame it applies.
+    pub(crate) async fn applying(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.applying.clone().lock_owned().await
+    }
+
+    /// Becoming slave: the link to the new master moves the gate again.
+    pub(crate) fn start_following(&self) {
+        *self.following.lock() = true;
     }
 
     fn next_connection_id(&self) -> u64 {

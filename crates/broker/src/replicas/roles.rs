@@ -32,7 +32,8 @@ impl ReplicasManager {
         let was_master = !repl.is_slave() && c.master_id() == me;
         if !was_master {
             // What it holds is the set's log now: dispatch all of it before serving.
-            store.set_confirm_offset(None);
+            // From here on no frame of the old master moves the dispatch gate.
+            repl.stop_following(&store).await;
             let s = store.clone();
             let caught_up = tokio::task::spawn_blocking(move || {
                 // Its old master may have died mid-batch: a torn last record goes first
@@ -91,6 +92,7 @@ impl ReplicasManager {
         c.set_master(master_id, epoch);
         if !same_master {
             self.stop_master_services();
+            repl.start_following();
             self.ctx.identity().set_id(c.my_id());
             repl.reset_master(Some(master_addr.clone()));
             repl.set_role(BrokerRole::Slave);
