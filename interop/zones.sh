@@ -42,39 +42,15 @@ started=$(date +%s)
 work="$(mktemp -d "${TMPDIR:-/tmp}/ferromq-zones.XXXXXX")"
 chmod 755 "$work"
 pfx="fz$$"            # namespace names: fz<pid>-<host>
-core="$pfx-core"
-namespaces=()
 status=1
-
-# Every process of this test runs inside one of our namespaces; `ip netns pids` finds them.
-ns_pids() { ip netns pids "$1" 2>/dev/null || true; }
+# shellcheck source=interop/netns.sh
+. "$here/netns.sh"
 
 cleanup() {
   set +e
-  local ns p left t=$(date +%s)
+  local t=$(date +%s)
   # the client and the brokers first (they unregister from the NameServers), then the rest
-  for ns in "${namespaces[@]}"; do
-    [[ "$ns" == *-ns ]] && continue
-    for p in $(ns_pids "$ns"); do kill -TERM "$p" 2>/dev/null; done
-  done
-  for _ in $(seq 1 50); do
-    left=0
-    for ns in "${namespaces[@]}"; do [[ "$ns" != *-ns ]] && [ -n "$(ns_pids "$ns")" ] && left=1; done
-    [ "$left" = 0 ] && break
-    sleep 0.2
-  done
-  for ns in "${namespaces[@]}"; do for p in $(ns_pids "$ns"); do kill -TERM "$p" 2>/dev/null; done; done
-  for _ in $(seq 1 50); do
-    left=0
-    for ns in "${namespaces[@]}"; do [ -n "$(ns_pids "$ns")" ] && left=1; done
-    [ "$left" = 0 ] && break
-    sleep 0.2
-  done
-  for ns in "${namespaces[@]}"; do
-    for p in $(ns_pids "$ns"); do echo "pid $p in $ns ignored SIGTERM: killing it" >&2; kill -KILL "$p" 2>/dev/null; done
-  done
-  sleep 0.2
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  netns_stop '(client|broker)'
   echo "== cleanup: $(( $(date +%s) - t )) s"
   if [ "$status" -eq 0 ]; then
     if [ -n "${ZONES_KEEP:-}" ]; then echo "== logs kept in $work"; else rm -rf "$work"; fi
@@ -102,29 +78,10 @@ cp="$here/zones/target/classes:$(cat "$here/zones/target/classpath.txt")"
 
 # --- the network -----------------------------------------------------------------------------
 echo "== building zones (network namespaces $pfx-*)"
-ip netns add "$core"; namespaces+=("$core")
-ip -n "$core" link set lo up
-ip netns exec "$core" sysctl -qw net.ipv4.ip_forward=1
-for z in 1 2 3; do
-  ip -n "$core" link add "br$z" type bridge
-  ip -n "$core" addr add "10.77.$z.1/24" dev "br$z"
-  ip -n "$core" link set "br$z" up
-done
-
-# host NAME ZONE HOST: namespace $pfx-NAME with address 10.77.ZONE.HOST behind the core router.
-host() {
-  local name=$1 zone=$2 num=$3 ns="$pfx-$1"
-  ip netns add "$ns"; namespaces+=("$ns")
-  ip -n "$ns" link set lo up
-  ip -n "$core" link add "v-$name" type veth peer name eth0 netns "$ns"
-  ip -n "$core" link set "v-$name" master "br$zone" up
-  ip -n "$ns" addr add "10.77.$zone.$num/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" route add default via "10.77.$zone.1"
-}
-host a-ns     1 10; host a-brokerA 1 11; host a-brokerB 1 12
-host b-ns     2 10; host b-brokerB 2 11; host b-brokerA 2 12
-host client   3 10
+netns_init "$pfx"
+netns_host a-ns     1 10; netns_host a-brokerA 1 11; netns_host a-brokerB 1 12
+netns_host b-ns     2 10; netns_host b-brokerB 2 11; netns_host b-brokerA 2 12
+netns_host client   3 10
 ns_a=10.77.1.10; a_master=10.77.1.11; b_slave=10.77.1.12
 ns_b=10.77.2.10; b_master=10.77.2.11; a_slave=10.77.2.12
 namesrv="$ns_a:9876;$ns_b:9876"
@@ -198,11 +155,7 @@ broker b-brokerA broker-a 1 SLAVE "$a_slave"
 broker a-brokerB broker-b 1 SLAVE "$b_slave"
 for a in "$a_master" "$b_master" "$a_slave" "$b_slave"; do reachable "$a" 10911; done
 # Every server listens on its own address only (no wildcard listeners).
-for h in a-ns b-ns a-brokerA b-brokerB b-brokerA a-brokerB; do
-  wild=$(ip netns exec "$pfx-$h" ss -Hltn | awk '$4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {print $4}')
-  [ -n "${ZONES_DEBUG:-}" ] && ip netns exec "$pfx-$h" ss -Hltn | sed "s/^/   $h: /"
-  [ -z "$wild" ] || { echo "a server on host $h listens on all addresses: $wild" >&2; exit 1; }
-done
+netns_no_wildcard a-ns b-ns a-brokerA b-brokerB b-brokerA a-brokerB || exit 1
 echo "== up after $(( $(date +%s) - started )) s: NameServers $ns_a $ns_b;" \
   "broker-a $a_master (zone-a) -> $a_slave (zone-b); broker-b $b_master (zone-b) -> $b_slave (zone-a)"
 

@@ -25,6 +25,9 @@ interop/ha-compat.sh "$PWD/target/debug/ferromq"
 echo "== zones on one machine: 2 masters + 2 slaves across two network-namespace zones, kill -9 and a cut link"
 interop/zones.sh "$PWD/target/debug/ferromq"
 
+echo "== controller mode across zones: three ferromq controllers and a set of two ferromq brokers in three network-namespace zones, kill -9s under load"
+interop/zones-controller.sh "$PWD/target/debug/ferromq"
+
 echo "== controller mode: two Apache RocketMQ 5.3.3 brokers fail over on three ferromq controllers"
 interop/controller-compat.sh "$PWD/target/debug/ferromq"
 

@@ -169,7 +169,11 @@ public final class ControllerCompat {
 
         // --- 1. roles ---------------------------------------------------------------------
         boolean mixed = System.getenv("CC_MIXED") != null && !System.getenv("CC_MIXED").isEmpty();
-        step("1. " + (mixed ? "a Java 5.3.3 and a ferromq broker" : "two Java 5.3.3 brokers") + " on " + (System.getenv("CC_REFERENCE") != null && !System.getenv("CC_REFERENCE").isEmpty()
+        String desc = System.getenv("CC_BROKERS_DESC");
+        if (desc == null || desc.isEmpty()) {
+            desc = mixed ? "a Java 5.3.3 and a ferromq broker" : "two Java 5.3.3 brokers";
+        }
+        step("1. " + desc + " on " + (System.getenv("CC_REFERENCE") != null && !System.getenv("CC_REFERENCE").isEmpty()
                 ? "Java's own" : "ferromq") + " controllers: one master, one slave");
         waitFor("the NameServer lists one broker as master (id 0) and the other as a slave", 90, this::rolesSettled);
         String master = masterAddr(), slave = other(master);
