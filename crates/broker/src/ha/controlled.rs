@@ -1,7 +1,8 @@
 //! What a broker in controller mode (RIP-44) knows of its replica set: its controller id,
 //! the master and its epoch, the SyncStateSet (as master), the epoch file, and the role hints
 //! the controller pushes (NOTIFY_BROKER_ROLE_CHANGED). The replicas manager
-//! (`crate::replicas`) decides role changes from them; the AutoSwitch HA tasks read them.
+//! (`crate::replicas`) decides role changes from them (an announcement only makes it ask the
+//! controller leader at once); the AutoSwitch HA tasks read them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

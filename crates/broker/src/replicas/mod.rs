@@ -337,16 +337,15 @@ impl ReplicasManager {
                 _ = self.controlled().sync_set_changed() => self.report_sync_state_set().await,
                 r = hints.changed() => {
                     if r.is_err() { return }
-                    let hint = hints.borrow_and_update().clone();
-                    if let Some(h) = hint {
-                        self.apply(&MasterInfo {
-                            master_id: Some(h.master_id),
-                            master_addr: Some(h.master_addr),
-                            master_epoch: h.master_epoch,
-                            sync_state_set_epoch: h.sync_state_set_epoch,
-                            sync_state_set: h.sync_state_set,
-                        })
-                        .await;
+                    let newer = hints
+                        .borrow_and_update()
+                        .as_ref()
+                        .is_some_and(|h| h.master_epoch > self.controlled().master_epoch());
+                    // The announcement (unauthenticated, like Java's) only says "ask now":
+                    // the role comes from the controller leader's own answer, so a forged
+                    // one cannot demote a master or point a slave elsewhere.
+                    if newer {
+                        self.sync_metadata().await;
                     }
                 }
             }

@@ -163,6 +163,25 @@ async fn the_controller_elects_a_master_and_fails_over_to_the_slave() {
         sc.replication().controlled().unwrap().my_id()
     );
 
+    // A forged role announcement (1008 is unauthenticated, as in Java) changes nothing: the
+    // broker asks the controller leader, which still names it master.
+    let forged = NotifyBrokerRoleChangedRequestHeader {
+        master_address: Some("10.9.9.9:10911".into()),
+        master_epoch: Some(99),
+        sync_state_set_epoch: Some(99),
+        master_broker_id: Some(42),
+    };
+    let r = c
+        .call_broker(
+            m,
+            RemotingCommand::request_with(rc::NOTIFY_BROKER_ROLE_CHANGED, &forged),
+        )
+        .await;
+    assert_eq!(r.code, code::SUCCESS);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!mc.replication().is_slave(), "still master");
+    assert_eq!(mc.replication().controlled().unwrap().master_epoch(), epoch);
+
     let topic = unique("Ctl");
     for i in 0..2 {
         let r = c.call_broker(i, create_topic_request(&topic, 1, 6)).await;
