@@ -14,8 +14,11 @@
 #   zone-a 10.77.1.0/24   .10 NameServer + controller n0   .11 broker 0 (ctl-a)
 #   zone-b 10.77.2.0/24   .10 NameServer + controller n1   .11 broker 1 (ctl-a)
 #   zone-c 10.77.3.0/24   .10 the Java client               .11 controller n2
+# Then the killed broker starts again, nftables cut it off from its master (the SyncStateSet
+# must shrink to the master, which keeps acknowledging), the link heals, and it must catch up
+# and rejoin the SyncStateSet.
 # Brokers: enableControllerMode, allAckInSyncStateSet=true (a SEND_OK is on both zones),
-# slaveReadEnable, both NameServers, all three controllers. Needs ip, java 17, mvn.
+# slaveReadEnable, both NameServers, all three controllers. Needs ip, nft, java 17, mvn.
 # ZC_KEEP=1 keeps the logs of a passing run; a failed run keeps them.
 set -euo pipefail
 
@@ -24,7 +27,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 [ -x "$bin" ] || { echo "not executable: $bin" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "zones-controller.sh needs root (network namespaces)" >&2; exit 2; }
-for tool in ip java mvn; do
+for tool in ip nft java mvn; do
   command -v "$tool" >/dev/null || { echo "zones-controller.sh needs $tool" >&2; exit 2; }
 done
 
@@ -190,6 +193,69 @@ for i in 0 1; do
   grep -h -E 'truncated the local log|shares no epoch|truncating to the master' "$work/broker-$i/logs/"broker.log* 2>/dev/null \
     | cut -c1-300 | sed "s/^/   broker-$i: /" || true
 done
+
+# --- partition: the slave cut off from its master across zones, then healed -----------------
+# (after the Java scenario, with the broker it killed last started again). The master's
+# SyncStateSet must drop the slave (writes go on, SEND_OK), and after the heal the slave must
+# catch up and rejoin it. Driven with `ferromq admin` from the client host.
+in_client() { ip netns exec "$pfx-client" "$@"; }
+admin() { in_client "$bin" admin "$@" -n "$namesrv"; }
+in_sync() { # the number of in-sync replicas the controllers report
+  admin getSyncStateSet -a "${controllers%%;*}" -b ctl-a 2>/dev/null | awk -F'\t' '/^#SyncStateSetNums/ {print $2}'
+}
+wait_for() { # wait_for SECONDS WHAT COMMAND...: prints the seconds it took
+  local limit=$1 what=$2 t0; shift 2; t0=$(date +%s%3N)
+  while ! "$@"; do
+    if [ $(( $(date +%s%3N) - t0 )) -gt $(( limit * 1000 )) ]; then echo "never within ${limit} s: $what" >&2; return 1; fi
+    sleep 0.2
+  done
+  echo "$(( $(date +%s%3N) - t0 ))" | awk '{printf "%.1f", $1 / 1000}'
+}
+ends_equal() { # both replicas' CommitLogs end at the same offset (getBrokerEpoch: the last
+  # epoch of each broker ends at its CommitLog end)
+  local ends
+  ends=$(admin getBrokerEpoch -b ctl-a 2>/dev/null | awk -F'\t' '
+    /^#brokerAddr/ {b = $2} /^#Epoch/ {last[b] = $0}
+    END {for (k in last) {sub(/.*endOffset=/, "", last[k]); sub(/}.*/, "", last[k]); print last[k]}}')
+  [ "$(echo "$ends" | grep -c .)" = 2 ] && [ "$(echo "$ends" | sort -u | grep -c .)" = 1 ]
+}
+two_in_sync() { [ "$(in_sync)" = 2 ]; }
+one_in_sync() { [ "$(in_sync)" = 1 ]; }
+partition() {
+  local dead master slave mi si t
+  dead=$(for i in 0 1; do [ -e "$work/pids/broker-$i.killed" ] && ! kill -0 "$(cat "$work/pids/broker-$i")" 2>/dev/null && echo "$i"; done | head -1)
+  if [ -n "$dead" ]; then in_client "$work/ctl.sh" start-broker "$dead" > /dev/null; fi
+  t=$(wait_for 60 "both replicas in the SyncStateSet" two_in_sync) || return 1
+  master=$(admin getSyncStateSet -a "${controllers%%;*}" -b ctl-a | awk -F'\t' '/^#MasterAddr/ {print $2}')
+  if [ "$master" = "${broker_addrs[0]}:10911" ]; then mi=0; si=1; else mi=1; si=0; fi
+  slave="${broker_addrs[$si]}"
+  echo "   [partition] master ${broker_addrs[$mi]}, slave $slave: both in sync ${t} s after the restart"
+  for pair in "$mi:$slave" "$si:${broker_addrs[$mi]}"; do
+    ip netns exec "$pfx-${broker_hosts[${pair%%:*}]}" nft -f - <<NFT
+table inet zc_cut {
+  chain in  { type filter hook input priority 0; policy accept; ip saddr ${pair#*:} drop; }
+  chain out { type filter hook output priority 0; policy accept; ip daddr ${pair#*:} drop; }
+}
+NFT
+  done
+  t=$(wait_for 60 "the master drops its cut-off slave from the SyncStateSet" one_in_sync) || return 1
+  echo "   [partition] link cut: the SyncStateSet is the master alone after ${t} s"
+  local ok=0
+  for k in $(seq 1 20); do
+    admin sendMessage -t CtlTopic -p "partition-$k" -b ctl-a 2>/dev/null | grep -q SEND_OK && ok=$((ok + 1))
+  done
+  echo "   [partition] sends during the cut: $ok of 20 SEND_OK"
+  [ "$ok" = 20 ] || { echo "the master alone refused writes during the cut" >&2; return 1; }
+  for h in "${broker_hosts[$mi]}" "${broker_hosts[$si]}"; do ip netns exec "$pfx-$h" nft delete table inet zc_cut; done
+  t=$(wait_for 60 "the slave catches up after the heal" ends_equal) || return 1
+  echo "   [partition] healed: the slave's CommitLog ends where the master's does after ${t} s"
+  t=$(wait_for 60 "the slave rejoins the SyncStateSet" two_in_sync) || return 1
+  echo "   [partition] the slave is back in the SyncStateSet after ${t} s"
+}
+if [ "$rc" -eq 0 ]; then
+  echo "== partition across zones"
+  partition || rc=1
+fi
 # Every server the test did not kill must still run; none may have panicked.
 for f in "$work"/pids/*; do
   case "$f" in *.killed) continue ;; esac
