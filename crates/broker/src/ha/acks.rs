@@ -48,6 +48,7 @@ struct Slot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SlaveView {
     pub(crate) addr: String,
+    pub(crate) slave_id: Option<i64>,
     pub(crate) acked: i64,
     pub(crate) transfer_from: i64,
     pub(crate) bytes_per_second: u64,
@@ -136,6 +137,7 @@ impl AckTable {
             .iter()
             .map(|s| SlaveView {
                 addr: s.addr.clone(),
+                slave_id: s.slave_id,
                 acked: s.acked,
                 transfer_from: s.transfer_from,
                 bytes_per_second: s.sent.per_second(now_ms),

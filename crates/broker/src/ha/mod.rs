@@ -274,15 +274,22 @@ impl Replication {
                 ..HaRuntimeInfo::default()
             };
         }
+        // Controller mode: a slave is in sync when it is in the SyncStateSet (Java's
+        // AutoSwitchHAService); otherwise when within `haMaxGapNotInSync`.
+        let members = self.controlled.as_ref().map(|c| c.sync_set().members());
         let conns: Vec<HaConnectionRuntimeInfo> = self
             .acks
             .slaves(now as u64)
             .into_iter()
             .map(|s| HaConnectionRuntimeInfo {
+                in_sync: match (&members, s.slave_id) {
+                    (Some(m), Some(id)) => m.contains(&id),
+                    (Some(_), None) => false,
+                    (None, _) => max_offset - s.acked < max_gap,
+                },
                 addr: s.addr,
                 slave_ack_offset: s.acked,
                 diff: max_offset - s.acked,
-                in_sync: max_offset - s.acked < max_gap,
                 transferred_byte_in_second: s.bytes_per_second as i64,
                 transfer_from_where: s.transfer_from,
             })

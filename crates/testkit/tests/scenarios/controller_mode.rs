@@ -162,6 +162,15 @@ async fn the_controller_elects_a_master_and_fails_over_to_the_slave() {
         sc.identity().id(),
         sc.replication().controlled().unwrap().my_id()
     );
+    // haStatus: in sync means in the SyncStateSet.
+    let r = c
+        .call_broker(m, RemotingCommand::request(rc::GET_BROKER_HA_STATUS))
+        .await;
+    let ha: ferromq_model::HaRuntimeInfo =
+        ferromq_model::fastjson::from_fastjson_slice(&r.body.to_bytes()).unwrap();
+    assert!(ha.master);
+    assert_eq!(ha.in_sync_slave_nums, 1);
+    assert!(ha.ha_connection_info.iter().all(|c| c.in_sync));
 
     // A forged role announcement (1008 is unauthenticated, as in Java) changes nothing: the
     // broker asks the controller leader, which still names it master.
