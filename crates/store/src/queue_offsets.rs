@@ -31,6 +31,25 @@ impl QueueOffsetTable {
         }
     }
 
+    /// The table of a log whose queues hold `cqs` and whose records past the dispatched
+    /// offset need `undispatched` (see `CommitLog::next_queue_offsets`): per queue the
+    /// larger of the two, so no queue offset a record owns is handed out again.
+    pub(crate) fn seeded(
+        cqs: &crate::consume_queue_table::ConsumeQueueTable,
+        undispatched: &HashMap<(String, i32), i64>,
+    ) -> Self {
+        let mut next = QueueOffsetTable::default();
+        for cq in cqs.all() {
+            next.set(cq.topic(), cq.queue_id(), cq.max_offset_in_queue());
+        }
+        for ((topic, queue_id), n) in undispatched {
+            if *n > next.next(topic, *queue_id) {
+                next.set(topic, *queue_id, *n);
+            }
+        }
+        next
+    }
+
     /// Sets the next offset (recovery, or the broker correcting a queue).
     pub(crate) fn set(&mut self, topic: &str, queue_id: i32, next: i64) {
         self.table

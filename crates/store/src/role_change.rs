@@ -22,16 +22,7 @@ impl MessageStore {
         let mut w = s.log.lock_writer();
         let reput = s.dispatcher.reput_offset();
         let undispatched = s.log.next_queue_offsets(reput, s.log.max_offset());
-        let mut next = QueueOffsetTable::default();
-        for cq in s.cqs.all() {
-            next.set(cq.topic(), cq.queue_id(), cq.max_offset_in_queue());
-        }
-        for ((topic, queue_id), n) in &undispatched {
-            if *n > next.next(topic, *queue_id) {
-                next.set(topic, *queue_id, *n);
-            }
-        }
-        w.queue_offsets = next;
+        w.queue_offsets = QueueOffsetTable::seeded(&s.cqs, &undispatched);
         tracing::info!(
             undispatched_queues = undispatched.len(),
             "queue offsets recovered from the consume queues"

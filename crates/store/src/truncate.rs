@@ -74,16 +74,7 @@ impl MessageStore {
         }
         let cut = s.log.truncate(&mut w, offset);
 
-        let mut next = QueueOffsetTable::default();
-        for cq in s.cqs.all() {
-            next.set(cq.topic(), cq.queue_id(), cq.max_offset_in_queue());
-        }
-        for ((topic, queue_id), n) in &undispatched {
-            if *n > next.next(topic, *queue_id) {
-                next.set(topic, *queue_id, *n);
-            }
-        }
-        w.queue_offsets = next;
+        w.queue_offsets = QueueOffsetTable::seeded(&s.cqs, &undispatched);
         if let Some(ts) = last_ts {
             // Crash recovery replays from the checkpoint's times: they must not be those of
             // records that are gone.
