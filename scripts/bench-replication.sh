@@ -3,10 +3,13 @@
 # machine, loaded by `ferromq bench producer`; prints throughput, p99, broker CPU per
 # message (master and slave) and, under ASYNC_MASTER, the slave's lag.
 #
-#   scripts/bench-replication.sh path/to/ferromq ferromq|java sync|async [rounds]
+#   scripts/bench-replication.sh path/to/ferromq ferromq|java sync|async|controller [rounds]
 #
 # sync  = SYNC_MASTER with totalReplicas=2, inSyncReplicas=2 (every ack waits for the slave)
 # async = ASYNC_MASTER (lag sampled every 100 ms with GET_BROKER_HA_STATUS during the load)
+# controller = controller mode (one `ferromq controller`; broker 0 starts first and is elected
+#         master) with allAckInSyncStateSet=true: every ack waits for the SyncStateSet, the
+#         AutoSwitch HA protocol, dispatch gated at the confirm offset
 # Java's jars come from interop/ha-compat (mvn compile writes target/classpath.txt).
 set -euo pipefail
 bin=$(readlink -f "$1"); impl=$2; mode=$3; rounds=${4:-3}
@@ -15,7 +18,7 @@ work=$(mktemp -d /tmp/bench-repl.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-ns=38876; mp=38911; sp=38921
+ns=38876; mp=38911; sp=38921; ctl=38878
 wait_port() { for _ in $(seq 1 300); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
 cpu() { awk '{print $14+$15}' /proc/$1/stat; }
 if [ "$impl" = java ]; then
@@ -39,6 +42,9 @@ storePathCommitLog=$work/b$1/commitlog
 rocketmqHome=$work
 C
   if [ "$2" = SYNC_MASTER ]; then printf 'totalReplicas=2\ninSyncReplicas=2\n'; fi
+  if [ "$mode" = controller ]; then
+    printf 'enableControllerMode=true\ncontrollerAddr=127.0.0.1:%s\nallAckInSyncStateSet=true\n' "$ctl"
+  fi
 }
 start() { # start ID ROLE PORT -> pid on stdout
   mkdir -p "$work/b$1"; conf "$@" > "$work/b$1/broker.conf"
@@ -55,14 +61,32 @@ echo "bindAddress=127.0.0.1" > "$work/ns.conf"
 FERROMQ_LOG_DIR="$work/nslogs" "$bin" namesrv -c "$work/ns.conf" --listen-port $ns > "$work/ns.out" 2>&1 &
 pids+=($!); wait_port $ns
 for r in $(seq 1 "$rounds"); do
-  rm -rf "$work/b0" "$work/b1"
-  m=$(start 0 $role $mp); pids+=("$m"); s=$(start 1 SLAVE $sp); pids+=("$s")
+  rm -rf "$work/b0" "$work/b1" "$work/ctl"
+  if [ "$mode" = controller ]; then
+    mkdir -p "$work/ctl"
+    printf 'controllerDLegerGroup=bench\ncontrollerDLegerPeers=n0-127.0.0.1:%s\ncontrollerDLegerSelfId=n0\ncontrollerStorePath=%s\n' \
+      "$ctl" "$work/ctl/store" > "$work/ctl/ctl.conf"
+    FERROMQ_LOG_DIR="$work/ctl/logs" "$bin" controller -c "$work/ctl/ctl.conf" > "$work/ctl/out" 2>&1 &
+    c=$!; pids+=("$c"); wait_port $ctl
+    # broker 0 first: the first to ask is elected master
+    m=$(start 0 SLAVE $mp); pids+=("$m"); wait_port $mp
+    for _ in $(seq 1 300); do
+      "$bin" admin haStatus -n 127.0.0.1:$ns -b 127.0.0.1:$mp --json 2>/dev/null | grep -q '"master": *true' && break
+      sleep 0.2
+    done
+    s=$(start 1 SLAVE $sp); pids+=("$s")
+  else
+    m=$(start 0 $role $mp); pids+=("$m"); s=$(start 1 SLAVE $sp); pids+=("$s")
+  fi
   wait_port $mp; wait_port $sp
   # the slave attached (the master sees an acknowledging slave)
   for _ in $(seq 1 300); do
     "$bin" admin haStatus -n 127.0.0.1:$ns -b 127.0.0.1:$mp --json 2>/dev/null | python3 -c '
 import json,sys; d=json.load(sys.stdin); i=list(d.values())[0]
-sys.exit(0 if any(c["slaveAckOffset"]>=0 for c in i.get("haConnectionInfo",[])) else 1)' && break
+ok = any(c["slaveAckOffset"]>=0 for c in i.get("haConnectionInfo",[]))
+# controller mode: the slave must be in the SyncStateSet too (else acks do not wait for it)
+ok = ok and (sys.argv[1] != "controller" or i.get("inSyncSlaveNums",0) >= 1)
+sys.exit(0 if ok else 1)' "$mode" && break
     sleep 0.2
   done
   args=(producer -n 127.0.0.1:$ns -t BenchTopic -s 1024 -w 64 --queues 8 --cluster BenchCluster --json)
@@ -91,7 +115,7 @@ if lags:
     line += f"  lag p50 {lags[len(lags)//2]/1024:.0f} KiB max {lags[-1]/1024:.0f} KiB ({len(lags)} samples)"
 print(line)
 PY
-  kill "$m" "$s"
+  kill "$m" "$s" ${c:+"$c"}
   # started in a subshell: not our children, so poll until they are gone
   for _ in $(seq 1 300); do kill -0 "$m" 2>/dev/null || kill -0 "$s" 2>/dev/null || break; sleep 0.1; done
 done
