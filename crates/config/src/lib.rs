@@ -39,6 +39,7 @@ mod namesrv;
 mod netty;
 mod properties;
 mod table;
+mod tls;
 pub mod value;
 
 pub use broker::{AuthConfig, BrokerConfig, BrokerSettings, MessageStoreConfig};
@@ -47,4 +48,5 @@ pub use namesrv::{ControllerConfig, NamesrvConfig, NamesrvSettings};
 pub use netty::NettyServerConfig;
 pub use properties::{Entry as PropertyEntry, Properties, WriteStyle};
 pub use table::{ConfigTable, ConfigWarning, KeySpec, Loaded};
+pub use tls::TlsConfig;
 pub use value::{BrokerRole, ConfigValue, DelayLevels, DeleteWhen, FlushDiskType};

@@ -38,5 +38,6 @@ config_table! {
         enable_shutdown_gracefully: bool = false => "enableShutdownGracefully",
         /// Upper bound of a graceful shutdown, in seconds.
         shutdown_wait_time_seconds: i32 = 30 => "shutdownWaitTimeSeconds",
+
     }
 }

@@ -13,6 +13,8 @@
 //! - `client`: [`RemotingClient`], a channel pool with `invoke_sync` / `invoke_async` /
 //!   `invoke_oneway`.
 //! - `error`: [`RemotingError`].
+//! - `tls`: [`TlsListener`], TLS and plain on one port as `tls.server.mode` says
+//!   ([`TlsServerSettings`], [`server_config`]).
 
 #![warn(unreachable_pub)]
 
@@ -23,6 +25,7 @@ mod error;
 mod handler;
 mod reply;
 mod server;
+mod tls;
 
 pub use channel::{Channel, ChannelConfig};
 pub use client::{ClientConfig, RemotingClient};
@@ -33,3 +36,7 @@ pub use handler::{
 };
 pub use reply::{clipped, ok_json, respond, RequestError, RequestResult, MAX_REMARK};
 pub use server::{run, serve, Accepted, Listener, ServerConfig};
+pub use tls::{
+    provider, run_transport, server_config, BoxRead, BoxWrite, ClientAuth, TlsError, TlsListener,
+    TlsMode, TlsServerSettings, Transport,
+};

@@ -14,6 +14,7 @@ pub use store::MessageStoreConfig;
 use crate::host;
 use crate::netty::NettyServerConfig;
 use crate::table::{config_sections, load_text, read_properties_file, ConfigTable, Loaded};
+use crate::tls::TlsConfig;
 use crate::value::BrokerRole;
 use crate::ConfigError;
 
@@ -30,6 +31,8 @@ pub struct BrokerConfig {
     pub store: MessageStoreConfig,
     /// Java `NettyServerConfig`: the remoting listener (`listenPort` 10911).
     pub netty: NettyServerConfig,
+    /// Java `TlsSystemConfig`: TLS on the remoting ports.
+    pub tls: TlsConfig,
     /// Java `AuthConfig`: 5.3 authentication/authorization.
     pub auth: AuthConfig,
 }
@@ -38,6 +41,7 @@ config_sections!(BrokerConfig {
     broker: BrokerSettings,
     store: MessageStoreConfig,
     netty: NettyServerConfig,
+    tls: TlsConfig,
     auth: AuthConfig,
 });
 
@@ -52,6 +56,7 @@ impl Default for BrokerConfig {
             broker: BrokerSettings::default(),
             store: MessageStoreConfig::default(),
             netty,
+            tls: TlsConfig::default(),
             auth: AuthConfig::default(),
         }
     }

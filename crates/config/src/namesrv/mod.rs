@@ -12,6 +12,7 @@ pub use settings::NamesrvSettings;
 use crate::broker::split_list;
 use crate::netty::NettyServerConfig;
 use crate::table::{config_sections, load_text, read_properties_file, ConfigTable, Loaded};
+use crate::tls::TlsConfig;
 use crate::ConfigError;
 
 /// Everything a namesrv.conf can say, one section per Java config class.
@@ -21,6 +22,8 @@ pub struct NamesrvConfig {
     pub namesrv: NamesrvSettings,
     /// Java `NettyServerConfig` (`listenPort` 9876).
     pub netty: NettyServerConfig,
+    /// Java `TlsSystemConfig`: TLS on the remoting port.
+    pub tls: TlsConfig,
     /// Java `ControllerConfig`, used when `enableControllerInNamesrv`.
     pub controller: ControllerConfig,
 }
@@ -28,6 +31,7 @@ pub struct NamesrvConfig {
 config_sections!(NamesrvConfig {
     namesrv: NamesrvSettings,
     netty: NettyServerConfig,
+    tls: TlsConfig,
     controller: ControllerConfig,
 });
 
@@ -41,6 +45,7 @@ impl Default for NamesrvConfig {
         NamesrvConfig {
             namesrv: NamesrvSettings::default(),
             netty,
+            tls: TlsConfig::default(),
             controller: ControllerConfig::default(),
         }
     }

@@ -1,0 +1,47 @@
+//! Keys of Java's `TlsSystemConfig`: TLS on the remoting ports. Java reads them as JVM system
+//! properties or from `tls.config.file`; FerroMQ reads them from the server's config file too.
+
+use crate::table::config_table;
+
+config_table! {
+    /// TLS on the remoting ports (Java `TlsSystemConfig`).
+    pub struct TlsConfig {
+        /// `disabled`, `permissive` (TLS and plain on one port) or `enforcing` (TLS only).
+        tls_server_mode: String = "permissive".to_owned() => "tls.server.mode",
+        /// A properties file whose `tls.*` keys override these (read when it exists).
+        tls_config_file: String = "/etc/rocketmq/tls.properties".to_owned() => "tls.config.file",
+        /// PEM certificate chain of the server; without it TLS handshakes are refused.
+        tls_server_cert_path: Option<String> = None => "tls.server.certPath",
+        /// PEM private key of the server (PKCS#8).
+        tls_server_key_path: Option<String> = None => "tls.server.keyPath",
+        /// Password of an encrypted key (not supported: use an unencrypted PKCS#8 key).
+        tls_server_key_password: Option<String> = None => "tls.server.keyPassword",
+        /// `none`, `optional` or `require`: ask clients for a certificate.
+        tls_server_need_client_auth: String = "none".to_owned() => "tls.server.need.client.auth",
+        /// Check client certificates against `tls.server.trustCertPath` (else any is accepted).
+        tls_server_auth_client: bool = false => "tls.server.authClient",
+        /// PEM CA certificates for client certificates.
+        tls_server_trust_cert_path: Option<String> = None => "tls.server.trustCertPath",
+        /// Java's test mode (a self-signed certificate when none is configured): not
+        /// supported; without a certificate TLS handshakes are refused.
+        tls_test_mode_enable: bool = true => "tls.test.mode.enable",
+    }
+}
+
+impl TlsConfig {
+    /// These keys with `tls.config.file` (if it exists) applied over them, as Java's
+    /// `TlsHelper` reads them.
+    pub fn resolved(&self) -> Result<TlsConfig, crate::ConfigError> {
+        let mut c = self.clone();
+        let path = std::path::Path::new(&self.tls_config_file);
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let props = crate::properties::Properties::parse(&text)?;
+            for (k, v) in props.iter() {
+                if k.starts_with("tls.") && k != "tls.config.file" {
+                    crate::table::ConfigTable::set(&mut c, k, v)?;
+                }
+            }
+        }
+        Ok(c)
+    }
+}
