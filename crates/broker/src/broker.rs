@@ -7,7 +7,9 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use ferromq_config::BrokerConfig;
-use ferromq_remoting::{ClientConfig, RemotingClient, RequestHandler, ServerConfig};
+use ferromq_remoting::{
+    run_transport, ClientConfig, RemotingClient, RequestHandler, ServerConfig, Transport,
+};
 use ferromq_store::{Arrival, MessageStore};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -70,14 +72,23 @@ impl Broker {
         let handler: Arc<dyn RequestHandler> = Arc::new(BrokerHandler::new(ctx.clone()));
         let mut tasks = Vec::new();
         tasks.extend(start_replication(&ctx, &stop).await?);
+        // TLS as `tls.server.*` say (both ports, as Java's pipeline); HA stays plain, as Java's.
+        let tls = ctx
+            .settings()
+            .get()
+            .tls
+            .resolved()
+            .map_err(|e| BrokerError::Config(e.to_string()))?;
+        let transport = Transport::of(&tls).map_err(|e| BrokerError::Config(e.to_string()))?;
         for l in std::iter::once(listener).chain(fast_listener) {
             let h = handler.clone();
             let s = stop.clone();
             if let Ok(a) = l.local_addr() {
-                tracing::info!(addr = %a, "broker listening");
+                tracing::info!(addr = %a, tls = %tls.tls_server_mode, "broker listening");
             }
+            let t = transport.clone();
             tasks.push(tokio::spawn(async move {
-                ferromq_remoting::run(l, h, ServerConfig::default(), s.cancelled_owned()).await;
+                run_transport(l, t, h, ServerConfig::default(), s.cancelled_owned()).await;
             }));
         }
 

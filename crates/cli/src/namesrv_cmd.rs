@@ -76,10 +76,13 @@ pub async fn run(args: NamesrvArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    // TLS as `tls.server.*` (and `tls.config.file`) say.
+    let transport = ferromq_remoting::Transport::of(&config.tls.resolved()?)?;
     let ns = NameServer::new(options(&config), Arc::new(LiveConfig::new(config)));
     println!("The Name Server boot success. serializeType=JSON, address {addr}");
-    ns.run(
+    ns.run_with(
         listener,
+        transport,
         ferromq_remoting::ServerConfig::default(),
         crate::shutdown::signal(),
     )

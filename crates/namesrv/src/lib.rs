@@ -25,7 +25,7 @@ mod state;
 use std::future::Future;
 use std::sync::Arc;
 
-use ferromq_remoting::ServerConfig;
+use ferromq_remoting::{ServerConfig, Transport};
 use tokio::net::TcpListener;
 
 pub use checks::BadName;
@@ -63,6 +63,18 @@ impl NameServer {
         server: ServerConfig,
         shutdown: impl Future<Output = ()>,
     ) {
+        self.run_with(listener, Transport::Plain, server, shutdown)
+            .await
+    }
+
+    /// [`NameServer::run`] with TLS as `transport` says.
+    pub async fn run_with(
+        self,
+        listener: TcpListener,
+        transport: Transport,
+        server: ServerConfig,
+        shutdown: impl Future<Output = ()>,
+    ) {
         let handler = Arc::new(NameServerHandler::new(self.state.clone()));
         let state = self.state.clone();
         let interval = state.options.scan_interval;
@@ -80,7 +92,7 @@ impl NameServer {
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "name server listening");
         }
-        ferromq_remoting::run(listener, handler, server, shutdown).await;
+        ferromq_remoting::run_transport(listener, transport, handler, server, shutdown).await;
         scan.abort();
     }
 }

@@ -12,5 +12,6 @@ mod query;
 mod replication;
 mod restart;
 mod send;
+mod tls;
 
 pub use ferromq_testkit::{records, unique};
