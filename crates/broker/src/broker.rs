@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use ferromq_config::BrokerConfig;
 use ferromq_remoting::{
-    run_transport, ClientConfig, RemotingClient, RequestHandler, ServerConfig, Transport,
+    client_tls, run_transport, ClientConfig, RemotingClient, RequestHandler, ServerConfig,
+    Transport,
 };
 use ferromq_store::{Arrival, MessageStore};
 use tokio::net::TcpListener;
@@ -95,7 +96,10 @@ impl Broker {
         // NameServers send brokers no requests; the client must not hold the handler (and
         // through it the context), or the context would keep itself (and the store) alive.
         let namesrv = RemotingClient::new(
-            ClientConfig::default(),
+            ClientConfig {
+                tls: client_tls(&tls).map_err(|e| BrokerError::Config(e.to_string()))?,
+                ..ClientConfig::default()
+            },
             Arc::new(ferromq_remoting::Dispatcher::new()),
         );
         ctx.registration().connect(namesrv.clone());

@@ -25,6 +25,18 @@ config_table! {
         /// Java's test mode (a self-signed certificate when none is configured): not
         /// supported; without a certificate TLS handshakes are refused.
         tls_test_mode_enable: bool = true => "tls.test.mode.enable",
+        /// Outgoing connections (to NameServers) speak TLS; also on when
+        /// `tls.server.mode=enforcing`, as Java's broker does (`useTLS`).
+        tls_enable: bool = false => "tls.enable",
+        /// Check servers' certificate chains against `tls.client.trustCertPath` (else trust any,
+        /// Java's default). Host names are not checked, as in Java.
+        tls_client_auth_server: bool = false => "tls.client.authServer",
+        /// PEM CA certificates for servers.
+        tls_client_trust_cert_path: Option<String> = None => "tls.client.trustCertPath",
+        /// PEM certificate chain this server presents as a client.
+        tls_client_cert_path: Option<String> = None => "tls.client.certPath",
+        /// PEM private key (PKCS#8) this server presents as a client.
+        tls_client_key_path: Option<String> = None => "tls.client.keyPath",
     }
 }
 

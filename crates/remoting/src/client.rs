@@ -19,6 +19,9 @@ pub struct ClientConfig {
     pub channel: ChannelConfig,
     /// Connect timeout (Java: 3 s).
     pub connect_timeout: Duration,
+    /// Speak TLS on every connection (Java's `useTLS`), with this configuration
+    /// ([`crate::client_tls_config`]).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for ClientConfig {
@@ -29,6 +32,7 @@ impl Default for ClientConfig {
                 ..ChannelConfig::default()
             },
             connect_timeout: Duration::from_secs(3),
+            tls: None,
         }
     }
 }
@@ -109,19 +113,67 @@ impl RemotingClient {
             }
             Ok(Ok(s)) => s,
         };
-        let (channel, _task) = Channel::spawn(
-            stream,
-            self.inner.handler.clone(),
-            self.inner.config.channel.clone(),
-        )
-        .map_err(|source| RemotingError::Connect {
-            addr: addr.to_string(),
-            source,
-        })?;
+        let channel = match &self.inner.config.tls {
+            None => {
+                Channel::spawn(
+                    stream,
+                    self.inner.handler.clone(),
+                    self.inner.config.channel.clone(),
+                )
+                .map_err(|source| RemotingError::Connect {
+                    addr: addr.to_string(),
+                    source,
+                })?
+                .0
+            }
+            Some(tls) => self.spawn_tls(addr, stream, tls.clone(), timeout).await?,
+        };
         self.inner
             .channels
             .lock()
             .insert(addr.to_string(), channel.clone());
+        Ok(channel)
+    }
+
+    /// A TLS handshake over `stream`, then a channel over it. The server's name is the
+    /// host part of `addr` (Java's client sends none and checks none: see
+    /// [`crate::client_tls_config`]).
+    async fn spawn_tls(
+        &self,
+        addr: &str,
+        stream: TcpStream,
+        tls: Arc<rustls::ClientConfig>,
+        timeout: Duration,
+    ) -> Result<Channel, RemotingError> {
+        let fail = |e: std::io::Error| RemotingError::Connect {
+            addr: addr.to_string(),
+            source: e,
+        };
+        let (remote, local) = (
+            stream.peer_addr().map_err(fail)?,
+            stream.local_addr().map_err(fail)?,
+        );
+        let _ = stream.set_nodelay(true);
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        let name = rustls::pki_types::ServerName::try_from(host.to_string())
+            .map_err(|_| RemotingError::InvalidAddress(addr.to_string()))?;
+        let s = tokio::time::timeout(
+            timeout,
+            tokio_rustls::TlsConnector::from(tls).connect(name, stream),
+        )
+        .await
+        .map_err(|_| RemotingError::ConnectTimeout {
+            addr: addr.to_string(),
+            timeout,
+        })?
+        .map_err(fail)?;
+        let (channel, _task) = Channel::spawn_io(
+            s,
+            remote,
+            local,
+            self.inner.handler.clone(),
+            self.inner.config.channel.clone(),
+        );
         Ok(channel)
     }
 

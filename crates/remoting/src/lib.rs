@@ -37,6 +37,6 @@ pub use handler::{
 pub use reply::{clipped, ok_json, respond, RequestError, RequestResult, MAX_REMARK};
 pub use server::{run, serve, Accepted, Listener, ServerConfig};
 pub use tls::{
-    provider, run_transport, server_config, BoxRead, BoxWrite, ClientAuth, TlsError, TlsListener,
-    TlsMode, TlsServerSettings, Transport,
+    client_tls, client_tls_config, provider, run_transport, server_config, BoxRead, BoxWrite,
+    ClientAuth, TlsClientSettings, TlsError, TlsListener, TlsMode, TlsServerSettings, Transport,
 };

@@ -444,3 +444,138 @@ pub async fn run_transport(
         }
     }
 }
+
+/// A client's TLS settings (Java's `tls.client.*`).
+#[derive(Debug, Clone, Default)]
+pub struct TlsClientSettings {
+    /// Check the server's chain against `trust_cert_path`; false trusts any server (Java's
+    /// default, `tls.client.authServer=false`). Java checks no host name either way; nor
+    /// does this client.
+    pub auth_server: bool,
+    pub trust_cert_path: Option<PathBuf>,
+    /// The client's own certificate and key, for servers that ask for one.
+    pub cert_path: Option<PathBuf>,
+    pub key_path: Option<PathBuf>,
+}
+
+/// The rustls client configuration of `s`.
+pub fn client_tls_config(s: &TlsClientSettings) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
+        match (s.auth_server, &s.trust_cert_path) {
+            (true, Some(trust)) => {
+                let mut roots = RootCertStore::empty();
+                for c in certs(trust)? {
+                    roots
+                        .add(c)
+                        .map_err(|e| TlsError::Config(format!("{}: {e}", trust.display())))?;
+                }
+                let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider(),
+                )
+                .build()
+                .map_err(|e| TlsError::Config(e.to_string()))?;
+                Arc::new(ServerChain { inner: Some(inner) })
+            }
+            (true, None) => {
+                return Err(TlsError::Config(
+                    "tls.client.authServer needs tls.client.trustCertPath".into(),
+                ))
+            }
+            (false, _) => Arc::new(ServerChain { inner: None }),
+        };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let config = match (&s.cert_path, &s.key_path) {
+        (Some(c), Some(k)) => builder
+            .with_client_auth_cert(certs(c)?, key(k)?)
+            .map_err(|e| TlsError::Config(e.to_string()))?,
+        _ => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
+}
+
+/// Java's client checks: the chain against the CA file when asked (any name), or nothing.
+#[derive(Debug)]
+struct ServerChain {
+    /// `None`: any server is trusted.
+    inner: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for ServerChain {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let Some(inner) = &self.inner else {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        };
+        match inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            // Java verifies the chain only, not the host name.
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
+            | Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForNameContext { .. },
+            )) => Ok(rustls::client::danger::ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// The TLS of a server's outgoing connections: on with `tls.enable` or when its own port
+/// enforces TLS (Java's `NettyClientConfig.useTLS` default).
+pub fn client_tls(
+    tls: &ferromq_config::TlsConfig,
+) -> Result<Option<Arc<rustls::ClientConfig>>, TlsError> {
+    if !tls.tls_enable && TlsMode::parse(&tls.tls_server_mode) != TlsMode::Enforcing {
+        return Ok(None);
+    }
+    let s = TlsClientSettings {
+        auth_server: tls.tls_client_auth_server,
+        trust_cert_path: tls.tls_client_trust_cert_path.as_ref().map(PathBuf::from),
+        cert_path: tls.tls_client_cert_path.as_ref().map(PathBuf::from),
+        key_path: tls.tls_client_key_path.as_ref().map(PathBuf::from),
+    };
+    client_tls_config(&s).map(Some)
+}
