@@ -33,3 +33,6 @@ interop/controller-compat.sh "$PWD/target/debug/ferromq"
 
 echo "== controller mode, mixed set: one Apache RocketMQ 5.3.3 and one ferromq broker replicate to each other (AutoSwitch HA) and fail over"
 CC_MIXED=1 interop/controller-compat.sh "$PWD/target/debug/ferromq"
+
+echo "== TLS: the official Java client over TLS against an enforcing and a permissive ferromq namesrv + broker"
+interop/tls-compat.sh "$PWD/target/debug/ferromq"
