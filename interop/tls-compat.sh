@@ -3,7 +3,8 @@
 # with a certificate (openssl, a CA and a v3 server certificate as docs/reference/acl-tls.md
 # §4.5 makes them) in `tls.server.mode=enforcing`, then `permissive`; the Java client
 # (interop/tls-compat, TlsCompat.java) produces, consumes and administers over TLS
-# (`setUseTLS(true)`), and a plain producer must be refused (enforcing) or served (permissive).
+# (`setUseTLS(true)`), and a plain producer must be refused (enforcing) or served (permissive);
+# FerroMQ's own `admin` and `bench` (the Rust SDK, ROCKETMQ_TLS_ENABLE=true) over TLS too.
 #
 #   interop/tls-compat.sh path/to/ferromq
 set -euo pipefail
@@ -83,6 +84,19 @@ tls.config.file=$d/none"
     -Drocketmq.client.logRoot="$d/client/logs" -cp "$cp" io.ferromq.tlscompat.TlsCompat > "$d/client.out" 2>&1 || r=$?
   grep '^\[tls-compat\]' "$d/client.out" | sed 's/^/   /' || true
   [ "$r" -eq 0 ] || { echo "the Java client exited with $r ($d/client.out)" >&2; rc=1; }
+  if [ "$mode" = enforcing ]; then
+    # FerroMQ's own clients (the Rust SDK under `ferromq admin` and `ferromq bench`) over TLS.
+    if ROCKETMQ_TLS_ENABLE=true "$bin" admin clusterList -n "127.0.0.1:$ns" 2>&1 | grep -q tls-a; then
+      echo "   [ferromq] ok    admin clusterList over TLS"
+    else echo "   [ferromq] FAIL  admin clusterList over TLS" >&2; rc=1; fi
+    if "$bin" admin clusterList -n "127.0.0.1:$ns" > /dev/null 2>&1; then
+      echo "   [ferromq] FAIL  plain admin served by an enforcing NameServer" >&2; rc=1
+    else echo "   [ferromq] ok    plain admin refused"; fi
+    sent=$(ROCKETMQ_TLS_ENABLE=true "$bin" bench producer -n "127.0.0.1:$ns" -t TlsBench -q 200 -w 4 --json 2>/dev/null \
+      | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["messages_sent"] if j["send_failed"] + j["response_failed"] == 0 else -1)' || echo -1)
+    if [ "$sent" = 200 ]; then echo "   [ferromq] ok    bench producer over TLS: 200 sent"
+    else echo "   [ferromq] FAIL  bench producer over TLS: $sent" >&2; rc=1; fi
+  fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null || true
   pids=()

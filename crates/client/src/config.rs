@@ -8,6 +8,11 @@ pub use ferromq_protocol::SerializeType;
 /// (as the fallback of the `rocketmq.serialize.type` system property): `JSON` or `ROCKETMQ`.
 pub const SERIALIZE_TYPE_ENV: &str = "ROCKETMQ_SERIALIZE_TYPE";
 
+/// Environment variable turning TLS on (`true`) for clients that do not set
+/// [`ClientConfig::use_tls`] themselves — `ferromq admin` and `ferromq bench` among them (the
+/// Java client's `-Dtls.enable=true`).
+pub const TLS_ENABLE_ENV: &str = "ROCKETMQ_TLS_ENABLE";
+
 /// Connection and timing settings of a client instance. Defaults are the Java client's.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -37,6 +42,10 @@ pub struct ClientConfig {
     /// cheaply (RocketMQ's own benchmark uses them). Read from [`SERIALIZE_TYPE_ENV`] when
     /// set. Requests whose code does not fit the binary header (≥ 32768) still go as JSON.
     pub serialize_type: SerializeType,
+    /// Speak TLS to NameServers and brokers (Java's `useTLS`); the server's certificate is
+    /// trusted without checks, as Java's client does by default. Read from
+    /// [`TLS_ENABLE_ENV`] when set.
+    pub use_tls: bool,
 }
 
 impl Default for ClientConfig {
@@ -53,6 +62,8 @@ impl Default for ClientConfig {
             pull_delay_on_exception: Duration::from_secs(1),
             decompress_body: true,
             serialize_type: serialize_type_from(std::env::var(SERIALIZE_TYPE_ENV).ok().as_deref()),
+            use_tls: std::env::var(TLS_ENABLE_ENV)
+                .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true")),
         }
     }
 }

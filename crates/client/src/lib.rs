@@ -31,7 +31,9 @@ mod producer;
 mod route;
 
 pub use admin::{Admin, QueryResult};
-pub use config::{serialize_type_from, ClientConfig, SerializeType, SERIALIZE_TYPE_ENV};
+pub use config::{
+    serialize_type_from, ClientConfig, SerializeType, SERIALIZE_TYPE_ENV, TLS_ENABLE_ENV,
+};
 pub use consumer::{
     AllocateStrategy, ConcurrentListener, ConcurrentlyContext, ConcurrentlyStatus,
     ConsumeFromWhere, FlowLimits, LitePullConsumer, LitePullConsumerConfig, MessageModel,

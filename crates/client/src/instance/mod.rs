@@ -61,6 +61,25 @@ struct Inner {
     started: AtomicBool,
 }
 
+/// The transport settings of `config`: TLS on every connection with `use_tls` (trusting any
+/// server certificate and checking no host name, as Java's client does by default).
+fn remoting_config(config: &ClientConfig) -> RemotingConfig {
+    let tls = config.use_tls.then(|| {
+        ferromq_remoting::client_tls_config(&ferromq_remoting::TlsClientSettings::default())
+    });
+    RemotingConfig {
+        tls: match tls {
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "TLS unavailable: connecting in plain text");
+                None
+            }
+            None => None,
+        },
+        ..RemotingConfig::default()
+    }
+}
+
 impl ClientInstance {
     /// A new instance for `config`; nothing runs until [`ClientInstance::start`].
     pub fn new(config: ClientConfig) -> Self {
@@ -75,7 +94,7 @@ impl ClientInstance {
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let handler = Arc::new(server_requests::ServerRequests::new(weak.clone()));
             Inner {
-                remoting: RemotingClient::new(RemotingConfig::default(), handler),
+                remoting: RemotingClient::new(remoting_config(&config), handler),
                 namesrv: NameServerList::new(config.namesrv_addrs.clone()),
                 routes: RouteTable::new(),
                 ids: UniqueIdGenerator::new(ip, std::process::id()),
