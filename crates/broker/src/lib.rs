@@ -48,7 +48,7 @@ pub use context::BrokerContext;
 pub use delayed::state::Delayed;
 pub use error::BrokerError;
 pub use filtering::FilterCache;
-pub use ha::{Controlled, MasterLink, Replication, RoleHint};
+pub use ha::{Controlled, MasterLink, Replication};
 pub use identity::Identity;
 pub use processor::{serves, BrokerHandler};
 pub use pull_hold::PullHold;

@@ -85,6 +85,7 @@ pub(super) async fn connection(ctx: Shared, stream: TcpStream, stop: Cancellatio
         // A slave that left is out of the SyncStateSet at once (Java's connection listener).
         let still = repl.acks.acked_by_slave().contains_key(&hello.slave_id);
         if !still {
+            c.forget(hello.slave_id);
             c.update_sync_set(|s| s.shrink(|m| m != hello.slave_id));
         }
     }

@@ -4,7 +4,7 @@
 //! (`crate::replicas`) decides role changes from them (an announcement only makes it ask the
 //! controller leader at once); the AutoSwitch HA tasks read them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
 
@@ -13,16 +13,6 @@ use parking_lot::Mutex;
 use tokio::sync::{watch, Notify};
 
 use super::sync_set::SyncSet;
-
-/// A role change the controller announced (1008), or the replicas manager found out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleHint {
-    pub master_id: i64,
-    pub master_addr: String,
-    pub master_epoch: i32,
-    pub sync_state_set_epoch: i32,
-    pub sync_state_set: BTreeSet<i64>,
-}
 
 /// Controller-mode replication state.
 pub struct Controlled {
@@ -38,7 +28,8 @@ pub struct Controlled {
     sync_changed: Notify,
     /// When each slave (controller id) last caught up, ms.
     caught_up: Mutex<BTreeMap<i64, i64>>,
-    hint: watch::Sender<Option<RoleHint>>,
+    /// The newest master epoch a role announcement named (0: none).
+    announced: watch::Sender<i32>,
 }
 
 impl Controlled {
@@ -58,7 +49,7 @@ impl Controlled {
             sync: Mutex::new(SyncSet::default()),
             sync_changed: Notify::new(),
             caught_up: Mutex::new(BTreeMap::new()),
-            hint: watch::channel(None).0,
+            announced: watch::channel(0).0,
         }
     }
 
@@ -134,18 +125,31 @@ impl Controlled {
         self.caught_up.lock().get(&id).copied()
     }
 
+    /// Forgets slave `id` (its last connection closed): what the HA port keeps per slave id
+    /// lasts only as long as a connection, whatever ids connections claim.
+    pub(crate) fn forget(&self, id: i64) {
+        self.caught_up.lock().remove(&id);
+    }
+
     /// Forgets the catch-up times (a new role).
     pub(crate) fn clear_caught_up(&self) {
         self.caught_up.lock().clear();
     }
 
-    /// Records the controller's announcement; the replicas manager acts on it.
-    pub(crate) fn hint(&self, h: RoleHint) {
-        self.hint.send_replace(Some(h));
+    /// A role announcement named master epoch `epoch`; the replicas manager asks the
+    /// controller leader when it is newer than its own. Only the newest is kept.
+    pub(crate) fn announce(&self, epoch: i32) {
+        self.announced.send_if_modified(|e| {
+            let newer = epoch > *e;
+            if newer {
+                *e = epoch;
+            }
+            newer
+        });
     }
 
-    /// Follows the announcements.
-    pub(crate) fn hints(&self) -> watch::Receiver<Option<RoleHint>> {
-        self.hint.subscribe()
+    /// Follows the announced epochs.
+    pub(crate) fn announcements(&self) -> watch::Receiver<i32> {
+        self.announced.subscribe()
     }
 }

@@ -39,7 +39,7 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 pub(crate) use auto_slave::follow as follow_auto;
-pub use controlled::{Controlled, RoleHint};
+pub use controlled::Controlled;
 pub(crate) use master::serve;
 pub(crate) use metadata::sync_from_master;
 pub(crate) use slave::follow;

@@ -324,7 +324,7 @@ impl ReplicasManager {
         let mut metadata = tokio::time::interval(period(cfg.broker.sync_broker_metadata_period));
         let mut leader = tokio::time::interval(period(cfg.broker.sync_controller_metadata_period));
         let mut check = tokio::time::interval(period(cfg.broker.check_sync_state_set_period));
-        let mut hints = self.controlled().hints();
+        let mut announced = self.controlled().announcements();
         loop {
             tokio::select! {
                 // Stopping wins over everything else: a stopping master must not report its
@@ -335,12 +335,10 @@ impl ReplicasManager {
                 _ = leader.tick() => { let _ = self.refresh_leader().await; }
                 _ = check.tick() => self.check_sync_state_set().await,
                 _ = self.controlled().sync_set_changed() => self.report_sync_state_set().await,
-                r = hints.changed() => {
+                r = announced.changed() => {
                     if r.is_err() { return }
-                    let newer = hints
-                        .borrow_and_update()
-                        .as_ref()
-                        .is_some_and(|h| h.master_epoch > self.controlled().master_epoch());
+                    let epoch = *announced.borrow_and_update();
+                    let newer = epoch > self.controlled().master_epoch();
                     // The announcement (unauthenticated, like Java's) only says "ask now":
                     // the role comes from the controller leader's own answer, so a forged
                     // one cannot demote a master or point a slave elsewhere.

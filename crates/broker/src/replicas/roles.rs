@@ -19,12 +19,7 @@ impl ReplicasManager {
     pub(super) async fn become_master(&self, epoch: i32, ss_epoch: i32, set: BTreeSet<i64>) {
         let c = self.controlled();
         let repl = self.ctx.replication();
-        if epoch < c.epochs().last_epoch() {
-            tracing::warn!(
-                epoch,
-                last = c.epochs().last_epoch(),
-                "refusing to be master of an older epoch"
-            );
+        if self.older_than_log(epoch, "be master of an older epoch") {
             return;
         }
         let me = c.my_id();
@@ -80,12 +75,7 @@ impl ReplicasManager {
     pub(super) async fn become_slave(&self, master_id: i64, master_addr: String, epoch: i32) {
         let c = self.controlled();
         let repl = self.ctx.replication();
-        if epoch < c.epochs().last_epoch() {
-            tracing::warn!(
-                epoch,
-                last = c.epochs().last_epoch(),
-                "refusing to follow an older epoch"
-            );
+        if self.older_than_log(epoch, "follow an older epoch") {
             return;
         }
         let same_master = repl.is_slave() && !repl.is_fenced() && c.master_id() == master_id;
@@ -101,6 +91,16 @@ impl ReplicasManager {
         tracing::info!(epoch, master = master_id, addr = %master_addr, "became slave");
         // The registration's answer names the new master's HA address.
         self.ctx.registration().now().await;
+    }
+
+    /// Whether `epoch` is older than the last one in the epoch file (Java refuses such a
+    /// role change); logged as "refusing to `what`".
+    fn older_than_log(&self, epoch: i32, what: &str) -> bool {
+        let last = self.controlled().epochs().last_epoch();
+        if epoch < last {
+            tracing::warn!(epoch, last, "refusing to {what}");
+        }
+        epoch < last
     }
 
     fn start_master_services(&self) {

@@ -2,17 +2,16 @@
 //! (1008, a controller announcing a new master) and GET_BROKER_EPOCH_CACHE (1007, what
 //! `mqadmin getBrokerEpoch` prints).
 
-use ferromq_model::fastjson::from_fastjson_slice;
-use ferromq_model::{EpochEntry, EpochEntryCache, SyncStateSet};
+use ferromq_model::{EpochEntry, EpochEntryCache};
 use ferromq_protocol::headers::NotifyBrokerRoleChangedRequestHeader;
 use ferromq_protocol::RemotingCommand;
 use ferromq_remoting::{ok_json, Channel, RequestError, RequestResult};
 
 use crate::context::BrokerContext;
-use crate::ha::RoleHint;
 
-/// NOTIFY_BROKER_ROLE_CHANGED (1008): handed to the replicas manager, which acts only on
-/// an epoch newer than its own (a stale or forged announcement changes nothing).
+/// NOTIFY_BROKER_ROLE_CHANGED (1008): only the announced epoch is kept (the body is not
+/// read); the replicas manager asks the controller leader when it is newer than its own, so a
+/// stale or forged announcement changes nothing. Java acts only when a master is named.
 pub(crate) fn role_changed(
     ctx: &BrokerContext,
     _: &Channel,
@@ -24,22 +23,8 @@ pub(crate) fn role_changed(
         ));
     };
     let h: NotifyBrokerRoleChangedRequestHeader = req.decode_header()?;
-    let body = req.body.to_bytes();
-    let set: SyncStateSet = if body.is_empty() {
-        SyncStateSet::default()
-    } else {
-        from_fastjson_slice(&body).map_err(|e| RequestError::system(e.to_string()))?
-    };
-    if let (Some(master_id), Some(master_addr), Some(master_epoch)) =
-        (h.master_broker_id, h.master_address, h.master_epoch)
-    {
-        c.hint(RoleHint {
-            master_id,
-            master_addr,
-            master_epoch,
-            sync_state_set_epoch: h.sync_state_set_epoch.unwrap_or(set.sync_state_set_epoch),
-            sync_state_set: set.sync_state_set,
-        });
+    if let (Some(_), Some(epoch)) = (h.master_broker_id, h.master_epoch) {
+        c.announce(epoch);
     }
     Ok(RemotingCommand::success())
 }
