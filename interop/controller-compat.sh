@@ -159,6 +159,7 @@ storePathRootDir=$d/store
 storePathCommitLog=$d/store/commitlog
 mappedFileSizeCommitLog=1048576
 mappedFileSizeTimerLog=1048576
+diskSpaceWarningLevelRatio=99
 slaveReadEnable=true
 rocketmqHome=$work/rmqhome
 CONF

@@ -138,6 +138,7 @@ namesrvAddr=127.0.0.1:$ns
 storePathRootDir=$work/$1-$2
 storePathCommitLog=$work/$1-$2/commitlog
 mappedFileSizeCommitLog=1048576
+diskSpaceWarningLevelRatio=99
 registerNameServerPeriod=10000
 slaveReadEnable=true
 autoCreateSubscriptionGroup=true

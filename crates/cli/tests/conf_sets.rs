@@ -3,6 +3,11 @@
 //! files' own loopback ports. Messages sent to each master are read back from its slave; in
 //! `2m-2s-sync` a send is acknowledged only once the slave holds it; in `controller` the
 //! controllers pick the masters and hand a set to its other replica after `kill -9`.
+//!
+//! One line is added to each broker file: `diskSpaceWarningLevelRatio=99`. The files keep
+//! Java's 90 %, and a build host's disk may be fuller than that (a fresh clone's build alone
+//! takes gigabytes), which would make every send answer "disk is full" for reasons that have
+//! nothing to do with the set.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,6 +27,15 @@ fn conf(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../conf")
         .join(rel)
+}
+
+/// The shipped broker file `rel`, copied into `dir` with the disk threshold raised (see the
+/// module doc); every other line is as shipped.
+fn broker_conf(dir: &Path, rel: &str) -> PathBuf {
+    let shipped = std::fs::read_to_string(conf(rel)).expect("shipped broker file");
+    let copy = dir.join(rel.replace('/', "_"));
+    std::fs::write(&copy, format!("{shipped}\ndiskSpaceWarningLevelRatio=99\n")).unwrap();
+    copy
 }
 
 /// The processes of one run; killed when dropped.
@@ -114,7 +128,7 @@ async fn run_set(set: &str, files: &[&str], pairs: &[(&str, Option<&str>)], sync
     let client = RemotingClient::with_defaults();
     answers(&client, NAMESRV).await;
     for file in files {
-        let path = conf(&format!("{set}/{file}"));
+        let path = broker_conf(dir.path(), &format!("{set}/{file}"));
         ps.0.push(spawn(
             dir.path(),
             &["broker", "-c", path.to_str().unwrap()],
@@ -242,7 +256,7 @@ async fn run_controller_set() {
         ("broker-b-n1", "127.0.0.1:30941"),
     ];
     let start_broker = |name: &str| {
-        let path = conf(&format!("controller/{name}.properties"));
+        let path = broker_conf(dir.path(), &format!("controller/{name}.properties"));
         spawn(dir.path(), &["broker", "-c", path.to_str().unwrap()], name)
     };
     let mut index = std::collections::HashMap::new();
