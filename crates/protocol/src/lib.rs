@@ -18,6 +18,8 @@
 //!   stored and batch records.
 //! - [`ha`]: the classic master/slave replication frames (reports and transfers).
 //! - [`hash`]: Java `String.hashCode`, used on disk and on the wire.
+//! - [`signature`]: the ACL request signature (`AccessKey`, `Signature`), signing and
+//!   verifying.
 //! - [`time`]: the one place the clock is read (`time::now_ms`).
 //! - [`version`]: `MQVersion` ordinals (`version::CURRENT`).
 
@@ -34,6 +36,7 @@ mod header;
 pub mod headers;
 mod language;
 pub mod message;
+pub mod signature;
 mod string_map;
 pub mod time;
 pub mod version;
