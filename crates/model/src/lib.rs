@@ -20,6 +20,7 @@
 //! - `stats`: [`ConsumeStats`], [`TopicStatsTable`], consume time spans.
 //! - `lock`: batch queue lock bodies.
 //! - `offsets`: `consumerOffset.json`, `delayOffset.json`, [`ResetOffsetBody`].
+//! - `auth`: ACL 2.0 admin bodies ([`UserInfo`], [`AclInfo`]).
 //! - `assignment`: 5.x `QUERY_ASSIGNMENT` / `SET_MESSAGE_REQUEST_MODE` bodies.
 //! - `enums`: Java enums in bodies ([`ConsumeType`], [`MessageModel`], …).
 //! - `lenient`: tolerant field readers used by every type here. `error`: [`ModelError`].
@@ -35,6 +36,7 @@
 #![warn(unreachable_pub)]
 
 mod assignment;
+mod auth;
 mod check_client;
 mod cluster;
 mod connection;
@@ -68,6 +70,7 @@ pub use assignment::{
     MessageQueueAssignment, QueryAssignmentRequestBody, QueryAssignmentResponseBody,
     SetMessageRequestModeRequestBody,
 };
+pub use auth::{AclInfo, PolicyEntryInfo, PolicyInfo, UserInfo};
 pub use check_client::CheckClientRequestBody;
 pub use cluster::{BrokerMemberGroup, ClusterInfo, GetBrokerMemberGroupResponseBody};
 pub use connection::{Connection, ConsumerConnection, ProducerConnection};

@@ -68,3 +68,11 @@ code_table! {
     USER_NOT_EXIST = 3001,
     POLICY_NOT_EXIST = 3002,
 }
+
+/// ACL 1.0 admin failures reuse 209–211 in Java (`ResponseCode` declares both names); the
+/// table above names those values after the polling codes, these are the ACL names.
+pub const UPDATE_AND_CREATE_ACL_CONFIG_FAILED: i32 = 209;
+/// DELETE_ACL_CONFIG (51) failed.
+pub const DELETE_ACL_CONFIG_FAILED: i32 = 210;
+/// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53) failed.
+pub const UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED: i32 = 211;

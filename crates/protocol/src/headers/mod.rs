@@ -6,6 +6,7 @@
 //! writing renders every value as a string.
 
 mod admin;
+mod auth;
 mod consumer;
 mod controller;
 mod namesrv;
@@ -14,6 +15,7 @@ mod pull;
 mod send;
 
 pub use admin::*;
+pub use auth::*;
 pub use consumer::*;
 pub use controller::*;
 pub use namesrv::*;
@@ -417,6 +419,15 @@ mod round_trip {
         GetConsumeStatsInBrokerHeader,
         ResumeCheckHalfMessageRequestHeader,
         GetAllSubscriptionGroupRequestHeader,
+        UserRequestHeader,
+        ListUsersRequestHeader,
+        AclRequestHeader,
+        DeleteAclRequestHeader,
+        ListAclsRequestHeader,
+        CreateAccessConfigRequestHeader,
+        DeleteAccessConfigRequestHeader,
+        UpdateGlobalWhiteAddrsConfigRequestHeader,
+        GetBrokerAclConfigResponseHeader,
     );
 
     #[test]

@@ -1,0 +1,22 @@
+//! FerroMQ access control, as RocketMQ brokers do it. Two independent systems, each switched
+//! on in `broker.conf`:
+//!
+//! - **ACL 1.0** (`aclEnable`, RocketMQ 4.4 – 5.3.2): accounts, whitelists and per-topic /
+//!   per-group permissions read from `plain_acl.yml` files and reloaded when they change
+//!   (`plain`).
+//! - **ACL 2.0** (`authenticationEnabled`, `authorizationEnabled`, RocketMQ 5.3): users and
+//!   policies managed with the 3001–3010 admin requests and stored by the broker (`policy`).
+//!
+//! Both authenticate the same request signature (`ferromq_protocol::signature`). This crate
+//! decides; the broker maps its refusals to response codes and serves the admin requests.
+
+#![warn(unreachable_pub)]
+
+mod plain;
+mod policy;
+
+// ACL 1.0 (plain_acl.yml).
+// (exports added by the plain module)
+
+// ACL 2.0 (users and policies).
+// (exports added by the policy module)
