@@ -19,4 +19,8 @@ mod policy;
 // (exports added by the plain module)
 
 // ACL 2.0 (users and policies).
-// (exports added by the policy module)
+pub use policy::{
+    annotated_codes, authenticate, authorize, needs, Acl, Action, AdminError, AuthStore, Decision,
+    Directory, GateConfig, Need, Policy, PolicyEntry, PolicyType, Resource, ResourcePattern,
+    ResourceType, Snapshot, StoreError, User, UserStatus, UserType,
+};
