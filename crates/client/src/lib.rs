@@ -3,7 +3,7 @@
 //! are private.
 //!
 //! Module map (dependencies point down the list, never up):
-//! - `admin`: [`Admin`], the calls behind mqadmin and dashboards.
+//! - `admin`: [`Admin`], the calls behind mqadmin and dashboards (ACL admin included).
 //! - `producer`: [`Producer`] (sync / async / one-way / batch / chosen queue / selector sends
 //!   with retries and latency-based fault avoidance) and [`TransactionProducer`].
 //! - `consumer`: [`PushConsumer`] and [`LitePullConsumer`], thin layers on one consumer core
@@ -30,9 +30,10 @@ mod namesrv;
 mod producer;
 mod route;
 
-pub use admin::{Admin, QueryResult};
+pub use admin::{AclVersionInfo, Admin, PlainAccessConfig, QueryResult};
 pub use config::{
-    serialize_type_from, ClientConfig, SerializeType, SERIALIZE_TYPE_ENV, TLS_ENABLE_ENV,
+    serialize_type_from, ClientConfig, Credentials, SerializeType, SERIALIZE_TYPE_ENV,
+    TLS_ENABLE_ENV,
 };
 pub use consumer::{
     AllocateStrategy, ConcurrentListener, ConcurrentlyContext, ConcurrentlyStatus,

@@ -1,16 +1,19 @@
 //! [`Admin`]: the calls behind mqadmin's commands and dashboards — cluster and broker state,
 //! topics, subscription groups, consumer progress and connections, offset resets, message
-//! queries, NameServer KV config and permissions.
+//! queries, NameServer KV config and permissions, ACL 2.0 users and policies and ACL 1.0
+//! accounts.
 //!
 //! Multi-broker calls follow mqadmin: per-topic calls go to one address of every broker group
 //! in the topic's route, cluster-wide calls to every master of the cluster, NameServer writes
 //! to every NameServer.
 
+mod auth;
 mod broker;
 mod controller;
 mod group;
 mod message_query;
 mod namesrv;
+mod plain_acl;
 mod properties;
 mod topic;
 
@@ -20,6 +23,7 @@ use ferromq_model::{from_fastjson_slice, ClusterInfo};
 use ferromq_protocol::{request_code, RemotingCommand};
 
 pub use message_query::QueryResult;
+pub use plain_acl::{AclVersionInfo, PlainAccessConfig};
 
 use crate::config::ClientConfig;
 use crate::error::{ClientError, Result};

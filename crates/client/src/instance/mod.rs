@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use ferromq_model::{from_fastjson_slice, TopicRouteData};
 use ferromq_protocol::headers::GetRouteInfoRequestHeader;
-use ferromq_protocol::{request_code, response_code, LanguageCode, RemotingCommand};
+use ferromq_protocol::{request_code, response_code, signature, LanguageCode, RemotingCommand};
 use ferromq_remoting::{ClientConfig as RemotingConfig, RemotingClient};
 use parking_lot::Mutex;
 use tokio::task::JoinHandle;
@@ -138,11 +138,6 @@ impl ClientInstance {
     /// The unique id generator.
     pub fn ids(&self) -> &UniqueIdGenerator {
         &self.inner.ids
-    }
-
-    /// The underlying connection pool.
-    pub fn remoting(&self) -> &RemotingClient {
-        &self.inner.remoting
     }
 
     /// A token cancelled at shutdown.
@@ -270,11 +265,25 @@ impl ClientInstance {
 
     // ---- remote calls ----------------------------------------------------------------------
 
-    /// Stamps the client's language and configured header encoding on a request.
+    /// Stamps the client's language and configured header encoding on a request, then signs
+    /// it when credentials are configured. Every request of this client — to NameServers and
+    /// brokers, sync and one-way, from producers, consumers and the admin API — leaves through
+    /// here, so none can skip the signature; signing comes last because the signature covers
+    /// every extField and the body as they go on the wire (Java's `AclClientRPCHook` is the
+    /// last hook that changes fields, too).
     fn prepare(&self, request: RemotingCommand) -> RemotingCommand {
-        request
+        let mut request = request
             .with_language(LanguageCode::RUST)
-            .with_serialize_type(self.inner.config.serialize_type)
+            .with_serialize_type(self.inner.config.serialize_type);
+        if let Some(c) = &self.inner.config.credentials {
+            signature::sign(
+                &mut request,
+                &c.access_key,
+                &c.secret_key,
+                c.security_token.as_deref(),
+            );
+        }
+        request
     }
 
     /// Sends `request` to `addr` and returns whatever it answers.
