@@ -96,10 +96,7 @@ impl Broker {
         // NameServers send brokers no requests; the client must not hold the handler (and
         // through it the context), or the context would keep itself (and the store) alive.
         let namesrv = RemotingClient::new(
-            ClientConfig {
-                tls: client_tls(&tls).map_err(|e| BrokerError::Config(e.to_string()))?,
-                ..ClientConfig::default()
-            },
+            outgoing_client_config(&ctx)?,
             Arc::new(ferromq_remoting::Dispatcher::new()),
         );
         ctx.registration().connect(namesrv.clone());
@@ -167,6 +164,23 @@ impl Broker {
     }
 }
 
+/// How the broker's own requests leave, to NameServers and to its master: over TLS when
+/// `tls.enable` is set or the server side is enforcing (Java's broker client), signed with
+/// `innerClientAuthenticationCredentials` when set.
+pub(crate) fn outgoing_client_config(ctx: &BrokerContext) -> Result<ClientConfig, BrokerError> {
+    let tls = ctx
+        .settings()
+        .get()
+        .tls
+        .resolved()
+        .map_err(|e| BrokerError::Config(e.to_string()))?;
+    Ok(ClientConfig {
+        tls: client_tls(&tls).map_err(|e| BrokerError::Config(e.to_string()))?,
+        rpc_hook: ctx.access().outgoing_hook(),
+        ..ClientConfig::default()
+    })
+}
+
 /// Binds the HA port (`haListenPort`, every role binds it, as in Java) and serves slaves
 /// there; a slave also follows its master.
 async fn start_replication(
@@ -190,7 +204,7 @@ async fn start_replication(
     if ctx.replication().is_slave() {
         // Its own client: the master never calls back, so no handler.
         let client = RemotingClient::new(
-            ClientConfig::default(),
+            outgoing_client_config(ctx)?,
             Arc::new(ferromq_remoting::Dispatcher::new()),
         );
         tasks.push(tokio::spawn(ha::sync_from_master(

@@ -3,6 +3,7 @@
 //!
 //! | part | owns |
 //! |---|---|
+//! | [`Access`] | ACL 1.0 accounts, ACL 2.0 users and policies, the broker's own credentials |
 //! | [`Identity`] | cluster, name, id, the address clients reach |
 //! | [`Settings`] | the live configuration (lock-free snapshots, serialized updates) |
 //! | [`Tables`] | topics, subscription groups, consumer offsets (and their files) |
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use ferromq_config::BrokerConfig;
 use ferromq_store::MessageStore;
 
+use crate::access::Access;
 use crate::clients::ClientRegistry;
 use crate::delayed::state::Delayed;
 use crate::error::BrokerError;
@@ -34,6 +36,7 @@ use crate::tables::Tables;
 
 /// The broker's parts.
 pub struct BrokerContext {
+    access: Access,
     identity: Arc<Identity>,
     settings: Arc<Settings>,
     tables: Arc<Tables>,
@@ -56,6 +59,7 @@ impl BrokerContext {
         identity: Identity,
         store: Arc<MessageStore>,
     ) -> Result<Self, BrokerError> {
+        let access = Access::new(&config)?;
         let tables = Arc::new(Tables::load(&config)?);
         let delayed = Delayed::load(&config.store.store_path_root_dir)?;
         let identity = Arc::new(identity);
@@ -68,6 +72,7 @@ impl BrokerContext {
             replication.clone(),
         ));
         Ok(BrokerContext {
+            access,
             identity,
             settings,
             tables,
@@ -81,6 +86,11 @@ impl BrokerContext {
             replication,
             store,
         })
+    }
+
+    /// Who may send what (ACL 1.0 and 2.0).
+    pub fn access(&self) -> &Access {
+        &self.access
     }
 
     /// Who this broker is.

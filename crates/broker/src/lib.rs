@@ -18,6 +18,7 @@
 
 #![warn(unreachable_pub)]
 
+mod access;
 mod broker;
 mod clients;
 mod context;
@@ -39,6 +40,7 @@ mod stats;
 mod store_config;
 mod tables;
 
+pub use access::Access;
 pub use broker::Broker;
 pub use clients::ClientRegistry;
 pub use clients::{ClientChannel, ConsumerGroup};

@@ -22,6 +22,37 @@ pub struct ClientConfig {
     /// Speak TLS on every connection (Java's `useTLS`), with this configuration
     /// ([`crate::client_tls_config`]).
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Runs on every request just before it is sent (Java's `RPCHook.doBeforeRequest`):
+    /// where a signer puts `AccessKey`/`Signature`.
+    pub rpc_hook: Option<RpcHook>,
+}
+
+/// A last change to each outgoing request, such as signing it.
+#[derive(Clone)]
+pub struct RpcHook(Arc<dyn Fn(&mut RemotingCommand) + Send + Sync>);
+
+impl RpcHook {
+    /// A hook running `f`.
+    pub fn new(f: impl Fn(&mut RemotingCommand) + Send + Sync + 'static) -> Self {
+        RpcHook(Arc::new(f))
+    }
+
+    /// Signs every request as Java's `AclClientRPCHook` does.
+    pub fn sign_with(access_key: &str, secret_key: &str) -> Self {
+        let (ak, sk) = (access_key.to_string(), secret_key.to_string());
+        RpcHook::new(move |r| ferromq_protocol::signature::sign(r, &ak, &sk, None))
+    }
+
+    /// Applies the hook.
+    pub fn apply(&self, request: &mut RemotingCommand) {
+        (self.0)(request)
+    }
+}
+
+impl std::fmt::Debug for RpcHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RpcHook")
+    }
 }
 
 impl Default for ClientConfig {
@@ -33,6 +64,7 @@ impl Default for ClientConfig {
             },
             connect_timeout: Duration::from_secs(3),
             tls: None,
+            rpc_hook: None,
         }
     }
 }
@@ -197,7 +229,7 @@ impl RemotingClient {
         timeout: Duration,
     ) -> Result<RemotingCommand, RemotingError> {
         let channel = self.channel(addr).await?;
-        channel.request(request, timeout).await
+        channel.request(self.hooked(request), timeout).await
     }
 
     /// Sends `request` to `addr` and calls `callback` with the outcome, without waiting.
@@ -224,7 +256,15 @@ impl RemotingClient {
         request: RemotingCommand,
     ) -> Result<(), RemotingError> {
         let channel = self.channel(addr).await?;
-        channel.oneway(request).await
+        channel.oneway(self.hooked(request)).await
+    }
+
+    /// `request` after the configured hook.
+    fn hooked(&self, mut request: RemotingCommand) -> RemotingCommand {
+        if let Some(h) = &self.inner.config.rpc_hook {
+            h.apply(&mut request);
+        }
+        request
     }
 
     /// Closes the channel to `addr`, if any.

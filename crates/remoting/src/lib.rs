@@ -28,7 +28,7 @@ mod server;
 mod tls;
 
 pub use channel::{Channel, ChannelConfig};
-pub use client::{ClientConfig, RemotingClient};
+pub use client::{ClientConfig, RemotingClient, RpcHook};
 pub use codec::{CodecError, RemotingCodec};
 pub use error::RemotingError;
 pub use handler::{

@@ -228,6 +228,17 @@ pub(crate) const ROUTES: &[(i32, Handler)] = &[
         rc::CONSUME_MESSAGE_DIRECTLY,
         Handler::Later(admin::relay::relay_to_client),
     ),
+    // ACL 2.0 users and policies.
+    (rc::AUTH_CREATE_USER, Handler::Later(admin::auth::route)),
+    (rc::AUTH_UPDATE_USER, Handler::Later(admin::auth::route)),
+    (rc::AUTH_DELETE_USER, Handler::Later(admin::auth::route)),
+    (rc::AUTH_GET_USER, Handler::Later(admin::auth::route)),
+    (rc::AUTH_LIST_USER, Handler::Later(admin::auth::route)),
+    (rc::AUTH_CREATE_ACL, Handler::Later(admin::auth::route)),
+    (rc::AUTH_UPDATE_ACL, Handler::Later(admin::auth::route)),
+    (rc::AUTH_DELETE_ACL, Handler::Later(admin::auth::route)),
+    (rc::AUTH_GET_ACL, Handler::Later(admin::auth::route)),
+    (rc::AUTH_LIST_ACL, Handler::Later(admin::auth::route)),
 ];
 
 /// The handler of `code`, if the broker serves it.
@@ -256,6 +267,14 @@ impl BrokerHandler {
 impl RequestHandler for BrokerHandler {
     fn handle(&self, channel: Channel, request: RemotingCommand) -> ResponseFuture {
         let code = request.code;
+        // Access control before anything else, unknown codes included (as Java's hooks).
+        if let Err(e) = self
+            .ctx
+            .access()
+            .check(channel.remote_addr().ip(), &request)
+        {
+            return Box::pin(ready(Some(e.into_response())));
+        }
         match route(code) {
             Some(Handler::Now(f)) => {
                 let r = logged(code, &channel, f(&self.ctx, &channel, &request));

@@ -71,7 +71,11 @@ pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
     // Controllers call back only with one-way role announcements, which arrive on the
     // broker's own port: this client needs no handler.
     let client = RemotingClient::new(
-        ClientConfig::default(),
+        ClientConfig {
+            // Signed like the broker's other requests; controllers serve plain text only.
+            rpc_hook: ctx.access().outgoing_hook(),
+            ..ClientConfig::default()
+        },
         Arc::new(ferromq_remoting::Dispatcher::new()),
     );
     let m = Arc::new(ReplicasManager {

@@ -9,6 +9,20 @@ config_table! {
         authentication_enabled: bool = false => "authenticationEnabled",
         /// Check permissions of authenticated users.
         authorization_enabled: bool = false => "authorizationEnabled",
+        /// Authentication provider class (only Java's default is known; kept for round trips).
+        authentication_provider: Option<String> = None => "authenticationProvider",
+        /// Where users live; unset, Java refuses every authentication. Any value selects the
+        /// broker's own store (`LocalAuthenticationMetadataProvider` in Java).
+        authentication_metadata_provider: Option<String> = None => "authenticationMetadataProvider",
+        /// Stateless (every request) or Stateful (Java caches per connection); FerroMQ always
+        /// checks every request.
+        authentication_strategy: Option<String> = None => "authenticationStrategy",
+        /// Authorization provider class (kept for round trips).
+        authorization_provider: Option<String> = None => "authorizationProvider",
+        /// Where ACLs live; unset, Java refuses every authorization.
+        authorization_metadata_provider: Option<String> = None => "authorizationMetadataProvider",
+        /// Stateless or Stateful; FerroMQ always checks every request.
+        authorization_strategy: Option<String> = None => "authorizationStrategy",
         /// Request codes exempt from authentication, `,`-separated.
         authentication_whitelist: Option<String> = None => "authenticationWhitelist",
         /// Request codes exempt from authorization, `,`-separated.

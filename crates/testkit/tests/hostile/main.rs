@@ -4,6 +4,7 @@
 //!
 //! The catalogue of what is refused and why is `docs/security.md`.
 
+mod acl;
 mod disk_full;
 mod forged;
 mod limits;

@@ -2,6 +2,7 @@
 //! runtime info, statistics, calls relayed to clients. They are routed by the one table in
 //! [`crate::processor::ROUTES`].
 
+pub(crate) mod auth;
 pub(crate) mod config;
 pub(crate) mod controller;
 pub(crate) mod group;
