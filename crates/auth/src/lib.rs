@@ -16,7 +16,10 @@ mod plain;
 mod policy;
 
 // ACL 1.0 (plain_acl.yml).
-// (exports added by the plain module)
+pub use plain::{
+    needs_admin, split_comma_list, AclDenied, DenialSite, Perm, PlainAccount, PlainAcl,
+    PlainAclError, ADMIN_CODES, RETRY_PREFIX,
+};
 
 // ACL 2.0 (users and policies).
 pub use policy::{
