@@ -12,6 +12,7 @@
 
 #![warn(unreachable_pub)]
 
+mod migrate;
 mod plain;
 mod policy;
 
@@ -20,6 +21,9 @@ pub use plain::{
     needs_admin, split_comma_list, AclDenied, DenialSite, Perm, PlainAccount, PlainAcl,
     PlainAclError, ADMIN_CODES, RETRY_PREFIX,
 };
+
+// ACL 1.0 accounts as ACL 2.0 users (`migrateAuthFromV1Enabled`).
+pub use migrate::migrate_v1;
 
 // ACL 2.0 (users and policies).
 pub use policy::{

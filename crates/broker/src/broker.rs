@@ -103,6 +103,9 @@ impl Broker {
         tasks.push(tokio::spawn(ctx.registration().clone().run(stop.clone())));
         tasks.push(tokio::spawn(periodic(ctx.clone(), stop.clone())));
         tasks.push(tokio::spawn(persist_on_change(ctx.clone(), stop.clone())));
+        if ctx.access().plain().is_some() {
+            tasks.push(tokio::spawn(reload_plain_acl(ctx.clone(), stop.clone())));
+        }
         if ctx.replication().controlled().is_some() {
             // The controller decides the role; the master-only services follow it.
             tasks.push(tokio::spawn(crate::replicas::run(
@@ -242,6 +245,23 @@ async fn persist_tables(ctx: &Arc<BrokerContext>) {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(error = %e, "persisting broker tables failed"),
         Err(e) => tracing::error!(error = %e, "persisting broker tables panicked"),
+    }
+}
+
+/// Rereads changed ACL 1.0 files every 5 s (Java's `AclFileWatchService` period).
+async fn reload_plain_acl(ctx: Arc<BrokerContext>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        let c = ctx.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(p) = c.access().plain() {
+                p.reload();
+            }
+        })
+        .await;
     }
 }
 

@@ -10,6 +10,8 @@
 //! The broker's own requests (to NameServers, its master, controllers) are signed with
 //! `innerClientAuthenticationCredentials` ([`Access::outgoing_hook`]).
 
+mod plain;
+
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -21,10 +23,13 @@ use serde::Deserialize;
 
 use crate::error::BrokerError;
 
+pub(crate) use plain::PlainGate;
+
 /// The broker's access control.
 pub struct Access {
     gate: GateConfig,
     store: Option<AuthStore>,
+    plain: Option<PlainGate>,
     outgoing: Option<RpcHook>,
 }
 
@@ -88,30 +93,33 @@ impl Access {
                 }
             }
         }
+        if let (true, Some(store)) = (a.migrate_auth_from_v1_enabled, &store) {
+            migrate(config, store);
+        }
+        let plain = if config.broker.acl_enable {
+            Some(PlainGate::load(config)?)
+        } else {
+            None
+        };
         let outgoing = inner.map(|c| RpcHook::sign_with(&c.access_key, &c.secret_key));
         Ok(Access {
             gate,
             store,
+            plain,
             outgoing,
         })
     }
 
-    /// Access control that lets everything through (tests that build a context by hand).
-    pub fn open() -> Access {
-        Access {
-            gate: GateConfig::default(),
-            store: None,
-            outgoing: None,
-        }
-    }
-
     /// Whether `request` from `remote` may reach its handler; the refusal otherwise.
     pub fn check(&self, remote: IpAddr, request: &RemotingCommand) -> Result<(), RequestError> {
-        if !self.gate.enabled() {
+        if self.plain.is_none() && !self.gate.enabled() {
             return Ok(());
         }
         let ip = remote.to_string();
-        {
+        if let Some(p) = &self.plain {
+            p.check(request, &ip)?;
+        }
+        if self.gate.enabled() {
             let snapshot = self
                 .store
                 .as_ref()
@@ -137,9 +145,30 @@ impl Access {
         })
     }
 
+    /// The ACL 1.0 gate, when `aclEnable` is on.
+    pub(crate) fn plain(&self) -> Option<&PlainGate> {
+        self.plain.as_ref()
+    }
+
     /// Signs the broker's own requests, when inner credentials are configured.
     pub fn outgoing_hook(&self) -> Option<RpcHook> {
         self.outgoing.clone()
+    }
+}
+
+/// `migrateAuthFromV1Enabled`: the ACL 1.0 accounts under `rocketmqHome` become users and
+/// policies; a failure is logged and the broker starts anyway, as Java's.
+fn migrate(config: &BrokerConfig, store: &AuthStore) {
+    let Some(home) = config.broker.rocketmq_home.as_deref() else {
+        tracing::warn!("migrateAuthFromV1Enabled without rocketmqHome: nothing to migrate");
+        return;
+    };
+    let result = ferromq_auth::PlainAcl::load(Path::new(home))
+        .map_err(|e| e.to_string())
+        .and_then(|v1| ferromq_auth::migrate_v1(&v1, store).map_err(|e| e.to_string()));
+    match result {
+        Ok(n) => tracing::info!(accounts = n, "ACL 1.0 accounts migrated to ACL 2.0"),
+        Err(e) => tracing::error!(error = %e, "ACL 1.0 migration failed"),
     }
 }
 

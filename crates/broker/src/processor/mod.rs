@@ -228,6 +228,23 @@ pub(crate) const ROUTES: &[(i32, Handler)] = &[
         rc::CONSUME_MESSAGE_DIRECTLY,
         Handler::Later(admin::relay::relay_to_client),
     ),
+    // ACL 1.0 accounts and whitelists.
+    (
+        rc::UPDATE_AND_CREATE_ACL_CONFIG,
+        Handler::Later(admin::plain_acl::route),
+    ),
+    (
+        rc::DELETE_ACL_CONFIG,
+        Handler::Later(admin::plain_acl::route),
+    ),
+    (
+        rc::GET_BROKER_CLUSTER_ACL_INFO,
+        Handler::Later(admin::plain_acl::route),
+    ),
+    (
+        rc::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG,
+        Handler::Later(admin::plain_acl::route),
+    ),
     // ACL 2.0 users and policies.
     (rc::AUTH_CREATE_USER, Handler::Later(admin::auth::route)),
     (rc::AUTH_UPDATE_USER, Handler::Later(admin::auth::route)),

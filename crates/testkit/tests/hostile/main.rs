@@ -10,6 +10,7 @@ mod forged;
 mod limits;
 mod names;
 mod permissions;
+mod plain_acl;
 mod system_topics;
 
 use std::path::{Path, PathBuf};

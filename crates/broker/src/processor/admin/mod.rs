@@ -7,6 +7,7 @@ pub(crate) mod config;
 pub(crate) mod controller;
 pub(crate) mod group;
 pub(crate) mod offsets;
+pub(crate) mod plain_acl;
 pub(crate) mod relay;
 pub(crate) mod stats;
 pub(crate) mod topic;
