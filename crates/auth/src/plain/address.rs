@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::inet::{expand_ip, is_valid_ipv4, is_valid_ipv6};
-use super::java::{index_out_of_bounds, is_blank, java_trim, parse_int, split_tokens};
+use super::java::{index_out_of_bounds, is_blank, java_trim, parse_int, split_tokens, utf16_len};
 
 /// A pattern that failed to load; the message is the text of Java's exception.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -221,7 +221,10 @@ impl Range {
             }
             if end > 0 {
                 verify_v6_head(p, index)?;
-                let head = v6_head(p).ok_or_else(|| scope(p))?;
+                // Java's substring(0, -1) when no colon precedes the last one.
+                let head = v6_head(p).ok_or_else(|| {
+                    AddressError(format!("begin 0, end -1, length {}", utf16_len(p)))
+                })?;
                 let index = split_tokens(&head, ':').len();
                 return Ok(Range {
                     ipv6: true,

@@ -115,8 +115,10 @@ fn heartbeat(request: &RemotingCommand, out: &mut Vec<(String, Perm)>) -> Result
 /// Orders `entries` as a `java.util.HashMap<String, _>` filled with them iterates: a later
 /// entry for the same key replaces the value in place; keys go by bucket (the spread
 /// `String.hashCode` masked by the table size, which doubles past 3/4 full from 16), then
-/// by insertion within a bucket. (Buckets that Java turns into trees, eight or more keys
-/// colliding, are not modelled.)
+/// by insertion within a bucket. Not modelled: buckets Java turns into trees (eight or more
+/// colliding keys), and Java's insertion order for heartbeats, which follows the identity
+/// hashes of its `HashSet<ConsumerData>`; so when two refused resources of one heartbeat share
+/// a bucket, the one named may differ from Java's.
 pub(crate) fn java_hash_map_order(entries: Vec<(String, Perm)>) -> Vec<(String, Perm)> {
     let mut unique: Vec<(String, Perm)> = Vec::with_capacity(entries.len());
     let mut position: HashMap<String, usize> = HashMap::with_capacity(entries.len());
