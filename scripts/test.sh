@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit/integration tests, the interop suites with the official Java
 # and Go RocketMQ clients against a freshly built `ferromq`, and the store-directory round trip,
-# master/slave replication and controller-mode failover with the real Apache RocketMQ 5.3.3 broker.
+# master/slave replication and controller-mode failover with the real Apache RocketMQ 5.3.3 broker,
+# TLS and access control with the official clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,6 @@ CC_MIXED=1 interop/controller-compat.sh "$PWD/target/debug/ferromq"
 
 echo "== TLS: the official Java client over TLS against an enforcing and a permissive ferromq namesrv + broker"
 interop/tls-compat.sh "$PWD/target/debug/ferromq"
+
+echo "== access control: the official Java client, mqadmin and the Go client against ferromq with ACL 2.0 and ACL 1.0"
+interop/acl-compat.sh "$PWD/target/debug/ferromq"
