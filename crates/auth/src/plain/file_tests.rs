@@ -144,3 +144,74 @@ fn oversized_files_are_refused() {
         Err(PlainAclError::TooLarge { .. })
     ));
 }
+
+/// The expected text is what Java's own reader and writer (rocketmq-acl's
+/// `AclUtils.getYamlDataObject` into `PlainAccessData`, then SnakeYAML 2.0 `dumpAsMap`) made of
+/// this writer's output: byte for byte the same, odd strings included.
+#[test]
+fn writes_what_snakeyaml_writes() {
+    let mut f = AclFile::parse(SAMPLE).unwrap().unwrap();
+    f.accounts.as_mut().unwrap().push(AccountEntry {
+        access_key: Some("we:ird #key".into()),
+        secret_key: Some("true".into()),
+        white_remote_address: Some("*".into()),
+        default_topic_perm: Some("PUB|SUB".into()),
+        topic_perms: Some(vec![
+            "%RETRY%x=SUB".into(),
+            "a: b=PUB".into(),
+            "- t=DENY".into(),
+        ]),
+        group_perms: Some(vec![]),
+        ..AccountEntry::default()
+    });
+    f.global_white_remote_addresses = Some(vec![
+        Some("192.168.0.{1,2}".into()),
+        Some("*".into()),
+        None,
+        Some("::1".into()),
+    ]);
+    assert_eq!(f.to_yaml().unwrap(), JAVA_DUMP);
+}
+
+const JAVA_DUMP: &str = r#"accounts:
+- accessKey: RocketMQ
+  admin: false
+  defaultGroupPerm: SUB
+  defaultTopicPerm: DENY
+  groupPerms:
+  - groupA=DENY
+  - groupB=PUB|SUB
+  secretKey: '12345678'
+  topicPerms:
+  - topicA=DENY
+  - topicB=PUB|SUB
+  - topicC=SUB
+  whiteRemoteAddress: null
+- accessKey: rocketmq2
+  admin: true
+  defaultGroupPerm: null
+  defaultTopicPerm: null
+  groupPerms: null
+  secretKey: '0012345678'
+  topicPerms: null
+  whiteRemoteAddress: 192.168.1.*
+- accessKey: 'we:ird #key'
+  admin: false
+  defaultGroupPerm: null
+  defaultTopicPerm: PUB|SUB
+  groupPerms: []
+  secretKey: 'true'
+  topicPerms:
+  - '%RETRY%x=SUB'
+  - 'a: b=PUB'
+  - '- t=DENY'
+  whiteRemoteAddress: '*'
+dataVersion:
+- counter: 1
+  timestamp: 1700000000000
+globalWhiteRemoteAddresses:
+- 192.168.0.{1,2}
+- '*'
+- null
+- ::1
+"#;
