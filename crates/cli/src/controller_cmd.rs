@@ -13,6 +13,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use ferromq_config::{ConfigTable, NamesrvConfig};
 use ferromq_controller::{parse_node_id, parse_peers, Controller, ControllerSettings, RaftTiming};
+use ferromq_remoting::{client_tls, ClientConfig, Transport};
 
 /// `ferromq controller` options.
 #[derive(Debug, Args)]
@@ -45,6 +46,7 @@ pub fn settings(config: &NamesrvConfig) -> anyhow::Result<ControllerSettings> {
     } else {
         PathBuf::from(&c.controller_store_path)
     };
+    let tls = config.tls.resolved().context("tls.config.file")?;
     let scan = Duration::from_millis(c.scan_inactive_master_interval.clamp(100, 60_000) as u64);
     Ok(ControllerSettings {
         group: c
@@ -61,6 +63,11 @@ pub fn settings(config: &NamesrvConfig) -> anyhow::Result<ControllerSettings> {
         elect_retries: c.elect_master_max_retry_count.max(1) as u32,
         timing: RaftTiming::default(),
         properties: config.to_properties(),
+        transport: Transport::of(&tls).context("tls.server.*")?,
+        client: ClientConfig {
+            tls: client_tls(&tls).context("tls.client.*")?,
+            ..ClientConfig::default()
+        },
     })
 }
 

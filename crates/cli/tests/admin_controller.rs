@@ -40,6 +40,8 @@ async fn controller_commands() {
             election_max: Duration::from_millis(300),
         },
         properties: "controllerDLegerGroup=group1\n".into(),
+        transport: ferromq_remoting::Transport::Plain,
+        client: ferromq_remoting::ClientConfig::default(),
     };
     let controller = Controller::start(settings, l).await.unwrap();
     while !controller.is_leader() {

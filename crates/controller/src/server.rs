@@ -12,7 +12,8 @@ use ferromq_model::SyncStateSet;
 use ferromq_protocol::headers::*;
 use ferromq_protocol::{request_code as rc, response_code as code, RemotingCommand};
 use ferromq_remoting::{
-    Channel, ClientConfig, Dispatcher, RemotingClient, RequestHandler, ResponseFuture, ServerConfig,
+    Channel, ClientConfig, Dispatcher, RemotingClient, RequestHandler, ResponseFuture,
+    ServerConfig, Transport,
 };
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
@@ -52,6 +53,12 @@ pub struct ControllerSettings {
     pub timing: RaftTiming,
     /// The whole configuration as `key=value` lines (GET_CONTROLLER_CONFIG answers it).
     pub properties: String,
+    /// How the controller port serves, Raft peers and brokers alike (`tls.server.*`, as
+    /// Java's controller reads them).
+    pub transport: Transport,
+    /// How this controller calls its peers and brokers (TLS when `tls.enable` is set or the
+    /// server side is enforcing, as Java's remoting client decides).
+    pub client: ClientConfig,
 }
 
 /// Parses `n0-host:port;n1-host:port` (ids `n<k>`).
@@ -109,14 +116,16 @@ impl Controller {
             &settings.store_path,
             None,
             settings.timing,
+            settings.client.clone(),
         )
         .await?;
+        let client = RemotingClient::new(settings.client.clone(), Arc::new(Dispatcher::new()));
         let controller = Arc::new(Controller {
             node,
             settings,
             live: Mutex::new(LiveTable::default()),
             ops: tokio::sync::Mutex::new(()),
-            client: RemotingClient::new(ClientConfig::default(), Arc::new(Dispatcher::new())),
+            client,
             stop: CancellationToken::new(),
             tasks: Mutex::new(Vec::new()),
             confirmed_term: std::sync::atomic::AtomicU64::new(0),
@@ -126,9 +135,11 @@ impl Controller {
             raft: RaftService::new(controller.node.raft().clone()),
         });
         let stop = controller.stop.clone();
+        let transport = controller.settings.transport.clone();
         let serve = tokio::spawn(async move {
-            ferromq_remoting::run(
+            ferromq_remoting::run_transport(
                 listener,
+                transport,
                 handler,
                 ServerConfig::default(),
                 stop.cancelled_owned(),

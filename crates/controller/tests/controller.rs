@@ -37,6 +37,8 @@ fn settings(id: u64, peers: &BTreeMap<u64, String>, dir: &std::path::Path) -> Co
             election_max: Duration::from_millis(1000),
         },
         properties: String::new(),
+        transport: ferromq_remoting::Transport::Plain,
+        client: ferromq_remoting::ClientConfig::default(),
     }
 }
 

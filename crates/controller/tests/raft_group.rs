@@ -73,9 +73,15 @@ async fn a_group_replicates_survives_its_leader_and_restarts_from_disk() {
     for i in 0..3 {
         let l = listeners[i].take().unwrap();
         nodes.push(Some(
-            RaftNode::start(i as u64, dirs[i].path(), Some(l), timing())
-                .await
-                .unwrap(),
+            RaftNode::start(
+                i as u64,
+                dirs[i].path(),
+                Some(l),
+                timing(),
+                ferromq_remoting::ClientConfig::default(),
+            )
+            .await
+            .unwrap(),
         ));
     }
     for n in nodes.iter().flatten() {
@@ -114,9 +120,15 @@ async fn a_group_replicates_survives_its_leader_and_restarts_from_disk() {
 
     // It comes back from its files (same id and peer address) and catches up.
     let l = TcpListener::bind(&peers[&dead_id]).await.unwrap();
-    let back = RaftNode::start(dead_id, dirs[dead_id as usize].path(), Some(l), timing())
-        .await
-        .unwrap();
+    let back = RaftNode::start(
+        dead_id,
+        dirs[dead_id as usize].path(),
+        Some(l),
+        timing(),
+        ferromq_remoting::ClientConfig::default(),
+    )
+    .await
+    .unwrap();
     back.bootstrap(&peers).await;
     wait_members(&back, 4).await;
     let state = back.state().read(|s| s.clone());

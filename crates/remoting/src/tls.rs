@@ -391,6 +391,19 @@ pub enum Transport {
     },
 }
 
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Plain => f.write_str("Plain"),
+            Transport::Tls { mode, config } => f
+                .debug_struct("Tls")
+                .field("mode", mode)
+                .field("certificate", &config.is_some())
+                .finish(),
+        }
+    }
+}
+
 impl Transport {
     /// The transport of a server's `tls.*` keys (after `tls.config.file`): plain when no
     /// certificate is configured and TLS is not enforced (Java without a usable certificate

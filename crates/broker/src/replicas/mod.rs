@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferromq_protocol::response_code;
-use ferromq_remoting::{ClientConfig, RemotingClient};
+use ferromq_remoting::RemotingClient;
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -70,14 +70,15 @@ pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
     let files = IdentityFiles::new(cfg.store_path_broker_identity());
     // Controllers call back only with one-way role announcements, which arrive on the
     // broker's own port: this client needs no handler.
-    let client = RemotingClient::new(
-        ClientConfig {
-            // Signed like the broker's other requests; controllers serve plain text only.
-            rpc_hook: ctx.access().outgoing_hook(),
-            ..ClientConfig::default()
-        },
-        Arc::new(ferromq_remoting::Dispatcher::new()),
-    );
+    // TLS and signed like the broker's other requests.
+    let config = match crate::broker::outgoing_client_config(&ctx) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the controller client cannot be configured: the broker stays fenced");
+            return;
+        }
+    };
+    let client = RemotingClient::new(config, Arc::new(ferromq_remoting::Dispatcher::new()));
     let m = Arc::new(ReplicasManager {
         ctx,
         client: client.clone(),

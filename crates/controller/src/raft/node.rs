@@ -54,6 +54,7 @@ impl RaftNode {
         dir: &Path,
         listener: Option<TcpListener>,
         timing: RaftTiming,
+        client: ClientConfig,
     ) -> std::io::Result<Self> {
         let config = openraft::Config {
             cluster_name: "ferromq-controller".into(),
@@ -66,7 +67,7 @@ impl RaftNode {
         .map_err(std::io::Error::other)?;
         let log = LogStore::open(dir)?;
         let state = StateMachine::open(dir)?;
-        let client = RemotingClient::new(ClientConfig::default(), Arc::new(Dispatcher::new()));
+        let client = RemotingClient::new(client, Arc::new(Dispatcher::new()));
         let raft = Raft::new(
             id,
             Arc::new(config),

@@ -35,6 +35,8 @@ async fn controller(dir: &std::path::Path, unclean: bool) -> (Arc<Controller>, S
             election_max: Duration::from_millis(300),
         },
         properties: String::new(),
+        transport: ferromq_remoting::Transport::Plain,
+        client: ferromq_remoting::ClientConfig::default(),
     };
     let c = Controller::start(settings, l).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -74,3 +74,104 @@ async fn an_enforcing_broker_serves_tls_clients_only() {
     assert_eq!(ask(tls).await, Some(code::SUCCESS));
     cluster.shutdown().await;
 }
+
+/// The controller port speaks TLS as `tls.server.*` say, and a broker in controller mode
+/// with `tls.enable` reaches it over TLS: a plain client gets no answer, the broker is
+/// elected master and takes writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enforcing_controller_serves_brokers_over_tls() {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    use ferromq_config::TlsConfig;
+    use ferromq_controller::{Controller, ControllerSettings, RaftTiming};
+    use ferromq_remoting::{client_tls, ClientConfig, RemotingClient, Transport};
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.path().join("ctl.pem"), dir.path().join("ctl.key"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let mut tls = TlsConfig::default();
+    for (k, v) in [
+        ("tls.server.mode", "enforcing"),
+        ("tls.server.certPath", &*cert_path.to_string_lossy()),
+        ("tls.server.keyPath", &*key_path.to_string_lossy()),
+        ("tls.config.file", "/nonexistent"),
+    ] {
+        tls.set(k, v).unwrap();
+    }
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ctl_addr = l.local_addr().unwrap().to_string();
+    let settings = ControllerSettings {
+        group: "g".into(),
+        self_id: 0,
+        peers: BTreeMap::from([(0, ctl_addr.clone())]),
+        store_path: dir.path().join("ctl"),
+        elect_unclean: false,
+        notify_role_changed: true,
+        scan_not_active: Duration::from_millis(500),
+        scan_inactive_master: Duration::from_millis(500),
+        elect_retries: 3,
+        timing: RaftTiming {
+            heartbeat: Duration::from_millis(50),
+            election_min: Duration::from_millis(150),
+            election_max: Duration::from_millis(300),
+        },
+        properties: String::new(),
+        transport: Transport::of(&tls).unwrap(),
+        client: ClientConfig {
+            tls: client_tls(&tls).unwrap(),
+            ..ClientConfig::default()
+        },
+    };
+    let ctl = Controller::start(settings, l).await.unwrap();
+    let plain = RemotingClient::with_defaults();
+    let probe = RemotingCommand::request(rc::CONTROLLER_GET_METADATA_INFO);
+    assert!(
+        plain
+            .invoke_sync(&ctl_addr, probe, Duration::from_secs(2))
+            .await
+            .is_err(),
+        "a plain client is not served"
+    );
+    let addr = ctl_addr.clone();
+    let cluster = TestCluster::start_each(1, move |_, c| {
+        for (k, v) in [
+            ("brokerName", "broker-tls"),
+            ("enableControllerMode", "true"),
+            ("controllerAddr", addr.as_str()),
+            ("tls.enable", "true"),
+            ("tls.config.file", "/nonexistent"),
+        ] {
+            c.set(k, v).unwrap();
+        }
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let topic = "TlsControlled";
+    let create = ferromq_testkit::create_topic_request(topic, 1, 6);
+    loop {
+        let r = cluster.call(create.clone()).await;
+        if r.code == code::SUCCESS {
+            let r = cluster
+                .call(ferromq_testkit::send_request(topic, 0, "x", None, &[]))
+                .await;
+            if r.code == code::SUCCESS {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broker never became master over TLS: {:?}",
+            r.remark
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cluster.shutdown().await;
+    ctl.shutdown().await;
+}
