@@ -10,7 +10,8 @@ config_table! {
         tls_server_mode: String = "permissive".to_owned() => "tls.server.mode",
         /// A properties file whose `tls.*` keys override these (read when it exists).
         tls_config_file: String = "/etc/rocketmq/tls.properties".to_owned() => "tls.config.file",
-        /// PEM certificate chain of the server; without it TLS handshakes are refused.
+        /// PEM certificate chain of the server; without it (and without test mode) TLS
+        /// handshakes are refused.
         tls_server_cert_path: Option<String> = None => "tls.server.certPath",
         /// PEM private key of the server (PKCS#8).
         tls_server_key_path: Option<String> = None => "tls.server.keyPath",
@@ -22,8 +23,9 @@ config_table! {
         tls_server_auth_client: bool = false => "tls.server.authClient",
         /// PEM CA certificates for client certificates.
         tls_server_trust_cert_path: Option<String> = None => "tls.server.trustCertPath",
-        /// Java's test mode (a self-signed certificate when none is configured): not
-        /// supported; without a certificate TLS handshakes are refused.
+        /// Java's test mode: without a configured certificate the server makes a self-signed
+        /// one at start (so TLS works out of the box, as in Java). Unlike Java, a configured
+        /// certificate is used even in test mode.
         tls_test_mode_enable: bool = true => "tls.test.mode.enable",
         /// Outgoing connections (to NameServers) speak TLS; also on when
         /// `tls.server.mode=enforcing`, as Java's broker does (`useTLS`).

@@ -178,6 +178,25 @@ pub fn server_config(s: &TlsServerSettings) -> Result<Arc<rustls::ServerConfig>,
     Ok(Arc::new(config))
 }
 
+/// Java's test mode (`tls.test.mode.enable`, on by default): a certificate for `localhost`
+/// made at start and never stored, client certificates asked for but not required.
+pub(crate) fn test_mode_server_config() -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let failed = |e: rcgen::Error| TlsError::Config(format!("test-mode certificate: {e}"));
+    let key = rcgen::KeyPair::generate().map_err(failed)?;
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .map_err(failed)?
+        .self_signed(&key)
+        .map_err(failed)?;
+    let der_key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_client_cert_verifier(Arc::new(AnyClientCert { mandatory: false }))
+        .with_single_cert(vec![cert.der().clone()], der_key)
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(Arc::new(config))
+}
+
 /// The peer's signature over the handshake, checked whoever the peer is (both verifiers
 /// below trust identities as Java does, never signatures).
 fn handshake_signature(
@@ -420,9 +439,17 @@ impl Transport {
             (Some(c), Some(k)) => (c, k),
             (None, None) => {
                 return Ok(match mode {
+                    TlsMode::Disabled => Transport::Plain,
+                    // Java's default: a throw-away self-signed certificate, so a client that
+                    // turns TLS on (and trusts any server, as Java's does by default) works
+                    // against a server nobody configured.
+                    _ if netty.tls_test_mode_enable => Transport::Tls {
+                        mode,
+                        config: Some(test_mode_server_config()?),
+                    },
                     TlsMode::Enforcing => Transport::Tls { mode, config: None },
-                    _ => Transport::Plain,
-                })
+                    TlsMode::Permissive => Transport::Plain,
+                });
             }
             _ => {
                 return Err(TlsError::Config(

@@ -175,3 +175,29 @@ async fn an_enforcing_controller_serves_brokers_over_tls() {
     cluster.shutdown().await;
     ctl.shutdown().await;
 }
+
+/// Java's default: permissive and test mode, so a broker nobody configured for TLS still
+/// serves a TLS client (with a throw-away self-signed certificate) beside plain ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfigured_broker_serves_tls_with_a_test_certificate() {
+    use ferromq_remoting::{client_tls_config, ClientConfig, RemotingClient, TlsClientSettings};
+
+    let cluster = TestCluster::start().await;
+    let addr = cluster.broker_addr();
+    let tls = RemotingClient::new(
+        ClientConfig {
+            tls: Some(client_tls_config(&TlsClientSettings::default()).unwrap()),
+            ..ClientConfig::default()
+        },
+        Arc::new(Dispatcher::new()),
+    );
+    let req = RemotingCommand::request(rc::GET_BROKER_RUNTIME_INFO);
+    let r = tls
+        .invoke_sync(&addr, req.clone(), Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert_eq!(r.code, code::SUCCESS);
+    assert_eq!(cluster.call(req).await.code, code::SUCCESS, "plain too");
+    tls.shutdown();
+    cluster.shutdown().await;
+}
