@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod broker_cmd;
 mod controller_cmd;
+mod credentials;
 mod logging;
 mod namesrv_cmd;
 mod shutdown;
@@ -32,7 +33,8 @@ enum Command {
     /// Administration commands with mqadmin's names (clusterList, topicList, updateTopic, …).
     Admin(admin::AdminArgs),
     /// Producer and consumer benchmarks against any RocketMQ-protocol cluster.
-    Bench(bench::BenchArgs),
+    // Boxed: its options outweigh every other command's.
+    Bench(Box<bench::BenchArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,7 +58,7 @@ fn main() -> anyhow::Result<()> {
             Command::Broker(args) => broker_cmd::run(args).await,
             Command::Controller(args) => controller_cmd::run(args).await,
             Command::Admin(args) => admin::run(args).await,
-            Command::Bench(args) => bench::run(args).await,
+            Command::Bench(args) => bench::run(*args).await,
         }
     })
 }

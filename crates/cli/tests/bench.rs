@@ -204,3 +204,62 @@ async fn tag_filter_and_rate_limit() {
 
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_and_consumer_sign_for_an_acl_broker() {
+    use ferromq_config::ConfigTable;
+    let cluster = TestCluster::start_with(1, |c| {
+        for (k, v) in [
+            ("authenticationEnabled", "true"),
+            ("authorizationEnabled", "true"),
+            (
+                "authenticationMetadataProvider",
+                "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
+            ),
+            (
+                "authorizationMetadataProvider",
+                "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
+            ),
+            (
+                "initAuthenticationUser",
+                r#"{"username":"rocketmq","password":"12345678"}"#,
+            ),
+        ] {
+            c.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ns = cluster.namesrv_addr.clone();
+    let common = [
+        "-n",
+        ns.as_str(),
+        "-t",
+        "BenchAcl",
+        "--json",
+        "--access-key",
+        "rocketmq",
+        "--secret-key",
+        "12345678",
+    ];
+    // The topic is created, routed, written and read by signed requests only.
+    let mut args = vec!["producer", "-w", "2", "-q", "50", "--queues", "2"];
+    args.extend(common);
+    let sent = bench(dir.path(), &args).await;
+    assert_clean_producer_run(&sent, 50, 1);
+    let mut args = vec![
+        "consumer",
+        "-g",
+        "bench_acl_group",
+        "--from",
+        "first",
+        "-q",
+        "50",
+        "--duration",
+        "30",
+    ];
+    args.extend(common);
+    let consumed = bench(dir.path(), &args).await;
+    assert_eq!(u(&consumed, "messages_consumed"), 50, "{consumed}");
+    cluster.shutdown().await;
+}

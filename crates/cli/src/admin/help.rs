@@ -4,6 +4,9 @@
 //! option groups, then one aligned line per option.
 
 use clap::Command;
+use ferromq_client::TLS_ENABLE_ENV;
+
+use crate::credentials::{ACCESS_KEY_ENV, SECRET_KEY_ENV};
 
 /// The program name shown in usage lines.
 pub const PROGRAM: &str = "ferromq admin";
@@ -20,7 +23,10 @@ pub fn command_list(cmd: &Command) -> String {
     }
     s.push_str(&format!(
         "\nSee '{PROGRAM} help <command>' for more information on a specific command.\n\
-         Add --json to any command for machine-readable output.\n"
+         Add --json to any command for machine-readable output.\n\
+         Brokers with ACL: requests are signed with `{PROGRAM} --access-key AK --secret-key SK <command>`,\n\
+         \x20 else {ACCESS_KEY_ENV}/{SECRET_KEY_ENV}, else accessKey/secretKey in $ROCKETMQ_HOME/conf/tools.yml.\n\
+         TLS: {TLS_ENABLE_ENV}=true.\n"
     ));
     s
 }

@@ -5,6 +5,9 @@
 //!   commons-cli-style help.
 //! - [`cluster`], [`topic`], [`group`], [`reset`], [`query`], [`dump`], [`namesrv`]: the
 //!   commands; [`raw`]: requests the client's admin API does not offer.
+//! - Every client a command makes signs its requests with the credentials of
+//!   `--access-key`/`--secret-key`, `ROCKETMQ_ACCESS_KEY`/`ROCKETMQ_SECRET_KEY` or
+//!   `$ROCKETMQ_HOME/conf/tools.yml` (see [`Ctx::client_config`]).
 //! - [`format`], [`pretty`]: Java's renderings (`toString()`, fastjson pretty JSON, dates);
 //!   [`out`]: text vs JSON output and one-line errors.
 
@@ -26,8 +29,9 @@ mod topic;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Args;
-use ferromq_client::{Admin, ClientConfig, ClientError};
+use ferromq_client::{Admin, ClientConfig, ClientError, Credentials};
 
+use crate::credentials::CredentialArgs;
 use cli::AdminCommand;
 use out::Out;
 
@@ -40,6 +44,10 @@ pub(crate) const NO_CLUSTER: &str =
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct AdminArgs {
+    /// ACL credentials to sign requests with (before the command; mqadmin has no such
+    /// options, it reads `$ROCKETMQ_HOME/conf/tools.yml`, which is the fallback here).
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
     /// The mqadmin command and its options (`ferromq admin` alone lists the commands,
     /// `ferromq admin help <command>` shows one command's options).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -53,21 +61,36 @@ pub(crate) struct Ctx {
     pub namesrv: String,
     /// `-n` split into addresses.
     pub namesrv_addrs: Vec<String>,
+    /// What every client of the command signs its requests with.
+    credentials: Option<Credentials>,
 }
 
 impl Ctx {
-    fn new(namesrv: &str) -> Self {
-        let config = ClientConfig::new(namesrv);
+    fn new(namesrv: &str, credentials: Option<Credentials>) -> Self {
         Ctx {
-            namesrv_addrs: config.namesrv_addrs.clone(),
+            namesrv_addrs: ClientConfig::new(namesrv).namesrv_addrs,
             namesrv: namesrv.to_string(),
-            admin: Admin::new(config),
+            admin: Admin::new(ClientConfig {
+                credentials: credentials.clone(),
+                ..ClientConfig::new(namesrv)
+            }),
+            credentials,
+        }
+    }
+
+    /// Settings for another client of this command (a producer, one NameServer's admin):
+    /// the NameServers `namesrv` and the command's credentials. Every client a command makes
+    /// is built from here, so none goes out unsigned.
+    pub fn client_config(&self, namesrv: &str) -> ClientConfig {
+        ClientConfig {
+            credentials: self.credentials.clone(),
+            ..ClientConfig::new(namesrv)
         }
     }
 
     /// An admin client for one NameServer of the list.
     pub fn one_namesrv(&self, addr: &str) -> Admin {
-        Admin::connect(addr)
+        Admin::new(self.client_config(addr))
     }
 
     /// A client error on one line.
@@ -207,7 +230,14 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             std::process::exit(1);
         }
     };
-    let ctx = Ctx::new(&parsed.command.common().namesrv);
+    let credentials = match args.credentials.resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let ctx = Ctx::new(&parsed.command.common().namesrv, credentials);
     let result = dispatch(&ctx, parsed.command, json).await;
     ctx.admin.shutdown().await;
     if let Err(e) = result {

@@ -109,7 +109,9 @@ pub async fn send_message(ctx: &Ctx, args: SendMessageArgs, out: &mut Out) -> Re
     if let Some(k) = &args.key {
         msg = msg.with_property(keys::KEYS, k.clone());
     }
-    let producer = Producer::new(ProducerConfig::new(now_ms().to_string(), &ctx.namesrv));
+    let mut config = ProducerConfig::new(now_ms().to_string(), &ctx.namesrv);
+    config.client = ctx.client_config(&ctx.namesrv);
+    let producer = Producer::new(config);
     producer.start().await?;
     let result = match (&args.broker, args.qid) {
         (Some(b), Some(q)) if q > -1 => {

@@ -259,6 +259,7 @@ pub async fn query_msg_by_id(ctx: &Ctx, args: QueryMsgByIdArgs, out: &mut Out) -
     } else if args.send_message.is_some() {
         if args.send_message == Some(true) {
             let mut config = ProducerConfig::new("ReSendMsgById", &ctx.namesrv);
+            config.client = ctx.client_config(&ctx.namesrv);
             config.client.unit_name = args.unit_name.clone();
             let producer = Producer::new(config);
             producer.start().await?;

@@ -199,7 +199,7 @@ pub async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
     topic::ensure_bench_topic(&args.common).await?;
 
     let mut config = PushConsumerConfig::new(group.clone(), &args.common.namesrv);
-    config.client.serialize_type = args.common.serialize_type();
+    config.client = args.common.client_config()?;
     config.consume_concurrency = args.threads.max(1);
     config.consume_batch_max_size = args.consume_batch.max(1);
     config.pull_batch_size = args.pull_batch.max(1);

@@ -20,6 +20,9 @@ mod stats;
 mod topic;
 
 use clap::{Args, Subcommand};
+use ferromq_client::ClientConfig;
+
+use crate::credentials::CredentialArgs;
 
 /// Options of `ferromq bench`.
 #[derive(Debug, Args)]
@@ -68,12 +71,25 @@ pub struct CommonArgs {
     /// Request header encoding: ROCKETMQ (binary, what RocketMQ's benchmark uses) or JSON.
     #[arg(long = "serialize", default_value = "ROCKETMQ")]
     pub serialize: String,
+    /// ACL credentials (else `$ROCKETMQ_HOME/conf/tools.yml`, else unsigned).
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 }
 
 impl CommonArgs {
     /// The header encoding to put on every request.
     pub fn serialize_type(&self) -> ferromq_client::SerializeType {
         ferromq_client::serialize_type_from(Some(&self.serialize))
+    }
+
+    /// Settings of every client a benchmark makes: the NameServers, the header encoding and
+    /// the credentials to sign with.
+    pub fn client_config(&self) -> anyhow::Result<ClientConfig> {
+        Ok(ClientConfig {
+            serialize_type: self.serialize_type(),
+            credentials: self.credentials.resolve()?,
+            ..ClientConfig::new(&self.namesrv)
+        })
     }
 }
 

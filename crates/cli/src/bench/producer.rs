@@ -320,7 +320,7 @@ pub async fn run(args: ProducerArgs, default_batch: usize) -> anyhow::Result<()>
     topic::ensure_bench_topic(&args.common).await?;
 
     let mut config = ProducerConfig::new(args.group.clone(), &args.common.namesrv);
-    config.client.serialize_type = args.common.serialize_type();
+    config.client = args.common.client_config()?;
     config.compression = if args.compress {
         CompressionConfig {
             threshold: args.compress_over,

@@ -36,7 +36,7 @@ pub fn target_masters(info: &ClusterInfo, cluster: Option<&str>) -> Vec<String> 
 /// Makes sure the benchmark's topic (`-t`, `-q`, `-c` of `common`) is routable, with an admin
 /// client of its own for just that.
 pub async fn ensure_bench_topic(common: &super::CommonArgs) -> anyhow::Result<()> {
-    let admin = Admin::connect(&common.namesrv);
+    let admin = Admin::new(common.client_config()?);
     let ensured = ensure_topic(
         &admin,
         &common.topic,

@@ -47,7 +47,17 @@ fn log_dir() -> PathBuf {
 /// Runs the real binary: `ferromq admin <args>`, off the async runtime so the in-process
 /// cluster keeps serving.
 pub async fn admin(args: &[&str]) -> Run {
+    admin_env(args, &[]).await
+}
+
+/// [`admin`] with extra environment variables. Credentials come only from `env`: the
+/// caller's `ROCKETMQ_ACCESS_KEY`/`ROCKETMQ_SECRET_KEY`/`ROCKETMQ_HOME` are removed.
+pub async fn admin_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     tokio::task::spawn_blocking(move || {
         let out = Command::new(env!("CARGO_BIN_EXE_ferromq"))
             .arg("admin")
@@ -57,6 +67,10 @@ pub async fn admin(args: &[&str]) -> Run {
             .env("TZ", "UTC")
             .env_remove("NAMESRV_ADDR")
             .env_remove("RUST_BACKTRACE")
+            .env_remove("ROCKETMQ_ACCESS_KEY")
+            .env_remove("ROCKETMQ_SECRET_KEY")
+            .env_remove("ROCKETMQ_HOME")
+            .envs(env)
             .output()
             .expect("run ferromq");
         Run {
