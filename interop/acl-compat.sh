@@ -81,6 +81,37 @@ java_client() {
   return "$r"
 }
 
+# wait_registered NAMESRV BROKER: the NameServer's cluster table (GET_BROKER_CLUSTER_INFO, 106)
+# lists the broker (mqadmin -c and the clients' routes need it).
+wait_registered() {
+  python3 - "$1" "$2" <<'PY'
+import json, socket, struct, sys, time
+ns, broker = sys.argv[1], sys.argv[2]
+host, port = ns.rsplit(":", 1)
+def registered():
+    with socket.create_connection((host, int(port)), timeout=3) as s:
+        h = json.dumps({"code": 106, "language": "JAVA", "version": 0, "opaque": 1, "flag": 0, "extFields": {}}).encode()
+        s.sendall(struct.pack(">II", 4 + len(h), len(h)) + h)
+        buf = b""
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack(">I", buf[:4])[0]:
+            chunk = s.recv(65536)
+            if not chunk:
+                return False
+            buf += chunk
+        return ('"' + broker + '"').encode() in buf
+deadline = time.time() + 30
+while True:
+    try:
+        if registered():
+            sys.exit(0)
+    except OSError:
+        pass
+    if time.time() > deadline:
+        sys.exit("broker %s not registered with %s within 30 s" % (broker, ns))
+    time.sleep(0.1)
+PY
+}
+
 rc=0
 # ==== ACL 2.0 ==================================================================================
 read -r ns bp <<< "$(python3 - <<'PY'
@@ -128,6 +159,7 @@ FERROMQ_LOG_DIR="$d/logs" "$bin" namesrv -c "$d/namesrv.conf" > "$d/namesrv.out"
 wait_port "$ns"
 FERROMQ_LOG_DIR="$d/logs" "$bin" broker -c "$d/broker.conf" > "$d/broker.out" 2>&1 & pids+=($!)
 wait_port "$bp"
+wait_registered "127.0.0.1:$ns" "127.0.0.1:$bp"
 echo "== ACL 2.0: NameServer 127.0.0.1:$ns, broker 127.0.0.1:$bp — Java client and mqadmin 5.3.3"
 (
   export AC_NAMESRV="127.0.0.1:$ns" AC_BROKER="127.0.0.1:$bp" AC_CLUSTER=AclCluster AC_INNER_USER="$inner_user" \
@@ -197,6 +229,7 @@ FERROMQ_LOG_DIR="$d/logs" ip netns exec "$pfx-broker" "$bin" namesrv -c "$d/name
 reachable 9876
 FERROMQ_LOG_DIR="$d/logs" ip netns exec "$pfx-broker" "$bin" broker -c "$d/broker.conf" > "$d/broker.out" 2>&1 < /dev/null &
 reachable 10911
+ip netns exec "$pfx-client" bash -c "$(declare -f wait_registered); wait_registered $srv:9876 $srv:10911"
 v1env=(AC_NAMESRV="$srv:9876" AC_BROKER="$srv:10911" AC_ACL_FILE="$d/home/conf/plain_acl.yml" AC_WHITE_IP="$white"
   AC_TOOLS_V1_CP="$tools_v1_cp" ROCKETMQ_HOME="$d/home")
 export -f java_client; export cp

@@ -80,6 +80,7 @@ final class Acl2 {
         String inner = System.getenv("AC_INNER_USER");
         String innerPw = System.getenv("AC_INNER_PASSWORD");
         String b = broker;
+        String cluster = System.getenv("AC_CLUSTER");
         String userHeader = user("#UserName", "#Password", "#UserType", "#UserStatus");
         String aclHeader = String.format(ACL_FMT, "#Subject", "#PolicyType", "#Resource", "#Actions", "#SourceIp", "#Decision");
         say("ACL 2.0: NameServer " + namesrv + ", broker " + b + " (mqadmin signs as the super user rocketmq)");
@@ -92,7 +93,8 @@ final class Acl2 {
         }
         checkHasLine("mqadmin createUser alice", mqadmin("createUser", "-n", namesrv, "-b", b, "-u", "alice", "-p", "alice-secret-1"),
             "create user to " + b + " success.");
-        checkHasLine("mqadmin createUser bob", mqadmin("createUser", "-n", namesrv, "-b", b, "-u", "bob", "-p", "bob-secret-1"),
+        checkHasLine("mqadmin createUser -c " + cluster + " bob (every broker of the cluster, from the NameServer)",
+            mqadmin("createUser", "-n", namesrv, "-c", cluster, "-u", "bob", "-p", "bob-secret-1"),
             "create user to " + b + " success.");
         checkHasLine("mqadmin createAcl User:alice Topic:T1,Group:G1 Pub,Sub Allow",
             mqadmin("createAcl", "-n", namesrv, "-b", b, "-s", "User:alice", "-r", "Topic:T1,Group:G1", "-a", "Pub,Sub", "-d", "Allow"),
@@ -121,6 +123,10 @@ final class Acl2 {
         checkLines("mqadmin listAcl -s bob (subject filter)",
             mqadmin("listAcl", "-n", namesrv, "-b", b, "-s", "bob"),
             lines(aclHeader, acl("User:bob", "Topic:GoTopic", "[Pub]")));
+
+        checkLines("mqadmin listUser -c " + cluster + " -f bob",
+            mqadmin("listUser", "-n", namesrv, "-c", cluster, "-f", "bob"),
+            lines(userHeader, user("bob", "bob-secret-1", "Normal", "enable"), "get user from " + b + " success."));
 
         // --- alice produces and consumes ----------------------------------------------------------
         Set<String> sent = sendAll("alice", hook("alice", "alice-secret-1"), "T1", 10);
@@ -193,7 +199,6 @@ final class Acl2 {
 
         // --- a normal user's admin calls ------------------------------------------------------------
         List<String> out = AclCompat.mqadminAs(hook("bob", "bob-secret-1"), "createUser", "-n", namesrv, "-b", b, "-u", "eve", "-p", "eve-secret-1");
-        String cluster = System.getenv("AC_CLUSTER");
         check(out.stream().anyMatch(l -> l.contains("CODE: 16") && l.contains(noPolicy("bob", "Cluster:" + cluster))),
             "mqadmin createUser signed by bob (a normal user) refused: CODE: 16 " + noPolicy("bob", "Cluster:" + cluster));
     }
