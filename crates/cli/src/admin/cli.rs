@@ -5,13 +5,17 @@
 
 use clap::{Args, Parser, Subcommand};
 
+mod auth_args;
 mod group_args;
 mod message_args;
+mod plain_acl_args;
 mod server_args;
 mod topic_args;
 
+pub use auth_args::*;
 pub use group_args::*;
 pub use message_args::*;
+pub use plain_acl_args::*;
 pub use server_args::*;
 pub use topic_args::*;
 
@@ -192,6 +196,58 @@ pub enum AdminCommand {
     /// Consume message.
     #[command(verbatim_doc_comment, name = "consumeMessage")]
     ConsumeMessage(ConsumeMessageArgs),
+    /// Update acl config yaml file in broker.
+    #[command(verbatim_doc_comment, name = "updateAclConfig")]
+    UpdateAclConfig(UpdateAclConfigArgs),
+    /// Delete Acl Config Account in broker.
+    #[command(
+        verbatim_doc_comment,
+        name = "deleteAclConfig",
+        alias = "deleteAccessConfig"
+    )]
+    DeleteAclConfig(DeleteAclConfigArgs),
+    /// List all of acl config version information in cluster.
+    #[command(verbatim_doc_comment, name = "clusterAclConfigVersion")]
+    ClusterAclConfigVersion(ClusterAclConfigVersionArgs),
+    /// Update global white address for acl Config File in broker.
+    #[command(verbatim_doc_comment, name = "updateGlobalWhiteAddr")]
+    UpdateGlobalWhiteAddr(UpdateGlobalWhiteAddrArgs),
+    /// Create user to cluster.
+    #[command(verbatim_doc_comment, name = "createUser")]
+    CreateUser(CreateUserArgs),
+    /// Update user to cluster.
+    #[command(verbatim_doc_comment, name = "updateUser")]
+    UpdateUser(UpdateUserArgs),
+    /// Delete user from cluster.
+    #[command(verbatim_doc_comment, name = "deleteUser")]
+    DeleteUser(DeleteUserArgs),
+    /// Get user from cluster.
+    #[command(verbatim_doc_comment, name = "getUser")]
+    GetUser(GetUserArgs),
+    /// List user from cluster.
+    #[command(verbatim_doc_comment, name = "listUser")]
+    ListUser(ListUserArgs),
+    /// Copy user to cluster.
+    #[command(verbatim_doc_comment, name = "copyUser")]
+    CopyUser(CopyUserArgs),
+    /// Create acl to cluster.
+    #[command(verbatim_doc_comment, name = "createAcl")]
+    CreateAcl(CreateAclArgs),
+    /// Update acl to cluster.
+    #[command(verbatim_doc_comment, name = "updateAcl")]
+    UpdateAcl(UpdateAclArgs),
+    /// Delete acl from cluster.
+    #[command(verbatim_doc_comment, name = "deleteAcl")]
+    DeleteAcl(DeleteAclArgs),
+    /// Get acl from cluster.
+    #[command(verbatim_doc_comment, name = "getAcl")]
+    GetAcl(GetAclArgs),
+    /// List acl from cluster.
+    #[command(verbatim_doc_comment, name = "listAcl")]
+    ListAcl(ListAclArgs),
+    /// Copy acl to cluster.
+    #[command(verbatim_doc_comment, name = "copyAcl")]
+    CopyAcl(CopyAclArgs),
 }
 
 impl AdminCommand {
@@ -232,6 +288,22 @@ impl AdminCommand {
             GetBrokerConfig(a) => &a.common,
             SendMessage(a) => &a.common,
             ConsumeMessage(a) => &a.common,
+            UpdateAclConfig(a) => &a.common,
+            DeleteAclConfig(a) => &a.common,
+            ClusterAclConfigVersion(a) => &a.common,
+            UpdateGlobalWhiteAddr(a) => &a.common,
+            CreateUser(a) => &a.common,
+            UpdateUser(a) => &a.common,
+            DeleteUser(a) => &a.common,
+            GetUser(a) => &a.common,
+            ListUser(a) => &a.common,
+            CopyUser(a) => &a.common,
+            CreateAcl(a) => &a.common,
+            UpdateAcl(a) => &a.common,
+            DeleteAcl(a) => &a.common,
+            GetAcl(a) => &a.common,
+            ListAcl(a) => &a.common,
+            CopyAcl(a) => &a.common,
         }
     }
 }
@@ -288,6 +360,65 @@ mod tests {
         assert!(parse(&["updateTopic", "-b", "x", "-c", "y", "-t", "T"]).is_err());
         assert!(parse(&["deleteTopic", "-t", "T"]).is_err());
         assert!(parse(&["topicRoute", "-t", "T", "-l"]).is_ok());
+    }
+
+    #[test]
+    fn acl_commands_take_mqadmins_options() {
+        let cli = parse(&[
+            "createAcl",
+            "-c",
+            "C",
+            "--subject",
+            " User:a ",
+            "-r",
+            "Topic:a, Group:g",
+            "-a",
+            "Pub",
+            "-d",
+            "Allow",
+        ])
+        .unwrap();
+        let AdminCommand::CreateAcl(a) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(a.subject, "User:a");
+        assert_eq!(a.resources, "Topic:a, Group:g", "split later, as mqadmin");
+        assert_eq!(a.source_ip, None);
+        assert!(parse(&[
+            "createAcl",
+            "-b",
+            "x",
+            "-s",
+            "User:a",
+            "-r",
+            "T",
+            "-a",
+            "Pub"
+        ])
+        .is_err());
+        // updateUser: exactly one of -p, -t, -s, as commons-cli's option group
+        assert!(parse(&["updateUser", "-b", "x", "-u", "a"]).is_err());
+        assert!(parse(&["updateUser", "-b", "x", "-u", "a", "-p", "1", "-t", "Super"]).is_err());
+        assert!(parse(&["updateUser", "-b", "x", "-u", "a", "-s", "disable"]).is_ok());
+        assert!(parse(&["getUser", "-b", "x"]).is_ok(), "-u is optional");
+        assert!(parse(&["copyUser", "-f", "a"]).is_err());
+        assert!(parse(&["copyAcl", "-f", "a", "-t", "b", "-s", "User:a,User:b"]).is_ok());
+        assert!(parse(&["clusterAclConfigVersion"]).is_err());
+        let cli = parse(&["deleteAccessConfig", "-b", "x", "-a", "ak"]).unwrap();
+        assert!(matches!(cli.command, AdminCommand::DeleteAclConfig(_)));
+        let cli = parse(&[
+            "updateGlobalWhiteAddr",
+            "-c",
+            "C",
+            "-g",
+            "10.10.103.*,192.168.0.*",
+        ])
+        .unwrap();
+        let AdminCommand::UpdateGlobalWhiteAddr(a) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(a.global_white_remote_addresses, "10.10.103.*,192.168.0.*");
+        assert_eq!(a.acl_file_full_path, None);
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub const PROGRAM: &str = "ferromq admin";
 /// commons-cli's default help width as mqadmin sets it.
 const WIDTH: usize = 110;
 
+/// The ids of the argument groups that stand for commons-cli `OptionGroup`s (`-b | -c`, and
+/// `updateUser`'s `-p | -s | -t`); clap's own per-struct groups are not rendered.
+const OPTION_GROUPS: &[&str] = &["target", "change"];
+
 /// `mqadmin` with no arguments: every command and its description.
 pub fn command_list(cmd: &Command) -> String {
     let mut s = String::from("The most commonly used mqadmin commands are:\n");
@@ -86,7 +90,7 @@ pub fn command_help(root: &Command, name: &str) -> Option<String> {
     let opts = options(cmd, root);
     let groups: Vec<(Vec<String>, bool)> = cmd
         .get_groups()
-        .filter(|g| g.get_id() == "target")
+        .filter(|g| OPTION_GROUPS.contains(&g.get_id().as_str()))
         .map(|g| {
             (
                 g.get_args().map(|a| a.to_string()).collect(),
@@ -212,7 +216,7 @@ mod tests {
             "   {:<35} {}\n",
             "clusterList", "List cluster infos."
         )));
-        assert_eq!(list.lines().filter(|l| l.starts_with("   ")).count(), 33);
+        assert_eq!(list.lines().filter(|l| l.starts_with("   ")).count(), 49);
     }
 
     #[test]
@@ -238,6 +242,14 @@ mod tests {
         assert!(h.lines().nth(1).unwrap().starts_with("       "), "{h}");
         assert!(h.lines().all(|l| l.len() <= WIDTH), "{h}");
         assert!(command_help(&root, "nope").is_none());
+        // two commons-cli option groups
+        let h = command_help(&root, "updateUser").unwrap();
+        assert!(
+            h.starts_with(
+                "usage: ferromq admin updateUser -b <arg> | -c <arg>  [-h] [--json] [-n <arg>] -p <arg> | -s <arg> | -t <arg>"
+            ),
+            "{h}"
+        );
     }
 
     #[test]

@@ -5,12 +5,15 @@
 //!   commons-cli-style help.
 //! - [`cluster`], [`topic`], [`group`], [`reset`], [`query`], [`dump`], [`namesrv`]: the
 //!   commands; [`raw`]: requests the client's admin API does not offer.
-//! - Every client a command makes signs its requests with the credentials of
+//! - [`auth`] (ACL 2.0 users and ACLs) and [`plain_acl`] (ACL 1.0 accounts), rendered by
+//!   [`acl_format`]. Every client a command makes signs its requests with the credentials of
 //!   `--access-key`/`--secret-key`, `ROCKETMQ_ACCESS_KEY`/`ROCKETMQ_SECRET_KEY` or
 //!   `$ROCKETMQ_HOME/conf/tools.yml` (see [`Ctx::client_config`]).
 //! - [`format`], [`pretty`]: Java's renderings (`toString()`, fastjson pretty JSON, dates);
 //!   [`out`]: text vs JSON output and one-line errors.
 
+mod acl_format;
+mod auth;
 mod cli;
 mod cluster;
 mod controller;
@@ -21,6 +24,7 @@ mod ha;
 mod help;
 mod namesrv;
 mod out;
+mod plain_acl;
 mod pretty;
 mod query;
 mod raw;
@@ -130,12 +134,15 @@ impl Ctx {
     }
 }
 
-/// The command name as mqadmin matches it (case-insensitively), or `None`.
+/// The command name as mqadmin matches it (case-insensitively, aliases too), or `None`.
 fn canonical_name(root: &clap::Command, name: &str) -> Option<String> {
     root.get_subcommands()
-        .map(|s| s.get_name())
-        .find(|n| n.eq_ignore_ascii_case(name))
-        .map(str::to_string)
+        .find(|s| {
+            std::iter::once(s.get_name())
+                .chain(s.get_all_aliases())
+                .any(|n| n.eq_ignore_ascii_case(name))
+        })
+        .map(|s| s.get_name().to_string())
 }
 
 /// A clap parse error of command `cmd` as one line, in commons-cli's words where it has
@@ -293,6 +300,24 @@ async fn dispatch(ctx: &Ctx, command: AdminCommand, json: bool) -> anyhow::Resul
         GetBrokerConfig(a) => cluster::get_broker_config(ctx, a, &mut out).await?,
         SendMessage(a) => namesrv::send_message(ctx, a, &mut out).await?,
         ConsumeMessage(a) => dump::consume_message(ctx, a, &mut out).await?,
+        UpdateAclConfig(a) => plain_acl::update_acl_config(ctx, a, &mut out).await?,
+        DeleteAclConfig(a) => plain_acl::delete_acl_config(ctx, a, &mut out).await?,
+        ClusterAclConfigVersion(a) => {
+            plain_acl::cluster_acl_config_version(ctx, a, &mut out).await?
+        }
+        UpdateGlobalWhiteAddr(a) => plain_acl::update_global_white_addr(ctx, a, &mut out).await?,
+        CreateUser(a) => auth::create_user(ctx, a, &mut out).await?,
+        UpdateUser(a) => auth::update_user(ctx, a, &mut out).await?,
+        DeleteUser(a) => auth::delete_user(ctx, a, &mut out).await?,
+        GetUser(a) => auth::get_user(ctx, a, &mut out).await?,
+        ListUser(a) => auth::list_user(ctx, a, &mut out).await?,
+        CopyUser(a) => auth::copy_user(ctx, a, &mut out).await?,
+        CreateAcl(a) => auth::create_acl(ctx, a, &mut out).await?,
+        UpdateAcl(a) => auth::update_acl(ctx, a, &mut out).await?,
+        DeleteAcl(a) => auth::delete_acl(ctx, a, &mut out).await?,
+        GetAcl(a) => auth::get_acl(ctx, a, &mut out).await?,
+        ListAcl(a) => auth::list_acl(ctx, a, &mut out).await?,
+        CopyAcl(a) => auth::copy_acl(ctx, a, &mut out).await?,
     }
     out.finish();
     Ok(())
@@ -310,6 +335,10 @@ mod tests {
             Some("clusterList")
         );
         assert_eq!(canonical_name(&root, "nope"), None);
+        assert_eq!(
+            canonical_name(&root, "deleteaccessconfig").as_deref(),
+            Some("deleteAclConfig")
+        );
     }
 
     #[test]
