@@ -15,7 +15,12 @@ const SUPER: [(&str, &str); 2] = [
 
 /// A broker with ACL 2.0 on and the super user `rocketmq` / `12345678`.
 async fn acl_cluster() -> TestCluster {
-    TestCluster::start_with(1, |c| {
+    acl_brokers(1).await
+}
+
+/// `n` such brokers.
+async fn acl_brokers(n: usize) -> TestCluster {
+    TestCluster::start_with(n, |c| {
         for (k, v) in [
             ("authenticationEnabled", "true"),
             ("authorizationEnabled", "true"),
@@ -241,5 +246,87 @@ async fn credentials_from_tools_yml_and_cluster_writes() {
         as_bob.stderr
     );
 
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_users_and_acls_between_brokers() {
+    let c = acl_brokers(2).await;
+    let (a, b) = (
+        c.brokers[0].addr().to_string(),
+        c.brokers[1].addr().to_string(),
+    );
+    run(
+        &c,
+        "createUser",
+        &["-b", &a, "-u", "dave", "-p", "davesecret"],
+    )
+    .await
+    .ok();
+    let acl = [
+        "-s",
+        "User:dave",
+        "-r",
+        "Topic:t1,Group:g1",
+        "-a",
+        "Sub",
+        "-d",
+        "Allow",
+    ];
+    run(&c, "createAcl", &[&["-b", a.as_str()][..], &acl].concat())
+        .await
+        .ok();
+
+    // created on b, then (existing there) updated: the same line both times
+    for _ in 0..2 {
+        let copied = run(&c, "copyUser", &["-f", &a, "-t", &b, "-u", "dave"]).await;
+        assert_eq!(
+            copied.ok(),
+            format!("copy user of dave from {a} to {b} success.\n")
+        );
+    }
+    let on_b = run(&c, "getUser", &["-b", &b, "-u", "dave"]).await;
+    assert!(
+        on_b.ok().lines().nth(1).unwrap().starts_with("dave   "),
+        "{}",
+        on_b.stdout
+    );
+    let copied = run(&c, "copyAcl", &["-f", &a, "-t", &b, "-s", "User:dave"]).await;
+    assert_eq!(
+        copied.ok(),
+        format!("copy acl of User:dave from {a} to {b} success.\n")
+    );
+    let from = run(&c, "getAcl", &["-b", &a, "-s", "User:dave"]).await;
+    let to = run(&c, "getAcl", &["-b", &b, "-s", "User:dave"]).await;
+    assert_eq!(to.ok(), from.ok());
+    assert_eq!(to.stdout.lines().count(), 3, "{}", to.stdout);
+
+    // updateAcl merges into the subject's ACL (by resource), as the broker does for create
+    let update = [
+        "-s",
+        "User:dave",
+        "-r",
+        "Topic:t1",
+        "-a",
+        "Pub,Sub",
+        "-d",
+        "Deny",
+    ];
+    let updated = run(
+        &c,
+        "updateAcl",
+        &[&["-b", b.as_str()][..], &update].concat(),
+    )
+    .await;
+    assert_eq!(updated.ok(), format!("update acl to {b} success.\n"));
+    let merged = run(&c, "getAcl", &["-b", &b, "-s", "User:dave"]).await;
+    let rows: Vec<&str> = merged.ok().lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{}", merged.stdout);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Topic:t1") && r.contains("[Pub, Sub]") && r.contains("Deny")),
+        "{}",
+        merged.stdout
+    );
     c.shutdown().await;
 }
