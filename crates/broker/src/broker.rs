@@ -74,12 +74,7 @@ impl Broker {
         let mut tasks = Vec::new();
         tasks.extend(start_replication(&ctx, &stop).await?);
         // TLS as `tls.server.*` say (both ports, as Java's pipeline); HA stays plain, as Java's.
-        let tls = ctx
-            .settings()
-            .get()
-            .tls
-            .resolved()
-            .map_err(|e| BrokerError::Config(e.to_string()))?;
+        let tls = resolved_tls(&ctx)?;
         let transport = Transport::of(&tls).map_err(|e| BrokerError::Config(e.to_string()))?;
         for l in std::iter::once(listener).chain(fast_listener) {
             let h = handler.clone();
@@ -167,16 +162,18 @@ impl Broker {
     }
 }
 
+/// The `tls.*` keys with `tls.config.file` applied.
+fn resolved_tls(ctx: &BrokerContext) -> Result<ferromq_config::TlsConfig, BrokerError> {
+    let tls = &ctx.settings().get().tls;
+    tls.resolved()
+        .map_err(|e| BrokerError::Config(e.to_string()))
+}
+
 /// How the broker's own requests leave, to NameServers and to its master: over TLS when
 /// `tls.enable` is set or the server side is enforcing (Java's broker client), signed with
 /// `innerClientAuthenticationCredentials` when set.
 pub(crate) fn outgoing_client_config(ctx: &BrokerContext) -> Result<ClientConfig, BrokerError> {
-    let tls = ctx
-        .settings()
-        .get()
-        .tls
-        .resolved()
-        .map_err(|e| BrokerError::Config(e.to_string()))?;
+    let tls = resolved_tls(ctx)?;
     Ok(ClientConfig {
         tls: client_tls(&tls).map_err(|e| BrokerError::Config(e.to_string()))?,
         rpc_hook: ctx.access().outgoing_hook(),

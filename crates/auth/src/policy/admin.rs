@@ -261,7 +261,7 @@ impl AuthStore {
     }
 
     /// AUTH_LIST_ACL: ACLs whose subject contains `subject_filter`, keeping only entries
-    /// whose resource contains `resource_filter`.
+    /// whose resource contains `resource_filter` — unless the subject does (Java's provider).
     pub fn list_acls(
         &self,
         subject_filter: Option<&str>,
@@ -275,7 +275,8 @@ impl AuthStore {
             .cloned()
             .collect();
         if let Some(f) = resource_filter.filter(|f| !f.trim().is_empty()) {
-            for a in &mut acls {
+            // Java keeps every entry of a subject whose key itself contains the filter.
+            for a in acls.iter_mut().filter(|a| !a.subject.contains(f)) {
                 for p in &mut a.policies {
                     p.entries.retain(|e| e.resource.to_string().contains(f));
                 }

@@ -104,6 +104,16 @@ fn acl_updates_merge_and_deletes_narrow() {
     assert_eq!(entries[0].decision.as_deref(), Some("Deny"));
 
     assert_eq!(store.list_acls(None, Some("Topic:b")).len(), 1);
+    let all = store.list_acls(None, Some("alice"));
+    let entries = all[0].policies.as_ref().unwrap()[0]
+        .entries
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        entries.len(),
+        2,
+        "a filter the subject contains keeps every entry"
+    );
     assert!(store.list_acls(Some("bob"), None).is_empty());
     store
         .delete_acl(Some("User:alice"), None, Some("Topic:a"))

@@ -11,12 +11,24 @@ use ferromq_config::ConfigTable;
 use ferromq_controller::{Controller, ControllerSettings, RaftTiming};
 use ferromq_protocol::headers::*;
 use ferromq_protocol::{request_code as rc, response_code as code, RemotingCommand};
+use ferromq_remoting::{ClientConfig, Transport};
 use ferromq_testkit::{create_topic_request, pull_request, send_request, TestCluster};
 use tokio::net::TcpListener;
 
 use crate::{records, unique};
 
 async fn controller(dir: &std::path::Path, unclean: bool) -> (Arc<Controller>, String) {
+    let plain = (Transport::Plain, ClientConfig::default());
+    controller_with(dir, unclean, plain).await
+}
+
+/// A one-member controller group on a free loopback port, serving and calling as `net`
+/// says, once it leads; with its address.
+pub(crate) async fn controller_with(
+    dir: &std::path::Path,
+    unclean: bool,
+    (transport, client): (Transport, ClientConfig),
+) -> (Arc<Controller>, String) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap().to_string();
     let settings = ControllerSettings {
@@ -35,8 +47,8 @@ async fn controller(dir: &std::path::Path, unclean: bool) -> (Arc<Controller>, S
             election_max: Duration::from_millis(300),
         },
         properties: String::new(),
-        transport: ferromq_remoting::Transport::Plain,
-        client: ferromq_remoting::ClientConfig::default(),
+        transport,
+        client,
     };
     let c = Controller::start(settings, l).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

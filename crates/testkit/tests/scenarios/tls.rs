@@ -1,6 +1,7 @@
 //! A broker with `tls.server.mode=enforcing` and a certificate: a TLS client is served, a
 //! plain one is not (the remoting listener's own modes are tested in the remoting crate).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,17 +12,23 @@ use ferromq_testkit::TestCluster;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_enforcing_broker_serves_tls_clients_only() {
-    let dir = tempfile::tempdir().unwrap();
+/// A self-signed `localhost` certificate written to `dir`: the certificate and both paths.
+fn self_signed(dir: &std::path::Path) -> (rcgen::Certificate, PathBuf, PathBuf) {
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
         .unwrap()
         .self_signed(&key)
         .unwrap();
-    let (cert_path, key_path) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+    let (cert_path, key_path) = (dir.join("server.pem"), dir.join("server.key"));
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (cert, cert_path, key_path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enforcing_broker_serves_tls_clients_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, cert_path, key_path) = self_signed(dir.path());
     let (c, k) = (
         cert_path.to_string_lossy().to_string(),
         key_path.to_string_lossy().to_string(),
@@ -80,22 +87,15 @@ async fn an_enforcing_broker_serves_tls_clients_only() {
 /// elected master and takes writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enforcing_controller_serves_brokers_over_tls() {
-    use std::collections::BTreeMap;
     use std::time::Instant;
 
     use ferromq_config::TlsConfig;
-    use ferromq_controller::{Controller, ControllerSettings, RaftTiming};
     use ferromq_remoting::{client_tls, ClientConfig, RemotingClient, Transport};
 
+    use crate::controller_mode::controller_with;
+
     let dir = tempfile::tempdir().unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let (cert_path, key_path) = (dir.path().join("ctl.pem"), dir.path().join("ctl.key"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let (_, cert_path, key_path) = self_signed(dir.path());
     let mut tls = TlsConfig::default();
     for (k, v) in [
         ("tls.server.mode", "enforcing"),
@@ -105,31 +105,12 @@ async fn an_enforcing_controller_serves_brokers_over_tls() {
     ] {
         tls.set(k, v).unwrap();
     }
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ctl_addr = l.local_addr().unwrap().to_string();
-    let settings = ControllerSettings {
-        group: "g".into(),
-        self_id: 0,
-        peers: BTreeMap::from([(0, ctl_addr.clone())]),
-        store_path: dir.path().join("ctl"),
-        elect_unclean: false,
-        notify_role_changed: true,
-        scan_not_active: Duration::from_millis(500),
-        scan_inactive_master: Duration::from_millis(500),
-        elect_retries: 3,
-        timing: RaftTiming {
-            heartbeat: Duration::from_millis(50),
-            election_min: Duration::from_millis(150),
-            election_max: Duration::from_millis(300),
-        },
-        properties: String::new(),
-        transport: Transport::of(&tls).unwrap(),
-        client: ClientConfig {
-            tls: client_tls(&tls).unwrap(),
-            ..ClientConfig::default()
-        },
+    let client = ClientConfig {
+        tls: client_tls(&tls).unwrap(),
+        ..ClientConfig::default()
     };
-    let ctl = Controller::start(settings, l).await.unwrap();
+    let net = (Transport::of(&tls).unwrap(), client);
+    let (ctl, ctl_addr) = controller_with(&dir.path().join("ctl"), false, net).await;
     let plain = RemotingClient::with_defaults();
     let probe = RemotingCommand::request(rc::CONTROLLER_GET_METADATA_INFO);
     assert!(
