@@ -59,7 +59,12 @@ fn java_order(a: &str, b: &str) -> std::cmp::Ordering {
 /// Signs `command` as Java's `AclClientRPCHook` does: sets `AccessKey` (and `SecurityToken`),
 /// then `Signature` over every field and the body. Call it last, after every other field is
 /// set.
-pub fn sign(command: &mut RemotingCommand, access_key: &str, secret_key: &str, token: Option<&str>) {
+pub fn sign(
+    command: &mut RemotingCommand,
+    access_key: &str,
+    secret_key: &str,
+    token: Option<&str>,
+) {
     command.ext_fields.insert(ACCESS_KEY, access_key);
     if let Some(t) = token {
         command.ext_fields.insert(SECURITY_TOKEN, t);
@@ -126,7 +131,12 @@ mod tests {
         let body = Body::from(Bytes::from_static(
             br#"{"clientID":"127.0.0.1@1","consumerDataSet":[],"producerDataSet":[]}"#,
         ));
-        let s = signature("12345678", &fields(&[("AccessKey", "rocketmq2")]), &body, 479);
+        let s = signature(
+            "12345678",
+            &fields(&[("AccessKey", "rocketmq2")]),
+            &body,
+            479,
+        );
         assert_eq!(s, "3CCzxnDprGkHSVA0BPYHsAUS4fU=");
     }
 
@@ -169,6 +179,9 @@ mod tests {
     fn keys_sort_as_java_strings() {
         assert_eq!(java_order("Zeta", "alpha"), std::cmp::Ordering::Less);
         // U+FF21 sorts before U+1F600 in UTF-8 byte order, after its surrogates in UTF-16.
-        assert_eq!(java_order("\u{FF21}", "\u{1F600}"), std::cmp::Ordering::Greater);
+        assert_eq!(
+            java_order("\u{FF21}", "\u{1F600}"),
+            std::cmp::Ordering::Greater
+        );
     }
 }
