@@ -6,7 +6,6 @@
 mod admin_support;
 
 use admin_support::{admin_env, Run, TestCluster};
-use ferromq_config::ConfigTable;
 
 const SUPER: [(&str, &str); 2] = [
     ("ROCKETMQ_ACCESS_KEY", "rocketmq"),
@@ -20,27 +19,7 @@ async fn acl_cluster() -> TestCluster {
 
 /// `n` such brokers.
 async fn acl_brokers(n: usize) -> TestCluster {
-    TestCluster::start_with(n, |c| {
-        for (k, v) in [
-            ("authenticationEnabled", "true"),
-            ("authorizationEnabled", "true"),
-            (
-                "authenticationMetadataProvider",
-                "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
-            ),
-            (
-                "authorizationMetadataProvider",
-                "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
-            ),
-            (
-                "initAuthenticationUser",
-                r#"{"username":"rocketmq","password":"12345678"}"#,
-            ),
-        ] {
-            c.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
-        }
-    })
-    .await
+    TestCluster::start_with(n, ferromq_testkit::acl2).await
 }
 
 /// `ferromq admin <cmd> -n <namesrv> <args>` signed as the super user.

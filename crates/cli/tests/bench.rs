@@ -207,28 +207,7 @@ async fn tag_filter_and_rate_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_and_consumer_sign_for_an_acl_broker() {
-    use ferromq_config::ConfigTable;
-    let cluster = TestCluster::start_with(1, |c| {
-        for (k, v) in [
-            ("authenticationEnabled", "true"),
-            ("authorizationEnabled", "true"),
-            (
-                "authenticationMetadataProvider",
-                "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
-            ),
-            (
-                "authorizationMetadataProvider",
-                "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
-            ),
-            (
-                "initAuthenticationUser",
-                r#"{"username":"rocketmq","password":"12345678"}"#,
-            ),
-        ] {
-            c.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
-        }
-    })
-    .await;
+    let cluster = TestCluster::start_with(1, ferromq_testkit::acl2).await;
     let dir = tempfile::tempdir().unwrap();
     let ns = cluster.namesrv_addr.clone();
     let common = [

@@ -70,6 +70,33 @@ pub fn test_broker_config(dir: &std::path::Path, namesrv: &str, name: &str) -> B
     c
 }
 
+/// The super user [`acl2`] creates: `rocketmq` / `12345678` (the Java distribution's).
+pub const ACL_ROOT: (&str, &str) = ("rocketmq", "12345678");
+
+/// Turns ACL 2.0 on in `c` as a Java 5.3 broker.conf does: authentication and authorization
+/// with the local metadata providers, and [`ACL_ROOT`] as the initial super user.
+pub fn acl2(c: &mut BrokerConfig) {
+    let init = format!(
+        r#"{{"username":"{}","password":"{}"}}"#,
+        ACL_ROOT.0, ACL_ROOT.1
+    );
+    for (k, v) in [
+        ("authenticationEnabled", "true"),
+        ("authorizationEnabled", "true"),
+        (
+            "authenticationMetadataProvider",
+            "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
+        ),
+        (
+            "authorizationMetadataProvider",
+            "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
+        ),
+        ("initAuthenticationUser", init.as_str()),
+    ] {
+        c.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
+    }
+}
+
 impl TestCluster {
     /// One NameServer and one broker with default test settings.
     pub async fn start() -> Self {

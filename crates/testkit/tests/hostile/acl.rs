@@ -8,36 +8,20 @@ use std::time::{Duration, Instant};
 use ferromq_config::{BrokerConfig, ConfigTable};
 use ferromq_protocol::headers::{AclRequestHeader, UserRequestHeader};
 use ferromq_protocol::{request_code as rc, signature, RemotingCommand};
-use ferromq_testkit::{create_topic_request, pull_request, send_request, TestCluster};
+use ferromq_testkit::{
+    acl2, create_topic_request, pull_request, send_request, TestCluster, ACL_ROOT,
+};
 
 use crate::*;
 
-const ROOT: (&str, &str) = ("rocketmq", "12345678");
+const ROOT: (&str, &str) = ACL_ROOT;
 const INNER: (&str, &str) = ("inner-broker", "inner-secret");
 
 fn acl_on(c: &mut BrokerConfig) {
-    for (k, v) in [
-        ("authenticationEnabled", "true"),
-        ("authorizationEnabled", "true"),
-        (
-            "authenticationMetadataProvider",
-            "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider",
-        ),
-        (
-            "authorizationMetadataProvider",
-            "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider",
-        ),
-        (
-            "initAuthenticationUser",
-            r#"{"username":"rocketmq","password":"12345678"}"#,
-        ),
-        (
-            "innerClientAuthenticationCredentials",
-            r#"{"accessKey":"inner-broker","secretKey":"inner-secret"}"#,
-        ),
-    ] {
-        c.set(k, v).unwrap();
-    }
+    acl2(c);
+    let inner = format!(r#"{{"accessKey":"{}","secretKey":"{}"}}"#, INNER.0, INNER.1);
+    c.set("innerClientAuthenticationCredentials", &inner)
+        .unwrap();
 }
 
 fn signed(mut r: RemotingCommand, (ak, sk): (&str, &str)) -> RemotingCommand {
