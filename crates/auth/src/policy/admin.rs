@@ -289,6 +289,55 @@ impl AuthStore {
     }
 }
 
+impl AuthStore {
+    /// A slave's copy of its master's users and ACLs (what AUTH_LIST_USER and AUTH_LIST_ACL
+    /// answer the master's super users); entries that do not validate are skipped. Whether
+    /// anything changed (the files are rewritten only then).
+    pub fn replace_from_master(
+        &self,
+        users: Vec<UserInfo>,
+        acls: Vec<AclInfo>,
+    ) -> Result<bool, AdminError> {
+        let mut next = Snapshot::default();
+        for u in users.into_iter().take(MAX_ENTRIES) {
+            let (Some(name), Some(password)) = (u.username, u.password) else {
+                continue;
+            };
+            let user = User {
+                username: name.clone(),
+                password,
+                user_type: u
+                    .user_type
+                    .as_deref()
+                    .and_then(UserType::by_name)
+                    .unwrap_or(UserType::Normal),
+                status: u
+                    .user_status
+                    .as_deref()
+                    .and_then(UserStatus::by_name)
+                    .unwrap_or(UserStatus::Enable),
+            };
+            next.users.insert(name, user);
+        }
+        for a in acls.into_iter().take(MAX_ENTRIES) {
+            let subject = a.subject.clone().unwrap_or_default();
+            match acl_from_info(&subject, &a) {
+                Ok(acl) => {
+                    next.acls.insert(subject, acl);
+                }
+                Err(e) => tracing::warn!(%subject, error = %e, "an ACL from the master is invalid"),
+            }
+        }
+        if *self.snapshot() == next {
+            return Ok(false);
+        }
+        self.update(|s| {
+            *s = next;
+            Ok(true)
+        })
+    }
+}
+
 fn exists(s: &Snapshot, subject: &str) -> Result<(), AdminError> {
     match subject_user(subject) {
         Some(u) if s.users.contains_key(u) => Ok(()),

@@ -44,7 +44,7 @@ pub enum StoreError {
 }
 
 /// Every user and ACL at one moment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     pub(crate) users: HashMap<String, User>,
     pub(crate) acls: HashMap<String, Acl>,

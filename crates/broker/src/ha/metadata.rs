@@ -1,14 +1,16 @@
 //! A slave's copy of its master's metadata (Java's `SlaveSynchronize`): every 10 s — first
 //! 3 s after start — topics, consumer offsets, delay-level progress and subscription groups
 //! are fetched from the master over remoting and replace the slave's own, so consumers that
-//! fall back to the slave find their topics and resume where the master had them.
+//! fall back to the slave find their topics and resume where the master had them. With a
+//! user store (ACL 2.0), users and ACLs are copied too — Java leaves that to `mqadmin -c`,
+//! which writes to every slave; a FerroMQ slave also catches up with a change it missed.
 
 use std::time::Duration;
 
 use ferromq_model::fastjson::from_fastjson_slice;
 use ferromq_model::{
-    ConsumerOffsetSerializeWrapper, DelayOffsetSerializeWrapper, SubscriptionGroupWrapper,
-    TopicConfigAndMappingSerializeWrapper,
+    AclInfo, ConsumerOffsetSerializeWrapper, DelayOffsetSerializeWrapper, SubscriptionGroupWrapper,
+    TopicConfigAndMappingSerializeWrapper, UserInfo,
 };
 use ferromq_protocol::{request_code as rc, response_code, RemotingCommand};
 use ferromq_remoting::RemotingClient;
@@ -83,9 +85,54 @@ pub(crate) async fn sync_all(ctx: &Shared, client: &RemotingClient, master: &str
             tables.request_persist();
         }
     }
+    sync_auth(ctx, client, master).await;
+}
+
+/// Users and ACLs, when this broker keeps them (the master answers its super users: the
+/// slave signs with `innerClientAuthenticationCredentials`).
+async fn sync_auth(ctx: &Shared, client: &RemotingClient, master: &str) {
+    if ctx.access().store().is_err() {
+        return;
+    }
+    let users = fetch_list::<UserInfo>(client, master, rc::AUTH_LIST_USER).await;
+    let acls = fetch_list::<AclInfo>(client, master, rc::AUTH_LIST_ACL).await;
+    let (Some(users), Some(acls)) = (users, acls) else {
+        return;
+    };
+    let c = ctx.clone();
+    let changed = tokio::task::spawn_blocking(move || {
+        c.access()
+            .store()
+            .map(|s| s.replace_from_master(users, acls))
+    })
+    .await;
+    match changed {
+        Ok(Ok(Ok(true))) => tracing::info!(master, "users and ACLs synced from the master"),
+        Ok(Ok(Err(e))) => tracing::warn!(master, error = %e, "users and ACLs could not be stored"),
+        _ => {}
+    }
+}
+
+/// A list answer; no body means an empty list (Java answers so when there is nothing).
+async fn fetch_list<T: DeserializeOwned>(
+    client: &RemotingClient,
+    master: &str,
+    code: i32,
+) -> Option<Vec<T>> {
+    let body = fetch_body(client, master, code).await?;
+    if body.is_empty() {
+        return Some(Vec::new());
+    }
+    parse(master, code, &body)
 }
 
 async fn fetch<T: DeserializeOwned>(client: &RemotingClient, master: &str, code: i32) -> Option<T> {
+    let body = fetch_body(client, master, code).await?;
+    parse(master, code, &body)
+}
+
+/// The body of the master's successful answer to `code`.
+async fn fetch_body(client: &RemotingClient, master: &str, code: i32) -> Option<bytes::Bytes> {
     let name = rc::name(code).unwrap_or("?");
     let r = match client
         .invoke_sync(master, RemotingCommand::request(code), TIMEOUT)
@@ -101,9 +148,14 @@ async fn fetch<T: DeserializeOwned>(client: &RemotingClient, master: &str, code:
         tracing::warn!(master, request = name, code = r.code, remark = ?r.remark, "the master refused a sync request");
         return None;
     }
-    match from_fastjson_slice::<T>(&r.body.to_bytes()) {
+    Some(r.body.to_bytes())
+}
+
+fn parse<T: DeserializeOwned>(master: &str, code: i32, body: &[u8]) -> Option<T> {
+    match from_fastjson_slice::<T>(body) {
         Ok(v) => Some(v),
         Err(e) => {
+            let name = rc::name(code).unwrap_or("?");
             tracing::warn!(master, request = name, error = %e, "unreadable sync answer from the master");
             None
         }

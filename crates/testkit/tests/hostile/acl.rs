@@ -1,7 +1,7 @@
 //! ACL 2.0 on a broker: nothing reaches a handler without a valid signature (driven from the
 //! request-code table, so a new code cannot slip past), users and policies decide what a
 //! signed request may touch, and the broker's own traffic (a slave syncing from its master)
-//! is signed with the inner credentials.
+//! is signed with the inner credentials; the slave copies the master's users and ACLs.
 
 use std::time::{Duration, Instant};
 
@@ -173,5 +173,26 @@ async fn a_slave_syncs_from_an_acl_master_with_the_inner_credentials() {
         )
         .await;
     assert_eq!(r.code, SUCCESS, "the inner user exists on the slave too");
+    // A user created on the master reaches the slave with the next sync.
+    let mut create = RemotingCommand::request_with(
+        rc::AUTH_CREATE_USER,
+        &UserRequestHeader {
+            username: Some("carol".into()),
+        },
+    );
+    create.body = br#"{"password":"carol-secret"}"#.to_vec().into();
+    admin(&c, create).await;
+    let carol = || {
+        let r = RemotingCommand::request(rc::GET_BROKER_RUNTIME_INFO);
+        signed(r, ("carol", "carol-secret"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.call_broker(1, carol()).await.code != SUCCESS {
+        assert!(
+            Instant::now() < deadline,
+            "the slave never got the master's new user"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     c.shutdown().await;
 }
