@@ -41,8 +41,14 @@ pub async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", args.data.display()))?;
     let data = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
 
-    // The NameServer.
-    let mut ns_config = NamesrvConfig::default();
+    // The broker: defaults, then the config file, then what standalone decides.
+    let mut config = crate::broker_cmd::load_config(args.config_file.as_ref())?;
+
+    // The NameServer, serving TLS as the file's `tls.*` keys say (one process, one setting).
+    let mut ns_config = NamesrvConfig {
+        tls: config.tls.clone(),
+        ..NamesrvConfig::default()
+    };
     ns_config.netty.listen_port = args.namesrv_port;
     ns_config.netty.bind_address = args.bind.clone();
     ns_config.namesrv.kv_config_path = data
@@ -55,19 +61,19 @@ pub async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
     let ns_listener = TcpListener::bind(&ns_addr)
         .await
         .with_context(|| format!("binding the name server to {ns_addr}"))?;
+    let transport = ferromq_remoting::Transport::of(&ns_config.tls.resolved()?)?;
     let ns = NameServer::new(
         crate::namesrv_cmd::options(&ns_config),
         Arc::new(ferromq_namesrv::LiveConfig::new(ns_config)),
     );
     let stop = CancellationToken::new();
-    let ns_task = tokio::spawn(ns.run(
+    let ns_task = tokio::spawn(ns.run_with(
         ns_listener,
+        transport,
         ferromq_remoting::ServerConfig::default(),
         stop.clone().cancelled_owned(),
     ));
 
-    // The broker: defaults, then the config file, then what standalone decides.
-    let mut config = crate::broker_cmd::load_config(args.config_file.as_ref())?;
     let file_keys = match &args.config_file {
         Some(p) => ferromq_config::Properties::parse(&std::fs::read_to_string(p)?)
             .map(|p| p.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>())
