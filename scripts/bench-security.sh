@@ -7,6 +7,9 @@
 #   A=/path/to/older/ferromq MODES=plain scripts/bench-security.sh   # the default path, A/B
 #   CLIENT=/path/to/ferromq …        # one bench client for every broker (default: each its own)
 #   EXTRA_CONF='tls.test.mode.enable=false' …   # more broker.conf lines
+#   IMPL=java MODES="plain acl2 tls tlsacl" …     # Apache RocketMQ 5.3.3's broker instead (a
+#       FerroMQ NameServer; jars from interop/ha-compat, `mvn compile` there writes the
+#       classpath; TLS as -D system properties, as Java reads them; 5.3.3 has no ACL 1.0)
 #
 # Modes (one standalone broker each, a fresh data directory per run):
 #   plain  no ACL, TLS at its default (permissive; the test-mode certificate is made)
@@ -25,9 +28,18 @@ RUNS=${RUNS:-3}
 MODES=${MODES:-plain acl2 acl1 tls tlsacl}
 NS=38876
 BP=38911
+IMPL=${IMPL:-ferromq}
+if [ "$IMPL" = java ]; then
+  (cd interop/ha-compat && mvn -q -B compile) > /dev/null
+  jcp="$PWD/interop/ha-compat/target/classes:$(cat interop/ha-compat/target/classpath.txt)"
+fi
+nspid=
 work=$(mktemp -d /tmp/ferromq-bench-security.XXXXXX)
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  for p in "$pid" "$nspid"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+  wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
 trap cleanup EXIT
 
 openssl req -x509 -newkey rsa:2048 -sha256 -days 30 -nodes -subj /CN=localhost \
@@ -75,6 +87,11 @@ setup() { # mode bin: users, policies and the topic
     acl1) admin_env="ROCKETMQ_ACCESS_KEY=bench-admin ROCKETMQ_SECRET_KEY=bench-admin1" ;;
   esac
   local adm="env $admin_env $bin admin"
+  # The broker has registered (Java's first registration may take a few seconds).
+  for _ in $(seq 120); do
+    $adm clusterList -n 127.0.0.1:$NS 2>/dev/null | grep -q 127.0.0.1:$BP && break
+    sleep 0.5
+  done
   $adm updateTopic -n 127.0.0.1:$NS -c DefaultCluster -t BenchTopic -r 8 -w 8 > /dev/null
   case $mode in
     acl2|tlsacl)
@@ -101,6 +118,31 @@ accounts:
 YML
 }
 
+start_server() { # bin mode data: sets $pid (the broker) and, for Java, $nspid
+  local bin=$1 mode=$2 data=$3
+  if [ "$IMPL" != java ]; then
+    FERROMQ_LOG_DIR="$work/logs" "$bin" standalone --data "$data" --bind 127.0.0.1 \
+      --namesrv-port $NS --broker-port $BP -c "$work/broker.conf" > "$work/server.out" 2>&1 &
+    pid=$!
+    return
+  fi
+  printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/kv.json\ntls.config.file=%s/none\n' \
+    $NS "$work" "$work" > "$work/ns.conf"
+  FERROMQ_LOG_DIR="$work/nslogs" "$bin" namesrv -c "$work/ns.conf" > "$work/ns.out" 2>&1 &
+  nspid=$!
+  grep -v '^tls\.' "$work/broker.conf" > "$work/java.conf" || true
+  printf 'brokerClusterName=DefaultCluster\nbrokerName=broker-a\nbrokerIP1=127.0.0.1\nlistenPort=%s\nnamesrvAddr=127.0.0.1:%s\nstorePathRootDir=%s\nstorePathCommitLog=%s/commitlog\nrocketmqHome=%s\n' \
+    $BP $NS "$data" "$data" "$work" >> "$work/java.conf"
+  local tls=(-Dtls.config.file="$work/none")
+  case $mode in
+    tls|tlsacl) tls+=(-Dtls.server.mode=enforcing -Dtls.test.mode.enable=false
+      -Dtls.server.certPath="$work/server.pem" -Dtls.server.keyPath="$work/server.key") ;;
+  esac
+  java -Xms1g -Xmx1g -XX:+UseG1GC -Duser.home="$work" "${tls[@]}" -cp "$jcp" \
+    org.apache.rocketmq.broker.BrokerStartup -c "$work/java.conf" > "$work/server.out" 2>&1 < /dev/null &
+  pid=$!
+}
+
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run_one() { # label bin mode workload-args...
@@ -109,18 +151,17 @@ run_one() { # label bin mode workload-args...
   { conf_of "$mode"; [ -n "${EXTRA_CONF:-}" ] && printf '%s\n' "$EXTRA_CONF"; } > "$work/broker.conf"
   local client=${CLIENT:-$bin}
   [ "$mode" = acl1 ] && plain_acl_yml
-  FERROMQ_LOG_DIR="$work/logs" "$bin" standalone --data "$data" --bind 127.0.0.1 \
-    --namesrv-port $NS --broker-port $BP -c "$work/broker.conf" > "$work/server.out" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$BP) 2>/dev/null && break; sleep 0.1; done
-  sleep 1
+  start_server "$bin" "$mode" "$data"
+  for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$BP) 2>/dev/null && break; sleep 0.1; done
+  sleep "${SETTLE:-1}"
   setup "$mode" "$client"
   local envs; envs=$(client_env "$mode")
-  env $envs "$client" bench "$@" -n 127.0.0.1:$NS -t BenchTopic -s 1024 --duration 3 --json > /dev/null 2>&1
+  env $envs "$client" bench "$@" -n 127.0.0.1:$NS -t BenchTopic -s 1024 --duration "${WARM:-3}" --json > /dev/null 2>&1
   local t0; t0=$(cpu_ticks "$pid")
   local out; out=$(env $envs "$client" bench "$@" -n 127.0.0.1:$NS -t BenchTopic -s 1024 --duration 8 --json 2>/dev/null)
   local t1; t1=$(cpu_ticks "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  if [ -n "$nspid" ]; then kill "$nspid"; wait "$nspid" 2>/dev/null || true; nspid=; fi
   rm -rf "$data"
   python3 - "$label" "$mode" "$*" "$t0" "$t1" "$(getconf CLK_TCK)" "$out" <<'PY'
 import json, sys
@@ -138,7 +179,8 @@ echo "# $(date -u +%F) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in $MODES; do
   for r in $(seq "$RUNS"); do
     for w in "producer -w 64" "batch -b 32 -w 4"; do
-      run_one B "$B" "$mode" $w
+      lb=B; [ "$IMPL" = java ] && lb=J
+      run_one $lb "$B" "$mode" $w
       [ -n "$A" ] && run_one A "$A" "$mode" $w
     done
   done
