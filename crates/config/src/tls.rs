@@ -15,7 +15,7 @@ config_table! {
         tls_server_cert_path: Option<String> = None => "tls.server.certPath",
         /// PEM private key of the server (PKCS#8).
         tls_server_key_path: Option<String> = None => "tls.server.keyPath",
-        /// Password of an encrypted key (not supported: use an unencrypted PKCS#8 key).
+        /// Password of an encrypted PKCS#8 key (`ENCRYPTED PRIVATE KEY`, PBES2).
         tls_server_key_password: Option<String> = None => "tls.server.keyPassword",
         /// `none`, `optional` or `require`: ask clients for a certificate.
         tls_server_need_client_auth: String = "none".to_owned() => "tls.server.need.client.auth",

@@ -83,6 +83,9 @@ pub struct TlsServerSettings {
     pub cert_path: PathBuf,
     /// PEM private key (PKCS#8, as Java requires; PKCS#1 and SEC1 are read too).
     pub key_path: PathBuf,
+    /// Password of an encrypted PKCS#8 key (`tls.server.keyPassword`; PBES2, as Java's JDK
+    /// reads them).
+    pub key_password: Option<String>,
     pub need_client_auth: ClientAuth,
     /// Verify client certificates against `trust_cert_path`; false accepts any (Java's
     /// `tls.server.authClient=false`).
@@ -125,8 +128,11 @@ fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certs)
 }
 
-fn key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+fn key(path: &Path, password: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
     let pem = read(path)?;
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        return encrypted_key(path, &pem, password);
+    }
     rustls_pemfile::private_key(&mut pem.as_slice())
         .map_err(|source| TlsError::Read {
             path: path.to_path_buf(),
@@ -134,8 +140,31 @@ fn key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
         })?
         .ok_or(TlsError::Missing {
             path: path.to_path_buf(),
-            what: "unencrypted private key",
+            what: "unencrypted private key (an encrypted one needs its password)",
         })
+}
+
+/// An `ENCRYPTED PRIVATE KEY` (PKCS#8 with PBES2: PBKDF2 or scrypt, AES-CBC), as
+/// `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes it and Java's `keyPassword` reads it.
+fn encrypted_key(
+    path: &Path,
+    pem: &[u8],
+    password: &str,
+) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let bad = |why: String| TlsError::Config(format!("{}: {why}", path.display()));
+    let text = std::str::from_utf8(pem).map_err(|e| bad(e.to_string()))?;
+    let (label, doc) = pkcs8::Document::from_pem(text).map_err(|e| bad(e.to_string()))?;
+    if label != "ENCRYPTED PRIVATE KEY" {
+        return Err(bad(format!(
+            "tls.server.keyPassword is set but the key is a {label}"
+        )));
+    }
+    let info =
+        pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes()).map_err(|e| bad(e.to_string()))?;
+    let plain = info
+        .decrypt(password)
+        .map_err(|e| bad(format!("cannot decrypt the key (wrong password?): {e}")))?;
+    Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
 }
 
 /// ring: it builds with the Rust toolchain alone (aws-lc-rs needs cmake and a C toolchain);
@@ -173,7 +202,10 @@ pub fn server_config(s: &TlsServerSettings) -> Result<Arc<rustls::ServerConfig>,
         })),
     };
     let config = builder
-        .with_single_cert(certs(&s.cert_path)?, key(&s.key_path)?)
+        .with_single_cert(
+            certs(&s.cert_path)?,
+            key(&s.key_path, s.key_password.as_deref())?,
+        )
         .map_err(|e| TlsError::Config(e.to_string()))?;
     Ok(Arc::new(config))
 }
@@ -429,12 +461,6 @@ impl Transport {
     /// closes TLS handshakes and serves plain text), else TLS as `tls.server.mode` says.
     pub fn of(netty: &ferromq_config::TlsConfig) -> Result<Transport, TlsError> {
         let mode = TlsMode::parse(&netty.tls_server_mode);
-        if netty.tls_server_key_password.is_some() {
-            return Err(TlsError::Config(
-                "tls.server.keyPassword: encrypted keys are not supported; use an unencrypted PKCS#8 key"
-                    .into(),
-            ));
-        }
         let (cert, key) = match (&netty.tls_server_cert_path, &netty.tls_server_key_path) {
             (Some(c), Some(k)) => (c, k),
             (None, None) => {
@@ -464,6 +490,7 @@ impl Transport {
             mode,
             cert_path: cert.into(),
             key_path: key.into(),
+            key_password: netty.tls_server_key_password.clone(),
             need_client_auth: ClientAuth::parse(&netty.tls_server_need_client_auth),
             auth_client: netty.tls_server_auth_client,
             trust_cert_path: netty.tls_server_trust_cert_path.as_ref().map(PathBuf::from),
@@ -538,7 +565,7 @@ pub fn client_tls_config(s: &TlsClientSettings) -> Result<Arc<rustls::ClientConf
         .with_custom_certificate_verifier(verifier);
     let config = match (&s.cert_path, &s.key_path) {
         (Some(c), Some(k)) => builder
-            .with_client_auth_cert(certs(c)?, key(k)?)
+            .with_client_auth_cert(certs(c)?, key(k, None)?)
             .map_err(|e| TlsError::Config(e.to_string()))?,
         _ => builder.with_no_client_auth(),
     };

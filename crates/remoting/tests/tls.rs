@@ -59,6 +59,7 @@ fn pki() -> Pki {
 
 fn settings(dir: &Path, mode: TlsMode, need: ClientAuth) -> TlsServerSettings {
     TlsServerSettings {
+        key_password: None,
         mode,
         cert_path: dir.join("server.pem"),
         key_path: dir.join("server.key"),
@@ -200,4 +201,45 @@ fn modes_parse_as_java_parses_them() {
     );
     assert_eq!(ClientAuth::parse("REQUIRE"), ClientAuth::Require);
     assert_eq!(ClientAuth::parse("whatever"), ClientAuth::None);
+}
+
+/// `tls.server.keyPassword`: an encrypted PKCS#8 key (PBES2: PBKDF2-SHA256 + AES-256-CBC, as
+/// `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256` writes it) is read with its
+/// password; a wrong or missing password is a clear configuration error.
+#[test]
+fn an_encrypted_key_is_read_with_its_password() {
+    use pkcs8::der::pem::LineEnding;
+    use pkcs8::der::Decode;
+
+    let pki = pki();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, b"saltsalt", &[7; 16])
+            .unwrap();
+    let der = key.serialize_der();
+    let encrypted = pkcs8::PrivateKeyInfo::from_der(&der)
+        .unwrap()
+        .encrypt_with_params(params, "123456")
+        .unwrap();
+    let pem = encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+        .unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let dir = pki.dir.path();
+    std::fs::write(dir.join("enc.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("enc.key"), pem.as_bytes()).unwrap();
+    let mut s = settings(dir, TlsMode::Enforcing, ClientAuth::None);
+    s.cert_path = dir.join("enc.pem");
+    s.key_path = dir.join("enc.key");
+    s.key_password = Some("123456".into());
+    assert!(ferromq_remoting::server_config(&s).is_ok());
+    s.key_password = Some("654321".into());
+    let e = ferromq_remoting::server_config(&s).unwrap_err().to_string();
+    assert!(e.contains("wrong password"), "{e}");
+    s.key_password = None;
+    let e = ferromq_remoting::server_config(&s).unwrap_err().to_string();
+    assert!(e.contains("needs its password"), "{e}");
 }
