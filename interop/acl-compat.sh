@@ -147,6 +147,8 @@ namesrvAddr=127.0.0.1:$ns
 storePathRootDir=$d/store
 mappedFileSizeCommitLog=4194304
 diskSpaceWarningLevelRatio=99
+diskMaxUsedSpaceRatio=95
+diskSpaceCleanForciblyRatio=97
 authenticationEnabled=true
 authorizationEnabled=true
 authenticationMetadataProvider=org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider
@@ -214,6 +216,8 @@ namesrvAddr=$srv:9876
 storePathRootDir=$d/store
 mappedFileSizeCommitLog=4194304
 diskSpaceWarningLevelRatio=99
+diskMaxUsedSpaceRatio=95
+diskSpaceCleanForciblyRatio=97
 rocketmqHome=$d/home
 aclEnable=true
 CONF

@@ -160,6 +160,8 @@ storePathCommitLog=$d/store/commitlog
 mappedFileSizeCommitLog=1048576
 mappedFileSizeTimerLog=1048576
 diskSpaceWarningLevelRatio=99
+diskMaxUsedSpaceRatio=95
+diskSpaceCleanForciblyRatio=97
 slaveReadEnable=true
 rocketmqHome=$work/rmqhome
 CONF

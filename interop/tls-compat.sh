@@ -71,7 +71,7 @@ tls.server.certPath=$work/server.pem
 tls.server.keyPath=$work/server.pk8.key
 tls.config.file=$d/none"
   printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/kv.json\n%s\n' "$ns" "$d" "$tls" > "$d/namesrv.conf"
-  printf 'brokerClusterName=TlsCluster\nbrokerName=tls-a\nlistenPort=%s\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nnamesrvAddr=127.0.0.1:%s\nstorePathRootDir=%s/store\nmappedFileSizeCommitLog=4194304\ndiskSpaceWarningLevelRatio=99\n%s\n' \
+  printf 'brokerClusterName=TlsCluster\nbrokerName=tls-a\nlistenPort=%s\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nnamesrvAddr=127.0.0.1:%s\nstorePathRootDir=%s/store\nmappedFileSizeCommitLog=4194304\ndiskSpaceWarningLevelRatio=99\ndiskMaxUsedSpaceRatio=95\ndiskSpaceCleanForciblyRatio=97\n%s\n' \
     "$bp" "$ns" "$d" "$tls" > "$d/broker.conf"
   FERROMQ_LOG_DIR="$d/logs" "$bin" namesrv -c "$d/namesrv.conf" > "$d/namesrv.out" 2>&1 & pids+=($!)
   wait_port "$ns"

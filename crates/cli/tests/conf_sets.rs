@@ -4,9 +4,10 @@
 //! `2m-2s-sync` a send is acknowledged only once the slave holds it; in `controller` the
 //! controllers pick the masters and hand a set to its other replica after `kill -9`.
 //!
-//! One line is added to each broker file: `diskSpaceWarningLevelRatio=99`. The files keep
-//! Java's 90 %, and a build host's disk may be fuller than that (a fresh clone's build alone
-//! takes gigabytes), which would make every send answer "disk is full" for reasons that have
+//! Three lines are added to each broker file: `diskSpaceWarningLevelRatio=99`,
+//! `diskMaxUsedSpaceRatio=95`, `diskSpaceCleanForciblyRatio=97`. The files keep Java's 90 / 75
+//! / 85 %, and a build host's disk may be fuller than that (a fresh clone's build alone takes
+//! gigabytes), which would refuse sends or delete unconsumed files for reasons that have
 //! nothing to do with the set.
 
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ fn conf(rel: &str) -> PathBuf {
 fn broker_conf(dir: &Path, rel: &str) -> PathBuf {
     let shipped = std::fs::read_to_string(conf(rel)).expect("shipped broker file");
     let copy = dir.join(rel.replace('/', "_"));
-    std::fs::write(&copy, format!("{shipped}\ndiskSpaceWarningLevelRatio=99\n")).unwrap();
+    std::fs::write(&copy, format!("{shipped}\ndiskSpaceWarningLevelRatio=99\ndiskMaxUsedSpaceRatio=95\ndiskSpaceCleanForciblyRatio=97\n")).unwrap();
     copy
 }
 

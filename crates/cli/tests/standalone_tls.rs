@@ -48,7 +48,7 @@ fn an_enforcing_standalone_serves_admin_over_tls_only() {
     std::fs::write(
         &conf,
         format!(
-            "tls.server.mode=enforcing\ntls.server.certPath={}\ntls.server.keyPath={}\ntls.config.file={}/none\ndiskSpaceWarningLevelRatio=99\n",
+            "tls.server.mode=enforcing\ntls.server.certPath={}\ntls.server.keyPath={}\ntls.config.file={}/none\ndiskSpaceWarningLevelRatio=99\ndiskMaxUsedSpaceRatio=95\ndiskSpaceCleanForciblyRatio=97\n",
             cert_path.display(),
             key_path.display(),
             dir.path().display()
