@@ -27,9 +27,61 @@ pub enum AdminError {
 
 impl From<StoreError> for AdminError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::TooLarge { .. } = e {
+            return AdminError::System(e.to_string());
+        }
         tracing::error!(error = %e, "the user and ACL store could not be written");
         AdminError::System("An system error occurred, please try again later.".into())
     }
+}
+
+/// Longest username or password accepted (Java sets no limit; every byte is kept on disk and
+/// in memory, so one is needed).
+pub(crate) const MAX_NAME_BYTES: usize = 256;
+/// Longest resource key of an entry.
+const MAX_RESOURCE_BYTES: usize = 512;
+/// Most source addresses of one entry.
+const MAX_SOURCE_IPS: usize = 32;
+/// Most entries of one ACL, over its policies.
+pub(crate) const MAX_ACL_ENTRIES: usize = 1024;
+
+fn too_long(what: &str, value: &str, limit: usize) -> Result<(), AdminError> {
+    if value.len() > limit {
+        return Err(AdminError::Invalid(format!(
+            "The {what} is longer than {limit} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// The header's username, present and within bounds.
+fn checked_name(username: Option<&str>) -> Result<&str, AdminError> {
+    let Some(name) = username.filter(|u| !u.is_empty()) else {
+        return Err(AdminError::Invalid("The username is blank".into()));
+    };
+    too_long("username", name, MAX_NAME_BYTES)?;
+    Ok(name)
+}
+
+/// The user type `info` asks for; Super only from a super user (Java answers SYSTEM_ERROR
+/// with `refusal`).
+fn requested_type(
+    info: &UserInfo,
+    caller_is_super: bool,
+    refusal: &str,
+) -> Result<Option<UserType>, AdminError> {
+    let t = info.user_type.as_deref().and_then(UserType::by_name);
+    if t == Some(UserType::Super) && !caller_is_super {
+        return Err(AdminError::System(refusal.into()));
+    }
+    if let Some(p) = info.password.as_deref() {
+        too_long("password", p, MAX_NAME_BYTES)?;
+    }
+    Ok(t)
+}
+
+fn entry_count(acl: &Acl) -> usize {
+    acl.policies.iter().map(|p| p.entries.len()).sum()
 }
 
 fn denied(m: impl Into<String>) -> AdminError {
@@ -57,15 +109,12 @@ impl AuthStore {
         info: UserInfo,
         caller_is_super: bool,
     ) -> Result<(), AdminError> {
-        let Some(name) = username.filter(|u| !u.is_empty()) else {
-            return Err(AdminError::Invalid("The username is blank".into()));
-        };
-        let user_type = info.user_type.as_deref().and_then(UserType::by_name);
-        if user_type == Some(UserType::Super) && !caller_is_super {
-            return Err(AdminError::System(
-                "The super user can only be create by super user".into(),
-            ));
-        }
+        let name = checked_name(username)?;
+        let user_type = requested_type(
+            &info,
+            caller_is_super,
+            "The super user can only be create by super user",
+        )?;
         if blank(info.password.as_deref()) {
             return Err(denied("password can not be blank"));
         }
@@ -96,13 +145,8 @@ impl AuthStore {
         info: UserInfo,
         caller_is_super: bool,
     ) -> Result<(), AdminError> {
-        let Some(name) = username.filter(|u| !u.is_empty()) else {
-            return Err(AdminError::Invalid("The username is blank".into()));
-        };
-        let user_type = info.user_type.as_deref().and_then(UserType::by_name);
-        if user_type == Some(UserType::Super) && !caller_is_super {
-            return Err(AdminError::System(SUPER_ONLY_UPDATE.into()));
-        }
+        let name = checked_name(username)?;
+        let user_type = requested_type(&info, caller_is_super, SUPER_ONLY_UPDATE)?;
         self.update(|s| {
             let Some(old) = s.users.get_mut(name) else {
                 return Err(denied("The user is not exist"));
@@ -210,12 +254,20 @@ impl AuthStore {
             if !s.users.contains_key(user) {
                 return Err(denied(format!("The subject of {subject} is not exist.")));
             }
-            match s.acls.get_mut(&subject) {
-                Some(old) => merge(old, new),
+            let merged = match s.acls.get_mut(&subject) {
+                Some(old) => {
+                    merge(old, new);
+                    old
+                }
                 None => {
                     room(s.acls.len())?;
-                    s.acls.insert(subject.clone(), new);
+                    s.acls.entry(subject.clone()).or_insert(new)
                 }
+            };
+            if entry_count(merged) > MAX_ACL_ENTRIES {
+                return Err(AdminError::Invalid(format!(
+                    "An ACL holds at most {MAX_ACL_ENTRIES} entries"
+                )));
             }
             Ok(())
         })
@@ -373,6 +425,17 @@ fn acl_from_info(subject: &str, info: &AclInfo) -> Result<Acl, AdminError> {
     if subject_user(subject).is_none() {
         return Err(denied("The subject type is null."));
     }
+    let requested: usize = info
+        .policies
+        .iter()
+        .flatten()
+        .map(|p| p.entries.as_ref().map_or(0, Vec::len))
+        .sum();
+    if requested > MAX_ACL_ENTRIES {
+        return Err(AdminError::Invalid(format!(
+            "An ACL holds at most {MAX_ACL_ENTRIES} entries"
+        )));
+    }
     let mut policies: Vec<Policy> = Vec::new();
     for p in info.policies.as_deref().unwrap_or_default() {
         let kind = p
@@ -405,6 +468,9 @@ fn acl_from_info(subject: &str, info: &AclInfo) -> Result<Acl, AdminError> {
 }
 
 fn entry_from_info(e: &PolicyEntryInfo) -> Result<PolicyEntry, AdminError> {
+    if let Some(r) = e.resource.as_deref() {
+        too_long("resource", r, MAX_RESOURCE_BYTES)?;
+    }
     let resource = e
         .resource
         .as_deref()
@@ -424,6 +490,11 @@ fn entry_from_info(e: &PolicyEntryInfo) -> Result<PolicyEntry, AdminError> {
         return Err(denied("The actions can not be Any."));
     }
     let source_ips = e.source_ips.clone().unwrap_or_default();
+    if source_ips.len() > MAX_SOURCE_IPS {
+        return Err(AdminError::Invalid(format!(
+            "An entry holds at most {MAX_SOURCE_IPS} source ips"
+        )));
+    }
     for ipc in &source_ips {
         if ipc.trim().is_empty() {
             return Err(denied("The source ip is empty."));

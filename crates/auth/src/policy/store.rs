@@ -33,6 +33,14 @@ pub enum StoreError {
         /// The cause.
         source: io::Error,
     },
+    /// A change would make a file larger than the store reads back at start.
+    #[error("{path}: the change would make it larger than {limit} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// [`MAX_FILE_BYTES`].
+        limit: u64,
+    },
     /// A file does not hold what it should.
     #[error("{path}: {reason}")]
     Corrupt {
@@ -132,6 +140,9 @@ impl AuthStore {
         let mut acls: Vec<&Acl> = s.acls.values().collect();
         acls.sort_by(|a, b| a.subject.cmp(&b.subject));
         let acls: Vec<StoredAcl> = acls.into_iter().map(StoredAcl::from).collect();
+        // Both files are made and measured before either is written: a change that cannot be
+        // read back at start (or half written) changes nothing.
+        let mut files = Vec::with_capacity(2);
         for (name, json) in [
             ("users.json", serde_json::to_vec_pretty(&users)),
             ("acls.json", serde_json::to_vec_pretty(&acls)),
@@ -141,6 +152,15 @@ impl AuthStore {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
+            if json.len() as u64 > MAX_FILE_BYTES {
+                return Err(StoreError::TooLarge {
+                    path,
+                    limit: MAX_FILE_BYTES,
+                });
+            }
+            files.push((path, json));
+        }
+        for (path, json) in files {
             write_atomically(&path, &json).map_err(io(&path))?;
         }
         Ok(())

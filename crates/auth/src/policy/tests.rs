@@ -247,3 +247,76 @@ fn without_providers_everything_is_refused_and_whitelists_pass() {
     g.authentication_whitelist = GateConfig::parse_whitelist("34, 11,apache.rocketmq.v2.X");
     assert!(g.check(&snap, &unsigned, "1.1.1.1").is_ok());
 }
+
+#[test]
+fn oversized_names_and_acls_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AuthStore::open(dir.path()).unwrap();
+    let long = "u".repeat(257);
+    assert_eq!(
+        store.create_user(Some(&long), user(&long, "secret123", None), true),
+        Err(AdminError::Invalid(
+            "The username is longer than 256 bytes".into()
+        ))
+    );
+    let long_pw = "p".repeat(257);
+    assert_eq!(
+        store.create_user(Some("bob"), user("bob", &long_pw, None), true),
+        Err(AdminError::Invalid(
+            "The password is longer than 256 bytes".into()
+        ))
+    );
+    store
+        .create_user(Some("alice"), user("alice", "secret123", None), true)
+        .unwrap();
+    let entry =
+        |i: usize| format!(r#"{{"actions":["Pub"],"decision":"Allow","resource":"Topic:t{i}"}}"#);
+    let many: Vec<String> = (0..1025).map(entry).collect();
+    let body = format!(
+        r#"{{"policies":[{{"entries":[{}]}}],"subject":"User:alice"}}"#,
+        many.join(",")
+    );
+    assert_eq!(
+        store.upsert_acl(None, acl(&body)),
+        Err(AdminError::Invalid(
+            "An ACL holds at most 1024 entries".into()
+        ))
+    );
+    // Two requests that each fit but together do not.
+    for range in [0..600, 600..1025] {
+        let part: Vec<String> = range.map(entry).collect();
+        let body = format!(
+            r#"{{"policies":[{{"entries":[{}]}}],"subject":"User:alice"}}"#,
+            part.join(",")
+        );
+        let r = store.upsert_acl(None, acl(&body));
+        if r.is_err() {
+            assert_eq!(
+                r,
+                Err(AdminError::Invalid(
+                    "An ACL holds at most 1024 entries".into()
+                ))
+            );
+        }
+    }
+    let kept = store.get_acl(Some("User:alice")).unwrap().unwrap();
+    assert_eq!(
+        kept.policies.unwrap()[0].entries.as_ref().unwrap().len(),
+        600
+    );
+    let ips: Vec<String> = (0..33).map(|i| format!(r#""10.0.0.{i}""#)).collect();
+    let body = format!(
+        r#"{{"policies":[{{"entries":[{{"actions":["Pub"],"decision":"Allow","resource":"Topic:x","sourceIps":[{}]}}]}}],"subject":"User:alice"}}"#,
+        ips.join(",")
+    );
+    assert_eq!(
+        store.upsert_acl(None, acl(&body)),
+        Err(AdminError::Invalid(
+            "An entry holds at most 32 source ips".into()
+        ))
+    );
+    // Nothing refused reached the files.
+    let reopened = AuthStore::open(dir.path()).unwrap();
+    assert!(reopened.get_user(Some("bob")).unwrap().is_none());
+    assert_eq!(reopened.list_users(None).len(), 1);
+}

@@ -126,6 +126,16 @@ async fn users_and_policies_decide_what_a_signed_request_touches() {
     replay.ext_fields.insert("b", other.as_str());
     let r = c.call(replay).await;
     assert_eq!(r.remark.as_deref(), Some("check signature failed."));
+    // A name longer than the store keeps is refused before it reaches the user map.
+    let mut long = RemotingCommand::request_with(
+        rc::AUTH_CREATE_USER,
+        &UserRequestHeader {
+            username: Some("x".repeat(300)),
+        },
+    );
+    long.body = br#"{"password":"long-secret"}"#.to_vec().into();
+    let r = c.call(signed(long, ROOT)).await;
+    assert_eq!(r.code, INVALID_PARAMETER, "{:?}", r.remark);
     // A normal user cannot make itself super.
     let mut promote = RemotingCommand::request_with(
         rc::AUTH_UPDATE_USER,

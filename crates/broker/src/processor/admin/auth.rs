@@ -25,9 +25,7 @@ fn refusal(e: AdminError) -> RequestError {
     }
 }
 
-fn body<T: serde::de::DeserializeOwned + Default>(
-    req: &RemotingCommand,
-) -> Result<Option<T>, RequestError> {
+fn body<T: serde::de::DeserializeOwned>(req: &RemotingCommand) -> Result<Option<T>, RequestError> {
     if req.body.is_empty() {
         return Ok(None);
     }
