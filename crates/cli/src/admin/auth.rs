@@ -197,13 +197,8 @@ pub async fn create_acl(ctx: &Ctx, args: CreateAclArgs, out: &mut Out) -> Result
         args.source_ip.as_deref(),
         args.decision,
     );
-    let targets = write_targets(ctx, args.broker_addr.as_ref(), args.cluster_name.as_ref()).await?;
-    for addr in &targets {
-        ctx.admin.create_acl(addr, &acl).await?;
-        out.line(format!("create acl to {addr} success."));
-    }
-    out.set_json(json!({ "acl": acl, "brokers": targets }));
-    Ok(())
+    let (broker, cluster) = (args.broker_addr.as_ref(), args.cluster_name.as_ref());
+    write_acl(ctx, acl, broker, cluster, false, out).await
 }
 
 /// `updateAcl` (the broker merges it into the subject's ACL exactly as a create).
@@ -215,10 +210,28 @@ pub async fn update_acl(ctx: &Ctx, args: UpdateAclArgs, out: &mut Out) -> Result
         args.source_ip.as_deref(),
         args.decision,
     );
-    let targets = write_targets(ctx, args.broker_addr.as_ref(), args.cluster_name.as_ref()).await?;
+    let (broker, cluster) = (args.broker_addr.as_ref(), args.cluster_name.as_ref());
+    write_acl(ctx, acl, broker, cluster, true, out).await
+}
+
+/// Sends `acl` to every write target with AUTH_CREATE_ACL, or AUTH_UPDATE_ACL when `update`.
+async fn write_acl(
+    ctx: &Ctx,
+    acl: AclInfo,
+    broker: Option<&String>,
+    cluster: Option<&String>,
+    update: bool,
+    out: &mut Out,
+) -> Result<()> {
+    let targets = write_targets(ctx, broker, cluster).await?;
+    let verb = if update { "update" } else { "create" };
     for addr in &targets {
-        ctx.admin.update_acl(addr, &acl).await?;
-        out.line(format!("update acl to {addr} success."));
+        if update {
+            ctx.admin.update_acl(addr, &acl).await?;
+        } else {
+            ctx.admin.create_acl(addr, &acl).await?;
+        }
+        out.line(format!("{verb} acl to {addr} success."));
     }
     out.set_json(json!({ "acl": acl, "brokers": targets }));
     Ok(())
