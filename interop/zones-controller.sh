@@ -200,8 +200,18 @@ done
 # catch up and rejoin it. Driven with `ferromq admin` from the client host.
 in_client() { ip netns exec "$pfx-client" "$@"; }
 admin() { in_client "$bin" admin "$@" -n "$namesrv"; }
+sync_state_set() { # getSyncStateSet from the first controller still running: the client's step 5
+  # kill -9s whichever controller leads, which may be the first one listed
+  local i addr
+  for i in 0 1 2; do
+    [ -e "$work/pids/controller-$i.killed" ] && continue
+    addr=$(echo "$controllers" | cut -d';' -f$((i + 1)))
+    admin getSyncStateSet -a "$addr" -b ctl-a 2>/dev/null && return 0
+  done
+  return 1
+}
 in_sync() { # the number of in-sync replicas the controllers report
-  admin getSyncStateSet -a "${controllers%%;*}" -b ctl-a 2>/dev/null | awk -F'\t' '/^#SyncStateSetNums/ {print $2}'
+  sync_state_set | awk -F'\t' '/^#SyncStateSetNums/ {print $2}'
 }
 wait_for() { # wait_for SECONDS WHAT COMMAND...: prints the seconds it took
   local limit=$1 what=$2 t0; shift 2; t0=$(date +%s%3N)
@@ -226,7 +236,7 @@ partition() {
   dead=$(for i in 0 1; do [ -e "$work/pids/broker-$i.killed" ] && ! kill -0 "$(cat "$work/pids/broker-$i")" 2>/dev/null && echo "$i"; done | head -1)
   if [ -n "$dead" ]; then in_client "$work/ctl.sh" start-broker "$dead" > /dev/null; fi
   t=$(wait_for 60 "both replicas in the SyncStateSet" two_in_sync) || return 1
-  master=$(admin getSyncStateSet -a "${controllers%%;*}" -b ctl-a | awk -F'\t' '/^#MasterAddr/ {print $2}')
+  master=$(sync_state_set | awk -F'\t' '/^#MasterAddr/ {print $2}')
   if [ "$master" = "${broker_addrs[0]}:10911" ]; then mi=0; si=1; else mi=1; si=0; fi
   slave="${broker_addrs[$si]}"
   echo "   [partition] master ${broker_addrs[$mi]}, slave $slave: both in sync ${t} s after the restart"
