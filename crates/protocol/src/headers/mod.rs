@@ -11,6 +11,7 @@ mod consumer;
 mod controller;
 mod namesrv;
 mod offset;
+mod pop;
 mod pull;
 mod send;
 
@@ -20,6 +21,7 @@ pub use consumer::*;
 pub use controller::*;
 pub use namesrv::*;
 pub use offset::*;
+pub use pop::*;
 pub use pull::*;
 pub use send::*;
 
@@ -428,6 +430,16 @@ mod round_trip {
         DeleteAccessConfigRequestHeader,
         UpdateGlobalWhiteAddrsConfigRequestHeader,
         GetBrokerAclConfigResponseHeader,
+        PopMessageRequestHeader,
+        PopMessageResponseHeader,
+        AckMessageRequestHeader,
+        ChangeInvisibleTimeRequestHeader,
+        ChangeInvisibleTimeResponseHeader,
+        NotificationRequestHeader,
+        NotificationResponseHeader,
+        PollingInfoRequestHeader,
+        PollingInfoResponseHeader,
+        PeekMessageRequestHeader,
     );
 
     #[test]
