@@ -113,6 +113,10 @@ impl Broker {
             tasks.push(tokio::spawn(schedule::run(ctx.clone(), stop.clone())));
             tasks.push(tokio::spawn(timer::run(ctx.clone(), stop.clone())));
             tasks.push(tokio::spawn(transaction::run(ctx.clone(), stop.clone())));
+            tasks.push(tokio::spawn(crate::pop::revive::run(
+                ctx.clone(),
+                stop.clone(),
+            )));
         }
 
         let id = ctx.identity();
@@ -152,6 +156,10 @@ impl Broker {
         self.namesrv.shutdown();
         self.ctx.store().set_arrival_listener(None);
         drop(self.ctx.pull_hold().drain());
+        drop(self.ctx.pop().hold().drain());
+        if let Err(e) = self.ctx.pop().modes().persist() {
+            tracing::error!(error = %e, "persisting messageRequestMode.json failed");
+        }
         persist_tables(&self.ctx).await;
         let store = self.ctx.store().clone();
         match tokio::task::spawn_blocking(move || store.shutdown()).await {
@@ -227,10 +235,11 @@ fn wake_pulls_on_arrival(ctx: &Arc<BrokerContext>) {
             let woken = ctx
                 .pull_hold()
                 .on_arrival(a.topic, a.queue_id, a.max_offset, a.tag_code);
+            let _guard = rt.enter();
             if !woken.is_empty() {
-                let _guard = rt.enter();
                 pull::wake(&ctx, woken);
             }
+            crate::pop::wake::on_arrival(&ctx, a.topic);
         })));
 }
 
@@ -293,6 +302,7 @@ async fn periodic(ctx: Arc<BrokerContext>, stop: CancellationToken) {
         if !due.is_empty() {
             pull::wake(&ctx, due);
         }
+        crate::pop::wake::on_tick(&ctx);
         if n % 5 == 0 {
             let c = ctx.clone();
             let _ = tokio::task::spawn_blocking(move || {

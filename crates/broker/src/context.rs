@@ -11,6 +11,7 @@
 //! | [`ClientRegistry`], [`QueueLocks`], [`FilterCache`] | live clients, ordered-consumption locks, compiled filters |
 //! | [`PullHold`] | parked long-poll pulls |
 //! | [`Delayed`] | delay-level progress, the timer wheel, resolved transactions |
+//! | [`Pop`] | POP consumption: revive queues, orderly batches, held pops, request modes |
 //! | [`BrokerStats`] | traffic counters |
 //! | [`Replication`] | the role, the slaves' acknowledgements, where the master is |
 //! | [`MessageStore`] | the storage engine |
@@ -27,6 +28,7 @@ use crate::error::BrokerError;
 use crate::filtering::FilterCache;
 use crate::ha::Replication;
 use crate::identity::Identity;
+use crate::pop::Pop;
 use crate::pull_hold::PullHold;
 use crate::queue_locks::QueueLocks;
 use crate::registration::Registration;
@@ -46,6 +48,7 @@ pub struct BrokerContext {
     filters: FilterCache,
     pull_hold: PullHold,
     delayed: Delayed,
+    pop: Pop,
     stats: BrokerStats,
     replication: Arc<Replication>,
     store: Arc<MessageStore>,
@@ -62,6 +65,10 @@ impl BrokerContext {
         let access = Access::new(&config)?;
         let tables = Arc::new(Tables::load(&config)?);
         let delayed = Delayed::load(&config.store.store_path_root_dir)?;
+        let pop = Pop::load(
+            &config.store.store_path_root_dir,
+            config.broker.revive_queue_num,
+        )?;
         let identity = Arc::new(identity);
         let replication = Arc::new(Replication::new(&config));
         let settings = Arc::new(Settings::new(config));
@@ -82,6 +89,7 @@ impl BrokerContext {
             filters: FilterCache::default(),
             pull_hold: PullHold::new(),
             delayed,
+            pop,
             stats: BrokerStats::default(),
             replication,
             store,
@@ -136,6 +144,11 @@ impl BrokerContext {
     /// Delay levels, timer messages, transactions.
     pub fn delayed(&self) -> &Delayed {
         &self.delayed
+    }
+
+    /// POP consumption: revive state, orderly batches, held pops, request modes.
+    pub fn pop(&self) -> &Pop {
+        &self.pop
     }
 
     /// Traffic counters.

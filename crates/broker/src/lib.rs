@@ -10,6 +10,8 @@
 //! - `processor`: the route table of request codes and their handlers ([`BrokerHandler`]).
 //! - `delayed`: messages delivered later — the send-side rewrites, the delay-level, timer and
 //!   transaction services, each deciding with pure steps run by a thin runner.
+//! - `pop`: 5.x POP consumption ([`Pop`]): pops, acks, checkpoints in the revive log, the
+//!   revive service, orderly pops, message request modes.
 //! - `ha`: master/slave replication ([`Replication`]): the HA port, the slave's link to its
 //!   master, and the wait of SYNC_MASTER writes.
 //! - [`limits`]: what one client can make the broker hold or do (docs/security.md).
@@ -29,6 +31,7 @@ mod ha;
 mod identity;
 pub mod limits;
 mod names;
+mod pop;
 mod processor;
 mod pull_hold;
 mod put_status;
@@ -52,6 +55,7 @@ pub use error::BrokerError;
 pub use filtering::FilterCache;
 pub use ha::{Controlled, MasterLink, Replication};
 pub use identity::Identity;
+pub use pop::Pop;
 pub use processor::{serves, BrokerHandler};
 pub use pull_hold::PullHold;
 pub use queue_locks::QueueLocks;

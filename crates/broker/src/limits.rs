@@ -32,3 +32,9 @@ pub const MAX_COMPILED_FILTERS: usize = 8192;
 
 /// Queues in one LOCK_BATCH_MQ / UNLOCK_BATCH_MQ request.
 pub const MAX_QUEUES_PER_LOCK_REQUEST: usize = 4096;
+
+/// POP_MESSAGE and NOTIFICATION requests held by long polling, per connection.
+pub const MAX_HELD_POPS_PER_CHANNEL: usize = 1024;
+/// POP_MESSAGE and NOTIFICATION requests held by long polling, in total (Java's
+/// `maxPopPollingSize` default).
+pub const MAX_HELD_POPS: usize = 100_000;

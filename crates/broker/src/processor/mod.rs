@@ -26,6 +26,7 @@ use ferromq_remoting::{
 };
 
 use crate::context::BrokerContext;
+use crate::pop;
 
 /// A handler's future, for those that wait.
 pub(crate) type Later = Pin<Box<dyn Future<Output = RequestResult> + Send + 'static>>;
@@ -90,6 +91,30 @@ pub(crate) const ROUTES: &[(i32, Handler)] = &[
     (
         rc::VIEW_MESSAGE_BY_ID,
         Handler::Now(query::view_message_by_id),
+    ),
+    // 5.x POP consumption and server-side rebalance.
+    (rc::POP_MESSAGE, Handler::Parkable(pop::pop::pop_message)),
+    (rc::ACK_MESSAGE, Handler::Now(pop::ack::ack_message)),
+    (rc::BATCH_ACK_MESSAGE, Handler::Now(pop::ack::batch_ack)),
+    (
+        rc::CHANGE_MESSAGE_INVISIBLETIME,
+        Handler::Now(pop::invisible::change_invisible_time),
+    ),
+    (
+        rc::NOTIFICATION,
+        Handler::Parkable(pop::notification::notification),
+    ),
+    (
+        rc::POLLING_INFO,
+        Handler::Now(pop::notification::polling_info),
+    ),
+    (
+        rc::QUERY_ASSIGNMENT,
+        Handler::Now(pop::request_mode::query_assignment),
+    ),
+    (
+        rc::SET_MESSAGE_REQUEST_MODE,
+        Handler::Now(pop::request_mode::set_mode),
     ),
     // Admin: what mqadmin and consoles send.
     (
@@ -362,7 +387,7 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), n, "a code routed twice");
         assert!(serves(rc::SEND_MESSAGE_V2) && serves(rc::CLONE_GROUP_OFFSET));
-        assert!(!serves(rc::POP_MESSAGE));
+        assert!(serves(rc::POP_MESSAGE) && !serves(rc::PEEK_MESSAGE));
         for (c, _) in ROUTES {
             assert!(rc::name(*c).is_some(), "{c} is in the code table");
         }

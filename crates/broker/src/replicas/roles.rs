@@ -112,7 +112,8 @@ impl ReplicasManager {
         let ctx = self.ctx.clone();
         tokio::spawn(schedule::run(ctx.clone(), token.clone()));
         tokio::spawn(timer::run(ctx.clone(), token.clone()));
-        tokio::spawn(transaction::run(ctx, token));
+        tokio::spawn(transaction::run(ctx.clone(), token.clone()));
+        tokio::spawn(crate::pop::revive::run(ctx, token));
     }
 
     fn stop_master_services(&self) {

@@ -113,7 +113,12 @@ impl TopicTable {
                 rw,
             ),
             with(&names::reply_topic(&b.broker_cluster_name), 1, 1, rw),
-            with(&names::revive_topic(&b.broker_cluster_name), 8, 8, rw),
+            with(
+                &names::revive_topic(&b.broker_cluster_name),
+                b.revive_queue_num.clamp(1, 512),
+                b.revive_queue_num.clamp(1, 512),
+                rw,
+            ),
             with(
                 &format!(
                     "{}{}",

@@ -25,14 +25,13 @@ fn fmt_tps(v: [f64; 3]) -> String {
 }
 
 /// GET_ALL_MESSAGE_REQUEST_MODE (402), which a Java slave of this broker syncs: the
-/// per-group POP/PULL modes set with SET_MESSAGE_REQUEST_MODE — none, since POP
-/// consumption is not served yet.
+/// per-group POP/PULL modes set with SET_MESSAGE_REQUEST_MODE (`messageRequestMode.json`).
 pub(crate) fn all_message_request_modes(
-    _: &BrokerContext,
+    ctx: &BrokerContext,
     _: &Channel,
     _: &RemotingCommand,
 ) -> RequestResult {
-    Ok(ok_json(&serde_json::json!({ "messageRequestModeMap": {} })))
+    Ok(crate::pop::request_mode::all_modes(ctx))
 }
 
 /// GET_BROKER_HA_STATUS (907): Java's `HARuntimeInfo` (what `mqadmin haStatus` prints).
