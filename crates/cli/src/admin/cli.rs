@@ -109,6 +109,9 @@ pub enum AdminCommand {
     /// Delete subscription group from broker.
     #[command(verbatim_doc_comment, name = "deleteSubGroup")]
     DeleteSubGroup(DeleteSubGroupArgs),
+    /// Set consume message mode. pull/pop etc.
+    #[command(verbatim_doc_comment, name = "setConsumeMode")]
+    SetConsumeMode(SetConsumeModeArgs),
     /// Update broker's config.
     #[command(verbatim_doc_comment, name = "updateBrokerConfig")]
     UpdateBrokerConfig(UpdateBrokerConfigArgs),
@@ -259,6 +262,7 @@ impl AdminCommand {
             DeleteTopic(a) => &a.common,
             UpdateSubGroup(a) => &a.common,
             DeleteSubGroup(a) => &a.common,
+            SetConsumeMode(a) => &a.common,
             UpdateBrokerConfig(a) => &a.common,
             TopicRoute(a) => &a.common,
             TopicStatus(a) => &a.common,

@@ -1,5 +1,5 @@
 //! Consumer and producer group commands: `updateSubGroup`, `deleteSubGroup`,
-//! `consumerProgress`, `consumerConnection`, `producerConnection`.
+//! `setConsumeMode`, `consumerProgress`, `consumerConnection`, `producerConnection`.
 
 use std::collections::HashMap;
 
@@ -8,14 +8,14 @@ use ferromq_client::ClientError;
 use ferromq_model::names::{dlq_topic, retry_topic, RETRY_GROUP_TOPIC_PREFIX};
 use ferromq_model::{
     from_fastjson, ConsumeStats, ConsumeType, ConsumerConnection, GroupRetryPolicy, MessageQueue,
-    SubscriptionGroupConfig,
+    MessageRequestMode, SetMessageRequestModeRequestBody, SubscriptionGroupConfig,
 };
 use ferromq_protocol::{response_code, version};
 use serde_json::json;
 
 use super::cli::{
     ConsumerConnectionArgs, ConsumerProgressArgs, DeleteSubGroupArgs, ProducerConnectionArgs,
-    UpdateSubGroupArgs,
+    SetConsumeModeArgs, UpdateSubGroupArgs,
 };
 use super::format::{front, human_seconds, parse_attributes, subscription_group};
 use super::out::{progress, Out};
@@ -130,6 +130,58 @@ pub async fn delete_sub_group(ctx: &Ctx, args: DeleteSubGroupArgs, out: &mut Out
         bail!("-b or -c is required");
     }
     out.set_json(json!({ "group": group, "brokers": brokers, "removeOffset": clean }));
+    Ok(())
+}
+
+/// `setConsumeMode`: the PULL/POP mode (and POP queue sharing) of a group on a topic, on one
+/// broker or on every master of a cluster; a client learns it from QUERY_ASSIGNMENT.
+pub async fn set_consume_mode(ctx: &Ctx, args: SetConsumeModeArgs, out: &mut Out) -> Result<()> {
+    let mode = match args.mode.as_str() {
+        "PULL" => MessageRequestMode::Pull,
+        "POP" => MessageRequestMode::Pop,
+        other => bail!("No enum constant MessageRequestMode.{other}"),
+    };
+    let share: i32 = match &args.pop_share_queue_num {
+        Some(q) => q
+            .parse()
+            .map_err(|_| anyhow::anyhow!("For input string: \"{q}\""))?,
+        None => 0,
+    };
+    let body = SetMessageRequestModeRequestBody {
+        consumer_group: args.group_name.clone(),
+        mode,
+        pop_share_queue_num: share,
+        topic: args.topic_name.clone(),
+    };
+    let brokers = if let Some(addr) = &args.broker_addr {
+        vec![addr.clone()]
+    } else if let Some(cluster) = &args.cluster_name {
+        ctx.masters(cluster).await?
+    } else {
+        bail!("-b or -c is required");
+    };
+    let mut done = Vec::new();
+    for addr in brokers {
+        match raw::set_message_request_mode(&ctx.admin, &addr, &body).await {
+            Ok(()) => {
+                out.line(format!("set consume mode to {addr} success."));
+                done.push(addr);
+            }
+            Err(e) if args.broker_addr.is_some() => return Err(e.into()),
+            Err(e) => progress(format!(
+                "set consume mode to {addr} failed: {}",
+                ctx.describe(&e)
+            )),
+        }
+    }
+    out.text(format!(
+        "topic[{}] group[{}] consume mode[{}] popShareQueueNum[{share}]",
+        args.topic_name, args.group_name, args.mode
+    ));
+    out.set_json(json!({
+        "topic": args.topic_name, "group": args.group_name, "mode": args.mode,
+        "popShareQueueNum": share, "brokers": done,
+    }));
     Ok(())
 }
 

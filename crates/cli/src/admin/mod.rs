@@ -271,6 +271,7 @@ async fn dispatch(ctx: &Ctx, command: AdminCommand, json: bool) -> anyhow::Resul
         DeleteTopic(a) => topic::delete_topic(ctx, a, &mut out).await?,
         UpdateSubGroup(a) => group::update_sub_group(ctx, a, &mut out).await?,
         DeleteSubGroup(a) => group::delete_sub_group(ctx, a, &mut out).await?,
+        SetConsumeMode(a) => group::set_consume_mode(ctx, a, &mut out).await?,
         UpdateBrokerConfig(a) => cluster::update_broker_config(ctx, a, &mut out).await?,
         TopicRoute(a) => topic::topic_route(ctx, a, &mut out).await?,
         TopicStatus(a) => topic::topic_status(ctx, a, &mut out).await?,

@@ -16,6 +16,17 @@ async fn call(admin: &Admin, addr: &str, req: RemotingCommand) -> Result<Remotin
     admin.instance().invoke_ok(addr, req, admin.timeout()).await
 }
 
+/// SET_MESSAGE_REQUEST_MODE (401) on the broker at `addr` (mqadmin's `setMessageRequestMode`).
+pub async fn set_message_request_mode(
+    admin: &Admin,
+    addr: &str,
+    body: &ferromq_model::SetMessageRequestModeRequestBody,
+) -> Result<()> {
+    let json = serde_json::to_vec(body).unwrap_or_default();
+    let req = RemotingCommand::request(request_code::SET_MESSAGE_REQUEST_MODE).with_body(json);
+    call(admin, addr, req).await.map(|_| ())
+}
+
 /// SEARCH_OFFSET_BY_TIMESTAMP (29) on the broker at `addr`.
 pub async fn search_offset_at(
     admin: &Admin,

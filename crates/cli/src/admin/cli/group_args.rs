@@ -92,6 +92,31 @@ pub struct DeleteSubGroupArgs {
     pub remove_offset: Option<bool>,
 }
 
+/// `setConsumeMode`.
+#[derive(Debug, Args)]
+pub struct SetConsumeModeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// create subscription group to which broker
+    #[arg(verbatim_doc_comment, short = 'b', long = "brokerAddr", value_name = "arg", value_parser = trimmed)]
+    pub broker_addr: Option<String>,
+    /// create subscription group to which cluster
+    #[arg(verbatim_doc_comment, short = 'c', long = "clusterName", value_name = "arg", value_parser = trimmed)]
+    pub cluster_name: Option<String>,
+    /// topic name
+    #[arg(verbatim_doc_comment, short = 't', long = "topicName", value_name = "arg", value_parser = trimmed)]
+    pub topic_name: String,
+    /// consumer group name
+    #[arg(verbatim_doc_comment, short = 'g', long = "groupName", value_name = "arg", value_parser = trimmed)]
+    pub group_name: String,
+    /// consume mode. PULL/POP
+    #[arg(verbatim_doc_comment, short = 'm', long = "mode", value_name = "arg", value_parser = trimmed)]
+    pub mode: String,
+    /// num of queue which share in pop mode
+    #[arg(verbatim_doc_comment, short = 'q', long = "popShareQueueNum", value_name = "arg", value_parser = trimmed)]
+    pub pop_share_queue_num: Option<String>,
+}
+
 /// `producerConnection`.
 #[derive(Debug, Args)]
 pub struct ProducerConnectionArgs {
