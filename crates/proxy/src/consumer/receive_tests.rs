@@ -204,3 +204,20 @@ fn pop_responses_become_messages_with_handles() {
     header.write_to(&mut junk.ext_fields);
     assert!(read_pop_response(&junk, "bk", false).is_err());
 }
+
+#[tokio::test]
+async fn a_refused_receive_streams_status_then_delivery_timestamp() {
+    use futures::StreamExt as _;
+    let cfg = crate::ProxyConfig::new("127.0.0.1:0".parse().unwrap(), vec!["127.0.0.1:1".into()]);
+    let proxy = Proxy::new(cfg);
+    let mut r = request();
+    r.message_queue = None;
+    let ctx = RequestContext::for_client("c1");
+    let parts: Vec<_> = receive_message(proxy, ctx, r)
+        .map(|x| x.unwrap().content.unwrap())
+        .collect()
+        .await;
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(matches!(&parts[0], Content::Status(s) if s.code == pb::Code::IllegalTopic as i32));
+    assert!(matches!(&parts[1], Content::DeliveryTimestamp(_)));
+}
