@@ -1,6 +1,7 @@
 //! The client side: a pool of channels by address, and sync / async / one-way calls.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,9 @@ use tokio::net::TcpStream;
 use crate::channel::{Channel, ChannelConfig};
 use crate::error::RemotingError;
 use crate::handler::{not_supported, RequestHandler, ResponseFuture};
+
+/// The buffer of an in-memory connection in each direction (a socket's order of magnitude).
+const LOCAL_PIPE_BYTES: usize = 256 * 1024;
 
 /// Client settings.
 #[derive(Debug, Clone)]
@@ -90,6 +94,9 @@ struct Inner {
     handler: Arc<dyn RequestHandler>,
     channels: Mutex<HashMap<String, Channel>>,
     connecting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Addresses served in this process: a connection to one is an in-memory pair whose
+    /// other end runs the handler, with no socket (a proxy inside its broker).
+    local: Mutex<HashMap<String, Arc<dyn RequestHandler>>>,
 }
 
 impl RemotingClient {
@@ -101,6 +108,7 @@ impl RemotingClient {
                 handler,
                 channels: Mutex::new(HashMap::new()),
                 connecting: Mutex::new(HashMap::new()),
+                local: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -125,6 +133,15 @@ impl RemotingClient {
         let _guard = lock.lock().await;
         if let Some(c) = self.open_channel(addr) {
             return Ok(c);
+        }
+        let local = self.inner.local.lock().get(addr).cloned();
+        if let Some(server) = local {
+            let channel = self.spawn_local(addr, server)?;
+            self.inner
+                .channels
+                .lock()
+                .insert(addr.to_string(), channel.clone());
+            return Ok(channel);
         }
         let timeout = self.inner.config.connect_timeout;
         let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
@@ -209,6 +226,44 @@ impl RemotingClient {
         Ok(channel)
     }
 
+    /// Serves connections to `addr` in this process: requests to it reach `server` over an
+    /// in-memory pair (`tokio::io::duplex`) instead of a socket. The server side sees the
+    /// same frames, limits and request handling as over TCP.
+    pub fn add_local_endpoint(&self, addr: &str, server: Arc<dyn RequestHandler>) {
+        self.inner.local.lock().insert(addr.to_string(), server);
+        self.close_channel(addr);
+    }
+
+    /// An in-memory connection to the local endpoint `addr`: one channel per end, the server's
+    /// answering with `server`, ours with the client's handler.
+    fn spawn_local(
+        &self,
+        addr: &str,
+        server: Arc<dyn RequestHandler>,
+    ) -> Result<Channel, RemotingError> {
+        let server_addr: SocketAddr = addr
+            .parse()
+            .map_err(|_| RemotingError::InvalidAddress(addr.to_string()))?;
+        // The client end has no socket; it reports the loopback address with port 0.
+        let client_addr = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0);
+        let (ours, theirs) = tokio::io::duplex(LOCAL_PIPE_BYTES);
+        let _ = Channel::spawn_io(
+            theirs,
+            client_addr,
+            server_addr,
+            server,
+            ChannelConfig::default(),
+        );
+        let (channel, _task) = Channel::spawn_io(
+            ours,
+            server_addr,
+            client_addr,
+            self.inner.handler.clone(),
+            self.inner.config.channel.clone(),
+        );
+        Ok(channel)
+    }
+
     fn open_channel(&self, addr: &str) -> Option<Channel> {
         let mut map = self.inner.channels.lock();
         match map.get(addr) {
@@ -280,5 +335,40 @@ impl RemotingClient {
         for c in channels {
             c.close();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::Dispatcher;
+
+    #[tokio::test]
+    async fn local_endpoint_answers_without_a_socket() {
+        // Nothing listens on this port: only the in-memory endpoint can answer.
+        let addr = "127.0.0.1:1";
+        let server = Dispatcher::new().route(
+            &[11],
+            Arc::new(|ch: Channel, req: RemotingCommand| async move {
+                assert_eq!(ch.local_addr().to_string(), "127.0.0.1:1");
+                Some(RemotingCommand::response(0).with_remark(format!("echo {}", req.code)))
+            }),
+        );
+        let client = RemotingClient::with_defaults();
+        client.add_local_endpoint(addr, Arc::new(server));
+        let resp = client
+            .invoke_sync(addr, RemotingCommand::request(11), Duration::from_secs(3))
+            .await
+            .unwrap();
+        assert_eq!(resp.remark.as_deref(), Some("echo 11"));
+        // Unknown codes get the usual refusal over the same pair.
+        let resp = client
+            .invoke_sync(addr, RemotingCommand::request(12), Duration::from_secs(3))
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.code,
+            ferromq_protocol::response_code::REQUEST_CODE_NOT_SUPPORTED
+        );
     }
 }
