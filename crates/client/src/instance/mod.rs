@@ -59,7 +59,24 @@ struct Inner {
     shutdown: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     started: AtomicBool,
+    /// Where broker check-backs go when no producer group of this instance claims them.
+    transaction_checks: Mutex<Option<TransactionCheckHook>>,
 }
+
+/// A broker's CHECK_TRANSACTION_STATE (39) for a producer group this instance does not run
+/// itself: a gateway (the gRPC proxy) relays it to one of its own clients.
+#[derive(Debug, Clone)]
+pub struct TransactionCheck {
+    /// The broker that asks (`host:port` of the connection it came on).
+    pub broker_addr: String,
+    /// The request's header (offsets, transaction id, broker name).
+    pub header: ferromq_protocol::headers::CheckTransactionStateRequestHeader,
+    /// The half message.
+    pub message: ferromq_protocol::message::record::MessageExt,
+}
+
+/// Receives [`TransactionCheck`]s; it must not block (the connection's reader runs it).
+pub type TransactionCheckHook = Arc<dyn Fn(TransactionCheck) + Send + Sync>;
 
 /// The transport settings of `config`: TLS on every connection with `use_tls` (trusting any
 /// server certificate and checking no host name, as Java's client does by default).
@@ -102,6 +119,7 @@ impl ClientInstance {
                 shutdown: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
                 started: AtomicBool::new(false),
+                transaction_checks: Mutex::new(None),
                 client_id,
                 ip,
                 config,
@@ -138,6 +156,26 @@ impl ClientInstance {
     /// The unique id generator.
     pub fn ids(&self) -> &UniqueIdGenerator {
         &self.inner.ids
+    }
+
+    /// Relays check-backs for producer groups this instance does not run to `hook` (a
+    /// gateway's own clients answer them).
+    pub fn set_transaction_check_hook(&self, hook: TransactionCheckHook) {
+        *self.inner.transaction_checks.lock() = Some(hook);
+    }
+
+    pub(crate) fn transaction_check_hook(&self) -> Option<TransactionCheckHook> {
+        self.inner.transaction_checks.lock().clone()
+    }
+
+    /// Serves connections to `addr` in this process with `server` (no socket): a gateway
+    /// inside its broker reaches that broker in memory with the same requests.
+    pub fn add_local_endpoint(
+        &self,
+        addr: &str,
+        server: Arc<dyn ferromq_remoting::RequestHandler>,
+    ) {
+        self.inner.remoting.add_local_endpoint(addr, server);
     }
 
     /// A token cancelled at shutdown.
@@ -299,6 +337,24 @@ impl ClientInstance {
             .invoke_sync(addr, self.prepare(request), timeout)
             .await?;
         Ok(resp)
+    }
+
+    /// Sends `request` to `addr` saying it comes from a client written in `language` (a
+    /// gateway speaking for its clients, as Java's proxy stamps theirs); otherwise as
+    /// [`ClientInstance::invoke`].
+    pub async fn invoke_as(
+        &self,
+        addr: &str,
+        request: RemotingCommand,
+        language: LanguageCode,
+        timeout: Duration,
+    ) -> Result<RemotingCommand> {
+        let request = self.prepare(request).with_language(language);
+        Ok(self
+            .inner
+            .remoting
+            .invoke_sync(addr, request, timeout)
+            .await?)
     }
 
     /// Sends `request` to `addr`; a non-SUCCESS answer becomes [`ClientError::Broker`].

@@ -66,11 +66,23 @@ async fn dispatch(
         }
         request_code::CHECK_TRANSACTION_STATE => {
             let header: CheckTransactionStateRequestHeader = request.decode_header().ok()?;
-            let msg = decode_message(&request.body.to_bytes())?;
+            let body = request.body.to_bytes();
+            let msg = decode_message(&body)?;
             let group = msg.property(keys::PRODUCER_GROUP)?.to_string();
             match instance.producer(&group) {
                 Some(p) => {
                     p.check_transaction(&instance, channel.remote_addr().to_string(), msg, header)
+                }
+                None if instance.transaction_check_hook().is_some() => {
+                    if let (Some(hook), Ok(message)) =
+                        (instance.transaction_check_hook(), MessageExt::decode(&body))
+                    {
+                        hook(super::TransactionCheck {
+                            broker_addr: channel.remote_addr().to_string(),
+                            header,
+                            message,
+                        });
+                    }
                 }
                 None => {
                     tracing::debug!(group = %group, "transaction check for an unknown producer group")
