@@ -334,5 +334,11 @@ config_table! {
         metrics_prom_exporter_host: String = String::new() => "metricsPromExporterHost",
         /// Extra metric labels, `k:v,k:v`.
         metrics_label: String = String::new() => "metricsLabel",
+
+        // ---- the gRPC proxy inside the broker (FerroMQ: Java runs it as `mqproxy -pm local`) ----
+        /// Serve the 5.x gRPC MessagingService in this process (LOCAL mode).
+        enable_grpc_server: bool = true => "enableGrpcServer",
+        /// The gRPC port (Java proxy's `grpcServerPort`); 0 disables the server too.
+        grpc_server_port: u16 = 8081 => "grpcServerPort",
     }
 }

@@ -20,6 +20,14 @@ const DEVIATIONS: &[(&str, &str)] = &[
         "writeWithoutMmap",
         "added to MessageStoreConfig after 5.3.3",
     ),
+    (
+        "enableGrpcServer",
+        "FerroMQ's broker serves the gRPC proxy itself (Java: mqproxy -pm local)",
+    ),
+    (
+        "grpcServerPort",
+        "the Java proxy's key (ProxyConfig), read by FerroMQ's broker for its LOCAL proxy",
+    ),
 ];
 
 pub(crate) fn fixture(name: &str) -> HashMap<String, String> {
@@ -81,7 +89,7 @@ const BROKER_MACHINE: &[&str] = &[
 
 #[test]
 fn broker_settings_defaults_match_java() {
-    assert_defaults_match::<BrokerSettings>("broker", BROKER_MACHINE, &[]);
+    assert_defaults_match::<BrokerSettings>("broker", BROKER_MACHINE, DEVIATIONS);
 }
 
 #[test]
