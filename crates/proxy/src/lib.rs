@@ -10,7 +10,8 @@
 //! Module map: `service` (the tonic trait, delegating) → `producer` (routes, sends,
 //! transactions, recall), `consumer` (assignment, receive, ack, pull, offsets), `session`
 //! (heartbeats, telemetry, client registry) → `backend` (remoting to brokers), `context`
-//! (request metadata), `status` (codes), `config`.
+//! (request metadata), `validate` (names and message fields, Java's codes), `status` (codes
+//! and the one remoting → gRPC code map), `config`.
 
 mod backend;
 mod config;
@@ -22,9 +23,12 @@ mod proxy;
 mod service;
 mod session;
 mod status;
+mod validate;
 
-pub use backend::Backend;
-pub use config::ProxyConfig;
+pub use backend::{Backend, BrokerAddr};
+pub use config::{ConfigError, ProxyConfig};
 pub use context::RequestContext;
 pub use proxy::{serve, Proxy};
 pub use service::Service;
+pub use session::{ClientInfo, Sessions, TelemetrySender};
+pub use status::Refusal;

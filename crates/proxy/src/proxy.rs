@@ -1,12 +1,16 @@
 //! A proxy: its settings, its way to the brokers, and the state of the gRPC clients it serves.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
+use ferromq_remoting::RequestHandler;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::backend::Backend;
 use crate::config::ProxyConfig;
 use crate::pb::messaging_service_server::MessagingServiceServer;
+use crate::producer::transaction::Transactions;
 use crate::service::Service;
 use crate::{consumer, session};
 
@@ -16,22 +20,41 @@ pub struct Proxy {
     backend: Backend,
     sessions: session::Sessions,
     consumers: consumer::Consumers,
+    transactions: Transactions,
+    stop: CancellationToken,
 }
 
 impl Proxy {
-    /// A proxy for `config`; nothing listens until [`serve`].
+    /// A proxy for `config`; nothing listens until [`serve`]. Must be called inside a tokio
+    /// runtime: the proxy's housekeeping (idle sessions, transaction data) starts here and
+    /// runs until [`Proxy::shutdown`].
     pub fn new(config: ProxyConfig) -> Arc<Self> {
         let backend = Backend::new(&config);
-        Arc::new(Proxy {
-            sessions: session::Sessions::default(),
+        let proxy = Arc::new(Proxy {
+            sessions: session::Sessions::new(config.max_clients),
             consumers: consumer::Consumers::default(),
+            transactions: Transactions::new(config.transaction_data_expire),
             backend,
             config,
-        })
+            stop: CancellationToken::new(),
+        });
+        crate::producer::transaction::relay_checks(&proxy);
+        tokio::spawn(housekeeping(Arc::downgrade(&proxy), proxy.stop.clone()));
+        proxy
+    }
+
+    /// LOCAL mode: the broker at `addr` runs in this process; requests to it go to
+    /// `handler` in memory instead of over a socket.
+    pub fn add_local_broker(&self, addr: &str, handler: Arc<dyn RequestHandler>) {
+        self.backend.add_local_broker(addr, handler);
     }
 
     pub fn config(&self) -> &ProxyConfig {
         &self.config
+    }
+    /// The port clients are told to reach brokers on (this proxy's gRPC port).
+    pub fn grpc_port(&self) -> u16 {
+        self.config.grpc_listen.port()
     }
     pub fn backend(&self) -> &Backend {
         &self.backend
@@ -44,13 +67,43 @@ impl Proxy {
     pub fn consumers(&self) -> &consumer::Consumers {
         &self.consumers
     }
+    /// Half messages awaiting their EndTransaction.
+    pub fn transactions(&self) -> &Transactions {
+        &self.transactions
+    }
+
+    /// Stops the housekeeping and closes the connections to the brokers.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.backend.instance().shutdown().await;
+    }
+}
+
+/// Every 5 s: sessions idle past `grpcClientIdleTimeMills` leave the brokers and the
+/// registry; expired transaction data is forgotten.
+async fn housekeeping(proxy: Weak<Proxy>, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let Some(proxy) = proxy.upgrade() else { return };
+        proxy.transactions.purge();
+        for (client, settings) in proxy.sessions.expire(proxy.config.client_idle_time) {
+            tracing::info!(client = %client.client_id, "gRPC client idle: session dropped");
+            if let Some(s) = settings {
+                session::unregister(&proxy, &client.client_id, &s).await;
+            }
+        }
+    }
 }
 
 /// Serves `proxy` on `listener` until `shutdown` is cancelled.
 pub async fn serve(
     proxy: Arc<Proxy>,
     listener: TcpListener,
-    shutdown: tokio_util::sync::CancellationToken,
+    shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let max_in = proxy.config().max_inbound_message_size;
     let svc = MessagingServiceServer::new(Service::new(proxy))
