@@ -82,9 +82,16 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<()> {
     let fast = config.fast_listen_port();
     let (main, fast) = bind(&config, fast).await?;
     let name = config.broker.broker_name.clone();
-    let broker = Broker::start(config, main, fast).await?;
+    let broker = Broker::start(config.clone(), main, fast).await?;
+    let grpc = crate::proxy_cmd::start_local(&broker, &config).await?;
     println!("The broker[{name}, {}] boot success.", broker.addr());
+    if let Some(g) = &grpc {
+        println!("  gRPC proxy (LOCAL): {}", g.addr);
+    }
     crate::shutdown::signal().await;
+    if let Some(g) = grpc {
+        g.shutdown().await;
+    }
     broker.shutdown().await;
     Ok(())
 }

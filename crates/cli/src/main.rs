@@ -7,6 +7,7 @@ mod controller_cmd;
 mod credentials;
 mod logging;
 mod namesrv_cmd;
+mod proxy_cmd;
 mod shutdown;
 mod standalone_cmd;
 
@@ -28,6 +29,8 @@ enum Command {
     Namesrv(namesrv_cmd::NamesrvArgs),
     /// Run a broker (like `mqbroker`).
     Broker(broker_cmd::BrokerArgs),
+    /// Run the 5.x gRPC proxy in front of a cluster (like `mqproxy`, CLUSTER mode).
+    Proxy(proxy_cmd::ProxyArgs),
     /// Run a controller for automatic master failover (like `mqcontroller`).
     Controller(controller_cmd::ControllerArgs),
     /// Administration commands with mqadmin's names (clusterList, topicList, updateTopic, …).
@@ -44,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         Command::Namesrv(_) => "namesrv",
         Command::Broker(_) => "broker",
         Command::Controller(_) => "controller",
+        Command::Proxy(_) => "proxy",
         Command::Admin(_) => "admin",
         Command::Bench(_) => "bench",
     };
@@ -57,6 +61,7 @@ fn main() -> anyhow::Result<()> {
             Command::Namesrv(args) => namesrv_cmd::run(args).await,
             Command::Broker(args) => broker_cmd::run(args).await,
             Command::Controller(args) => controller_cmd::run(args).await,
+            Command::Proxy(args) => proxy_cmd::run(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Bench(args) => bench::run(*args).await,
         }

@@ -27,6 +27,9 @@ pub struct StandaloneArgs {
     /// Fast ("VIP") port; 0 disables it. Default: broker port − 2.
     #[arg(long = "fast-port")]
     pub fast_port: Option<u16>,
+    /// The gRPC proxy's port for 5.x clients (`grpcServerPort`); 0 disables it.
+    #[arg(long = "grpc-port")]
+    pub grpc_port: Option<u16>,
     /// Address to listen on (also advertised when brokerIP1 is not set and this is not 0.0.0.0).
     #[arg(long, default_value = "0.0.0.0")]
     pub bind: String,
@@ -96,6 +99,9 @@ pub async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         config.set("namesrvAddr", &format!("{host}:{}", args.namesrv_port))?;
     }
     config.set("listenPort", &args.broker_port.to_string())?;
+    if let Some(p) = args.grpc_port {
+        config.set("grpcServerPort", &p.to_string())?;
+    }
     config.set("bindAddress", &args.bind)?;
     if unset("brokerIP1") && args.bind != "0.0.0.0" {
         config.set("brokerIP1", &args.bind)?;
@@ -106,8 +112,9 @@ pub async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         None => config.fast_listen_port(),
     };
     let (main, fast) = crate::broker_cmd::bind(&config, fast).await?;
-    let broker = Broker::start(config, main, fast).await?;
+    let broker = Broker::start(config.clone(), main, fast).await?;
     broker.register_now().await;
+    let grpc = crate::proxy_cmd::start_local(&broker, &config).await?;
 
     println!("FerroMQ standalone is running.");
     println!(
@@ -118,10 +125,20 @@ pub async fn run(args: StandaloneArgs) -> anyhow::Result<()> {
         "  broker      : {} (advertised brokerIP1:listenPort)",
         broker.addr()
     );
+    if let Some(g) = &grpc {
+        println!(
+            "  gRPC proxy  : {} (5.x clients: endpoints 127.0.0.1:{})",
+            g.addr,
+            g.addr.port()
+        );
+    }
     println!("  data        : {}", data.display());
     println!("  logs        : {}", crate::logging::log_dir().display());
 
     crate::shutdown::signal().await;
+    if let Some(g) = grpc {
+        g.shutdown().await;
+    }
     broker.shutdown().await;
     stop.cancel();
     let _ = ns_task.await;
