@@ -165,6 +165,29 @@ fn message_at(ctx: &BrokerContext, topic: &str, qid: i32, offset: i64) -> Option
     MessageExt::decode(r.messages.first()?).ok()
 }
 
+/// The group's pop retry topic of `topic`, created if absent; `None` when the topic table
+/// refuses it: such messages go to the DLQ rather than nowhere.
+fn retry_topic_of(ctx: &BrokerContext, topic: &str, group: &str, v2: bool) -> Option<String> {
+    let retry = keys::retry_topic(topic, group, v2);
+    let rw = PERM_READ | PERM_WRITE;
+    match ctx
+        .tables()
+        .topics()
+        .create_if_absent(&retry, keys::RETRY_QUEUE_NUM, rw, 0)
+    {
+        Some((_, created)) => {
+            if created {
+                ctx.topics_changed();
+            }
+            Some(retry)
+        }
+        None => {
+            tracing::warn!(topic = %retry, "cannot create the pop retry topic");
+            None
+        }
+    }
+}
+
 /// Stores `ext` again for `ck`'s group: its pop retry topic, or the DLQ.
 fn put_retry(ctx: &BrokerContext, ck: &PopCheckPoint, ext: &MessageExt) -> PutOutcome {
     let group = &ck.cid;
@@ -179,39 +202,30 @@ fn put_retry(ctx: &BrokerContext, ck: &PopCheckPoint, ext: &MessageExt) -> PutOu
     if ext.reconsume_times == 0 || !p.contains(props::FIRST_POP_TIME) {
         p.insert(props::FIRST_POP_TIME, ck.pop_time.to_string());
     }
-    let target = if ext.reconsume_times >= max {
-        let dlq = names::dlq_topic(group);
-        if create_dlq(ctx, &dlq).is_err() {
-            return PutOutcome::Drop;
-        }
-        if !p.contains(props::RETRY_TOPIC) {
-            p.insert(props::RETRY_TOPIC, ext.topic.clone());
-        }
-        if !p.contains(props::ORIGIN_MESSAGE_ID) {
-            let id = encode_offset_msg_id(ext.store_host, ext.commit_log_offset);
-            p.insert(props::ORIGIN_MESSAGE_ID, id);
-        }
-        tracing::info!(group = %group, topic = %ck.topic, offset = ext.queue_offset,
-            reconsume_times = ext.reconsume_times, "popped message moved to the DLQ");
-        dlq
-    } else if names::is_retry_topic(&ck.topic) {
-        ck.topic.clone()
+    let retry = if names::is_retry_topic(&ck.topic) {
+        Some(ck.topic.clone())
     } else {
-        let retry = keys::retry_topic(&ck.topic, group, cfg.broker.enable_retry_topic_v2);
-        let rw = PERM_READ | PERM_WRITE;
-        match ctx
-            .tables()
-            .topics()
-            .create_if_absent(&retry, keys::RETRY_QUEUE_NUM, rw, 0)
-        {
-            Some((_, created)) => {
-                if created {
-                    ctx.topics_changed();
-                }
+        retry_topic_of(ctx, &ck.topic, group, cfg.broker.enable_retry_topic_v2)
+    };
+    let target = match retry {
+        Some(retry) if ext.reconsume_times < max => retry,
+        _ => {
+            let dlq = names::dlq_topic(group);
+            if create_dlq(ctx, &dlq).is_err() {
+                tracing::warn!(group = %group, "no DLQ topic for a popped message: dropped");
+                return PutOutcome::Drop;
             }
-            None => return PutOutcome::Drop,
+            if !p.contains(props::RETRY_TOPIC) {
+                p.insert(props::RETRY_TOPIC, ext.topic.clone());
+            }
+            if !p.contains(props::ORIGIN_MESSAGE_ID) {
+                let id = encode_offset_msg_id(ext.store_host, ext.commit_log_offset);
+                p.insert(props::ORIGIN_MESSAGE_ID, id);
+            }
+            tracing::info!(group = %group, topic = %ck.topic, offset = ext.queue_offset,
+                reconsume_times = ext.reconsume_times, "popped message moved to the DLQ");
+            dlq
         }
-        retry
     };
     let host = ctx.identity().store_host();
     let mut msg = MessageToStore::from_stored(ext, host);
