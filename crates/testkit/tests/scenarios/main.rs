@@ -7,6 +7,7 @@ mod clients;
 mod controller_mode;
 mod features;
 mod offsets;
+mod pop;
 mod pull;
 mod query;
 mod replication;
