@@ -23,6 +23,7 @@ mod proxy;
 mod service;
 mod session;
 mod status;
+mod tls;
 mod validate;
 
 pub use backend::{Backend, BrokerAddr};

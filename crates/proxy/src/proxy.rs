@@ -99,7 +99,8 @@ async fn housekeeping(proxy: Weak<Proxy>, stop: CancellationToken) {
     }
 }
 
-/// Serves `proxy` on `listener` until `shutdown` is cancelled.
+/// Serves `proxy` on `listener` until `shutdown` is cancelled: TLS and plain text on the one
+/// port, as Java's proxy.
 pub async fn serve(
     proxy: Arc<Proxy>,
     listener: TcpListener,
@@ -111,9 +112,6 @@ pub async fn serve(
         .max_encoding_message_size(max_in);
     tonic::transport::Server::builder()
         .add_service(svc)
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown.cancelled_owned(),
-        )
+        .serve_with_incoming_shutdown(crate::tls::incoming(listener), shutdown.cancelled_owned())
         .await
 }

@@ -37,6 +37,7 @@ pub use handler::{
 pub use reply::{clipped, ok_json, respond, RequestError, RequestResult, MAX_REMARK};
 pub use server::{run, serve, Accepted, Listener, ServerConfig};
 pub use tls::{
-    client_tls, client_tls_config, provider, run_transport, server_config, BoxRead, BoxWrite,
-    ClientAuth, TlsClientSettings, TlsError, TlsListener, TlsMode, TlsServerSettings, Transport,
+    client_tls, client_tls_config, provider, run_transport, server_config, test_mode_server_config,
+    BoxRead, BoxWrite, ClientAuth, TlsClientSettings, TlsError, TlsListener, TlsMode,
+    TlsServerSettings, Transport,
 };

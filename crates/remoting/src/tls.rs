@@ -212,7 +212,7 @@ pub fn server_config(s: &TlsServerSettings) -> Result<Arc<rustls::ServerConfig>,
 
 /// Java's test mode (`tls.test.mode.enable`, on by default): a certificate for `localhost`
 /// made at start and never stored, client certificates asked for but not required.
-pub(crate) fn test_mode_server_config() -> Result<Arc<rustls::ServerConfig>, TlsError> {
+pub fn test_mode_server_config() -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let failed = |e: rcgen::Error| TlsError::Config(format!("test-mode certificate: {e}"));
     let key = rcgen::KeyPair::generate().map_err(failed)?;
     let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
