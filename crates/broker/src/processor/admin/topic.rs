@@ -33,6 +33,35 @@ fn apply_attributes(attrs: &mut BTreeMap<String, String>, spec: &str) -> Result<
     Ok(())
 }
 
+/// 5.x typed topics: `message.type` must be one of Java's `TopicMessageType` values (its
+/// `EnumAttribute.verify`, a SYSTEM_ERROR there), and MIXED needs `enableMixedMessageType`.
+fn check_message_type(attrs: &BTreeMap<String, String>, mixed: bool) -> Result<(), RequestError> {
+    const TYPES: [&str; 6] = [
+        "UNSPECIFIED",
+        "MIXED",
+        "TRANSACTION",
+        "FIFO",
+        "DELAY",
+        "NORMAL",
+    ];
+    let Some(v) = attrs.get("message.type") else {
+        return Ok(());
+    };
+    if !TYPES.contains(&v.as_str()) {
+        // Java prints its HashSet, in this order.
+        return Err(RequestError::system(format!(
+            "value is not in set: [{}]",
+            TYPES.join(", ")
+        )));
+    }
+    if v == "MIXED" && !mixed {
+        return Err(RequestError::invalid(
+            "MIXED message type is not supported.",
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses names that are not topics, and the broker's own topics (Java's
 /// `validateSystemTopicWhenUpdateTopic`, on by default).
 fn check_user_topic(topic: &str) -> Result<(), RequestError> {
@@ -77,6 +106,8 @@ async fn create(ctx: &BrokerContext, req: &RemotingCommand) -> RequestResult {
     cfg.order = h.order;
     if let Some(spec) = h.attributes.as_deref() {
         apply_attributes(&mut cfg.attributes, spec).map_err(RequestError::invalid)?;
+        let mixed = ctx.settings().get().broker.enable_mixed_message_type;
+        check_message_type(&cfg.attributes, mixed)?;
     }
     if put(ctx, cfg)? {
         ctx.register_now().await;
@@ -195,6 +226,18 @@ pub(crate) fn get_system_topic_list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_type_values() {
+        let attrs = |v: &str| BTreeMap::from([("message.type".to_string(), v.to_string())]);
+        assert!(check_message_type(&attrs("FIFO"), false).is_ok());
+        assert!(check_message_type(&BTreeMap::new(), false).is_ok());
+        let e = check_message_type(&attrs("fifo"), false).unwrap_err();
+        assert_eq!(e.code(), response_code::SYSTEM_ERROR);
+        let e = check_message_type(&attrs("MIXED"), false).unwrap_err();
+        assert_eq!(e.code(), response_code::INVALID_PARAMETER);
+        assert!(check_message_type(&attrs("MIXED"), true).is_ok());
+    }
 
     #[test]
     fn attribute_syntax() {
