@@ -85,6 +85,21 @@ pub(crate) async fn sync_all(ctx: &Shared, client: &RemotingClient, master: &str
             tables.request_persist();
         }
     }
+    if let Some(w) = fetch::<crate::pop::request_mode::ModeFile>(
+        client,
+        master,
+        rc::GET_ALL_MESSAGE_REQUEST_MODE,
+    )
+    .await
+    {
+        let modes = ctx.pop().modes();
+        if modes.replace_from_master(w) {
+            tracing::info!(master, "message request modes synced from the master");
+            if let Err(e) = modes.persist() {
+                tracing::error!(error = %e, "persisting messageRequestMode.json failed");
+            }
+        }
+    }
     sync_auth(ctx, client, master).await;
 }
 

@@ -30,7 +30,7 @@ type ModeMap = BTreeMap<String, BTreeMap<String, SetMessageRequestModeRequestBod
 /// The file form: `{"messageRequestModeMap":{topic:{group:{…}}}}`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct ModeFile {
+pub(crate) struct ModeFile {
     message_request_mode_map: ModeMap,
 }
 
@@ -71,6 +71,33 @@ impl RequestModes {
         map.entry(body.topic.clone())
             .or_default()
             .insert(body.consumer_group.clone(), body);
+        true
+    }
+
+    /// A slave takes its master's modes (Java's `SlaveSynchronize`): pairs with invalid names
+    /// are skipped, at most [`MAX_MODES`] kept. Returns whether anything changed.
+    pub(crate) fn replace_from_master(&self, master: ModeFile) -> bool {
+        let mut next = ModeMap::new();
+        let mut n = 0;
+        for (topic, groups) in master.message_request_mode_map {
+            if topic_name(&topic).is_err() {
+                continue;
+            }
+            for (group, mut body) in groups {
+                if group_name(&group).is_err() || n >= MAX_MODES {
+                    continue;
+                }
+                body.topic = topic.clone();
+                body.consumer_group = group.clone();
+                next.entry(topic.clone()).or_default().insert(group, body);
+                n += 1;
+            }
+        }
+        let mut map = self.map.lock();
+        if *map == next {
+            return false;
+        }
+        *map = next;
         true
     }
 
@@ -323,5 +350,15 @@ mod tests {
         let again = RequestModes::load(&root).unwrap();
         assert_eq!(again.get("T", "g").unwrap().pop_share_queue_num, 2);
         assert_eq!(count(&again).get("T"), Some(&1));
+        // A slave takes the master's table, without names that are not names.
+        let mut master = again.file();
+        master
+            .message_request_mode_map
+            .insert("a/b".into(), BTreeMap::new());
+        let slave = RequestModes::load(&format!("{root}/slave")).unwrap();
+        assert!(slave.replace_from_master(master));
+        assert_eq!(slave.get("T", "g").unwrap().mode, MessageRequestMode::Pop);
+        assert!(!slave.replace_from_master(again.file()), "unchanged");
+        assert_eq!(count(&slave).len(), 1);
     }
 }
