@@ -46,7 +46,10 @@ pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
         work: |ctx| {
             revive_pass(ctx, ferromq_protocol::time::now_ms());
         },
-        persist: |ctx| ctx.tables().offsets().persist(),
+        persist: |ctx| {
+            ctx.pop().order().persist()?;
+            ctx.tables().offsets().persist()
+        },
         name: "pop revive",
     }
     .run(ctx, stop)

@@ -35,7 +35,7 @@ impl Pop {
             next_revive: AtomicU64::new(0),
             next_queue: AtomicU32::new(rand::random::<u16>() as u32),
             busy: Mutex::new(HashSet::new()),
-            order: OrderTable::default(),
+            order: OrderTable::load(root)?,
             hold: PopHold::default(),
             modes: RequestModes::load(root)?,
         })
