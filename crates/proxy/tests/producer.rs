@@ -553,3 +553,70 @@ async fn consumer_heartbeat_shows_in_consumer_connection() {
     assert_ne!(r.code, 0, "no consumer left");
     f.cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_refuse_what_java_refuses() {
+    let f = fixture(false).await;
+    let mut c = f.client().await;
+    // A heartbeat before any settings: the client is unknown.
+    let hb = c
+        .heartbeat(req(
+            "cid-unknown",
+            pb::HeartbeatRequest {
+                group: None,
+                client_type: pb::ClientType::Producer as i32,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(code(&hb.status), pb::Code::UnrecognizedClientType);
+    // Settings without publishing or subscription end the stream with INVALID_ARGUMENT.
+    let (tx, rx) = mpsc::channel(1);
+    tx.send(pb::TelemetryCommand {
+        status: None,
+        command: Some(pb::telemetry_command::Command::Settings(
+            pb::Settings::default(),
+        )),
+    })
+    .await
+    .unwrap();
+    let mut inbound = c
+        .telemetry(req("cid-empty", ReceiverStream::new(rx)))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = inbound.message().await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    // A system topic is not a client's.
+    let (tx, rx) = mpsc::channel(1);
+    tx.send(pb::TelemetryCommand {
+        status: None,
+        command: Some(pb::telemetry_command::Command::Settings(producer_settings(
+            "RMQ_SYS_TRANS_HALF_TOPIC",
+        ))),
+    })
+    .await
+    .unwrap();
+    let mut inbound = c
+        .telemetry(req("cid-sys", ReceiverStream::new(rx)))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = inbound.message().await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(
+        err.message().contains("cannot access system topic"),
+        "{err:?}"
+    );
+    // No client id: refused before any RPC runs.
+    let r = c
+        .query_route(Request::new(pb::QueryRouteRequest {
+            topic: res("T"),
+            endpoints: None,
+        }))
+        .await;
+    assert_eq!(r.unwrap_err().code(), tonic::Code::InvalidArgument);
+    assert!(f.proxy.sessions().is_empty());
+    f.cluster.shutdown().await;
+}

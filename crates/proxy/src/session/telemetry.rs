@@ -22,6 +22,10 @@ use crate::validate;
 /// rather than holding proxy memory.
 const QUEUE: usize = 64;
 
+/// Topics one producer may publish to, subscriptions one consumer may hold: what a session
+/// keeps and every heartbeat repeats to every broker.
+const MAX_RESOURCES: usize = 1024;
+
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 
 /// Answers Telemetry.
@@ -101,6 +105,17 @@ async fn on_settings(
     tx: &TelemetrySender,
     client: pb::Settings,
 ) -> Result<pb::TelemetryCommand, Status> {
+    let resources = match &client.pub_sub {
+        Some(pb::settings::PubSub::Publishing(p)) => p.topics.len(),
+        Some(pb::settings::PubSub::Subscription(s)) => s.subscriptions.len(),
+        None => 0,
+    };
+    if resources > MAX_RESOURCES {
+        return Err(failed(Refusal::new(
+            pb::Code::BadRequest,
+            format!("too many topics or subscriptions ({resources}, max {MAX_RESOURCES})"),
+        )));
+    }
     let group = match &client.pub_sub {
         Some(pb::settings::PubSub::Publishing(p)) => {
             for t in &p.topics {
