@@ -125,22 +125,27 @@ async fn send(
 /// Guava's `Hashing.consistentHash(key.hashCode(), buckets)`, the FIFO queue of a message
 /// group in Java's proxy: one group always lands on the same queue of a route.
 pub fn select_by_key(key: &str, buckets: usize) -> Option<usize> {
-    if buckets == 0 {
-        return None;
-    }
-    let mut state = i64::from(ferromq_protocol::hash::java_string_hash(key));
-    let mut candidate: i64 = 0;
+    let buckets = i32::try_from(buckets).ok().filter(|b| *b > 0)?;
+    let input = i64::from(ferromq_protocol::hash::java_string_hash(key));
+    Some(consistent_hash(input, buckets) as usize)
+}
+
+/// Guava's `Hashing.consistentHash(long, int)` (jump hashing over its linear congruential
+/// generator), bit for bit: Java's `(int)` of a double saturates, as Rust's `as` does.
+fn consistent_hash(input: i64, buckets: i32) -> i32 {
+    let mut state = input;
+    let mut candidate: i32 = 0;
     loop {
         state = state
             .wrapping_mul(2_862_933_555_777_941_757)
             .wrapping_add(1);
-        let next_double =
-            f64::from((((state as u64) >> 33) as i32).wrapping_add(1)) / f64::from(1u32 << 31);
-        let next = ((candidate + 1) as f64 / next_double) as i64;
-        if next >= 0 && next < buckets as i64 {
+        let draw = (((state as u64) >> 33) as i32).wrapping_add(1);
+        let next_double = f64::from(draw) / f64::from(1u32 << 31);
+        let next = (f64::from(candidate + 1) / next_double) as i32;
+        if next >= 0 && next < buckets {
             candidate = next;
         } else {
-            return Some(candidate as usize);
+            return candidate;
         }
     }
 }
@@ -285,15 +290,21 @@ mod tests {
 
     #[test]
     fn consistent_hash_matches_guava() {
-        // Guava: Hashing.consistentHash(n, buckets) for small inputs (values from Guava's
-        // own consistentHash golden list are not at hand; these pin our arithmetic).
-        assert_eq!(select_by_key("a", 1), Some(0));
-        assert_eq!(select_by_key("a", 0), None);
-        for b in 1..16 {
-            let i = select_by_key("order-42", b).unwrap();
-            assert!(i < b);
-            assert_eq!(select_by_key("order-42", b), Some(i), "stable");
+        // Guava's HashingTest.testConsistentHash_linearCongruentialGeneratorCompatibility.
+        let golden100 = [
+            0, 55, 62, 8, 45, 59, 86, 97, 82, 59, 73, 37, 17, 56, 86, 21, 90, 37, 38, 83,
+        ];
+        for (i, want) in golden100.iter().enumerate() {
+            assert_eq!(consistent_hash(i as i64, 100), *want, "input {i}");
         }
+        assert_eq!(consistent_hash(10_863_919_174_838_991, 11), 6);
+        assert_eq!(consistent_hash(2_016_238_256_797_177_309, 11), 3);
+        assert_eq!(consistent_hash(1_673_758_223_894_951_030, 11), 5);
+        assert_eq!(consistent_hash(2, 100_001), 80_343);
+        assert_eq!(consistent_hash(2201, 100_001), 22_152);
+        assert_eq!(consistent_hash(2202, 100_001), 15_018);
+        assert_eq!(select_by_key("a", 0), None);
+        assert_eq!(select_by_key("a", 1), Some(0));
     }
 
     #[test]
