@@ -455,17 +455,22 @@ async fn pull_and_offsets() {
         query_offset_policy: policy as i32,
         timestamp: None,
     };
-    let end = e
-        .client
-        .query_offset(request(query(pb::QueryOffsetPolicy::End)))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        (code(&end.status), end.offset),
-        (pb::Code::Ok as i32, 3),
-        "{end:?}"
-    );
+    // The consume queue is built just after the store (Java's reput): wait for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let end = e
+            .client
+            .query_offset(request(query(pb::QueryOffsetPolicy::End)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(code(&end.status), pb::Code::Ok as i32, "{end:?}");
+        if end.offset == 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{end:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let begin = e
         .client
         .query_offset(request(query(pb::QueryOffsetPolicy::Beginning)))

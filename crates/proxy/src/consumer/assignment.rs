@@ -90,17 +90,12 @@ async fn assign(proxy: &Proxy, req: &pb::QueryAssignmentRequest) -> Result<Vec<p
     let topic = error::validate_topic(req.topic.as_ref())?;
     let group = error::validate_group(req.group.as_ref())?;
     let route = proxy.backend().instance().route(&topic).await?;
-    let fifo = match super::broker_calls::readable_from_route(&route.data).first() {
-        Some(b) => {
-            proxy
-                .consumers()
-                .groups
-                .get(proxy, &b.addr, &group)
-                .await
-                .fifo
-        }
-        None => false,
-    };
+    // Java reads the group's config here, not the client's settings.
+    let fifo = proxy
+        .backend()
+        .subscription_group(&group)
+        .await
+        .is_some_and(|c| c.consume_message_orderly);
     let resource = req.topic.clone().unwrap_or_default();
     let out = build_assignments(&resource, &route.data, fifo, &endpoints(proxy, req));
     if out.is_empty() {

@@ -2,16 +2,12 @@
 //! (`ConsumerProcessor`, `ProducerProcessor.forwardMessageToDeadLetterQueue`,
 //! `MQClientAPIImpl`), and the broker facts they need (readable brokers, group settings).
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
-use ferromq_model::{from_fastjson_slice, perm, SubscriptionGroupConfig};
+use ferromq_model::perm;
 use ferromq_protocol::headers::{
     AckMessageRequestHeader, ChangeInvisibleTimeRequestHeader, ChangeInvisibleTimeResponseHeader,
-    ConsumerSendMsgBackRequestHeader, GroupRequestHeader,
+    ConsumerSendMsgBackRequestHeader,
 };
 use ferromq_protocol::{request_code, response_code, RemotingCommand};
-use parking_lot::Mutex;
 
 use crate::consumer::error::{ConsumerError, Result};
 use crate::consumer::receipt::{build_extra_info, create_handle, ReceiptHandle};
@@ -68,66 +64,31 @@ pub struct GroupInfo {
     pub max_attempts: Option<i32>,
 }
 
-/// Group configs fetched from brokers, trusted for a while and bounded in number (group
-/// names come from clients).
-#[derive(Default)]
-pub struct GroupCache {
-    map: Mutex<HashMap<String, (Instant, GroupInfo)>>,
-}
-
-const GROUP_TTL: Duration = Duration::from_secs(20);
-const GROUP_CACHE_MAX: usize = 10_000;
-
-impl GroupCache {
-    /// `group`'s info, asking the broker at `addr` when not cached. A group the broker does
-    /// not know (or a failed call) reads as a non-FIFO group without an attempt limit.
-    pub async fn get(&self, proxy: &Proxy, addr: &str, group: &str) -> GroupInfo {
-        if let Some((at, info)) = self.map.lock().get(group) {
-            if at.elapsed() < GROUP_TTL {
-                return *info;
+impl GroupInfo {
+    /// From the client's settings when it sent them (Java reads `Settings.subscription.fifo`
+    /// and the backoff's `max_attempts`; the proxy's answer merged the group's config in),
+    /// else from the group's config on the brokers.
+    pub async fn of(proxy: &Proxy, client_id: &str, group: &str) -> Self {
+        if let Some(s) = proxy.sessions().settings(client_id) {
+            if let Some(pb::settings::PubSub::Subscription(sub)) = &s.pub_sub {
+                return GroupInfo {
+                    fifo: sub.fifo.unwrap_or(false),
+                    max_attempts: s
+                        .backoff_policy
+                        .as_ref()
+                        .map(|b| b.max_attempts)
+                        .filter(|m| *m > 0),
+                };
             }
         }
-        let info = match fetch_group(proxy, addr, group).await {
-            Ok(Some(c)) => GroupInfo {
+        match proxy.backend().subscription_group(group).await {
+            Some(c) => GroupInfo {
                 fifo: c.consume_message_orderly,
                 max_attempts: Some(c.retry_max_times.saturating_add(1)),
             },
-            Ok(None) => GroupInfo::default(),
-            Err(e) => {
-                tracing::debug!(group, addr, error = %e, "group config unavailable");
-                return GroupInfo::default();
-            }
-        };
-        let mut map = self.map.lock();
-        if map.len() >= GROUP_CACHE_MAX {
-            map.retain(|_, (at, _)| at.elapsed() < GROUP_TTL);
-            if map.len() >= GROUP_CACHE_MAX {
-                map.clear();
-            }
+            None => GroupInfo::default(),
         }
-        map.insert(group.to_owned(), (Instant::now(), info));
-        info
     }
-}
-
-async fn fetch_group(
-    proxy: &Proxy,
-    addr: &str,
-    group: &str,
-) -> Result<Option<SubscriptionGroupConfig>> {
-    let header = GroupRequestHeader {
-        group: group.to_owned(),
-    };
-    let req = RemotingCommand::request_with(request_code::GET_SUBSCRIPTIONGROUP_CONFIG, &header);
-    let resp = proxy.backend().invoke(addr, req).await?;
-    if resp.code != response_code::SUCCESS {
-        return Ok(None);
-    }
-    let body = resp.body.to_bytes();
-    if body.is_empty() {
-        return Ok(None);
-    }
-    Ok(from_fastjson_slice(&body).ok())
 }
 
 /// The master address of the broker named in a receipt handle.

@@ -190,11 +190,26 @@ fn delivery_timestamp(p: &Properties, now_ms: i64) -> Option<prost_types::Timest
     Some(timestamp(ms))
 }
 
+/// The resource a broker-side name stands for: `ns%name` is `name` in namespace `ns`
+/// (Java's `NamespaceUtil`); retry and DLQ names have no namespace here.
+pub fn resource(name: &str) -> pb::Resource {
+    match name.split_once('%') {
+        Some((ns, rest)) if !ns.is_empty() && !rest.is_empty() => pb::Resource {
+            resource_namespace: ns.to_owned(),
+            name: rest.to_owned(),
+        },
+        _ => pb::Resource {
+            resource_namespace: String::new(),
+            name: name.to_owned(),
+        },
+    }
+}
+
 /// What a message is delivered as, beyond the record itself.
 #[derive(Debug, Clone, Default)]
-pub struct Delivery<'a> {
+pub struct Delivery {
     /// The topic the client asked for (retried messages are stored under a retry topic).
-    pub topic: &'a str,
+    pub topic: pb::Resource,
     /// The receipt handle, for POP deliveries.
     pub receipt_handle: Option<String>,
     /// Overrides the record's reconsume times (FIFO pops: the broker's order count).
@@ -203,7 +218,7 @@ pub struct Delivery<'a> {
 }
 
 /// Builds the gRPC message for `m`.
-pub fn to_message(m: &Decoded, d: &Delivery<'_>) -> pb::Message {
+pub fn to_message(m: &Decoded, d: &Delivery) -> pb::Message {
     let p = &m.properties;
     let r = &m.record;
     let user_properties = p
@@ -263,10 +278,7 @@ pub fn to_message(m: &Decoded, d: &Delivery<'_>) -> pb::Message {
         ..Default::default()
     };
     pb::Message {
-        topic: Some(pb::Resource {
-            resource_namespace: String::new(),
-            name: d.topic.to_owned(),
-        }),
+        topic: Some(d.topic.clone()),
         user_properties,
         system_properties: Some(system),
         body: m.body.to_vec(),

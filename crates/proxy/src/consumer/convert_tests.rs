@@ -26,9 +26,9 @@ pub(crate) fn record(props: &Properties, body: &[u8], sys_flag: i32) -> MessageE
     }
 }
 
-fn delivery(handle: &str) -> Delivery<'static> {
+fn delivery(handle: &str) -> Delivery {
     Delivery {
-        topic: "T",
+        topic: resource("T"),
         receipt_handle: Some(handle.to_owned()),
         reconsume_times: None,
         now_ms: 1_000_000,
@@ -157,4 +157,19 @@ fn fifo_order_count_overrides_delivery_attempt() {
     d.reconsume_times = Some(5);
     let s = to_message(&m, &d).system_properties.unwrap();
     assert_eq!(s.delivery_attempt, Some(6));
+}
+
+#[test]
+fn namespaced_topics_become_resources() {
+    let r = resource("ns1%T");
+    assert_eq!(
+        (r.resource_namespace.as_str(), r.name.as_str()),
+        ("ns1", "T")
+    );
+    let r = resource("%RETRY%G");
+    assert_eq!(
+        (r.resource_namespace.as_str(), r.name.as_str()),
+        ("", "%RETRY%G")
+    );
+    assert_eq!(resource("T").name, "T");
 }

@@ -1,22 +1,20 @@
-//! The consumer RPCs' error type and its one mapping to `apache.rocketmq.v2.Code`, following
-//! Java's `ResponseBuilder.buildStatus(Throwable)`: proxy-side refusals carry their code,
-//! broker answers map through Java's small remoting → gRPC table, timeouts become
-//! PROXY_TIMEOUT, everything else INTERNAL_SERVER_ERROR.
+//! The consumer RPCs' error type. Its statuses come from the crate's one remoting → gRPC
+//! map (`crate::status`, Java's `ResponseBuilder`) and its name checks from `crate::validate`
+//! (Java's `GrpcValidator`); what is the consumer side's own is here: receipt handles and
+//! invisible times.
 
 use ferromq_client::ClientError;
-use ferromq_protocol::response_code as resp;
-use ferromq_remoting::RemotingError;
 
 use crate::consumer::receipt::ReceiptError;
 use crate::pb;
-use crate::status::status;
+use crate::status::{self, Refusal};
 
 /// Why a consumer RPC (or one entry of it) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumerError {
     /// The proxy refuses the request itself (validation, limits).
-    #[error("{message}")]
-    Refused { code: pb::Code, message: String },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// A broker answered with a non-success remoting code.
     #[error("broker answered {code}: {remark}")]
     Broker { code: i32, remark: String },
@@ -34,91 +32,41 @@ pub type Result<T> = std::result::Result<T, ConsumerError>;
 impl ConsumerError {
     /// A refusal with `code`.
     pub fn refused(code: pb::Code, message: impl Into<String>) -> Self {
-        ConsumerError::Refused {
-            code,
-            message: message.into(),
-        }
+        ConsumerError::Refused(Refusal::new(code, message))
     }
 
     /// The gRPC status of this error.
     pub fn status(&self) -> pb::Status {
         match self {
-            ConsumerError::Refused { code, message } => status(*code, message.clone()),
+            ConsumerError::Refused(r) => r.status(),
             ConsumerError::Broker { code, remark } => broker_status(*code, remark),
-            ConsumerError::Receipt(e) => status(pb::Code::InvalidReceiptHandle, e.to_string()),
-            ConsumerError::Client(e) => client_status(e),
+            ConsumerError::Receipt(e) => {
+                status::status(pb::Code::InvalidReceiptHandle, e.to_string())
+            }
+            ConsumerError::Client(e) => status::from_client_error(e).status(),
         }
-    }
-}
-
-/// Java's `ResponseBuilder.buildCode`: the remoting codes with a gRPC meaning, the rest
-/// INTERNAL_SERVER_ERROR.
-pub fn code_of(remoting_code: i32) -> pb::Code {
-    match remoting_code {
-        resp::SUCCESS => pb::Code::Ok,
-        resp::SYSTEM_BUSY => pb::Code::TooManyRequests,
-        resp::REQUEST_CODE_NOT_SUPPORTED => pb::Code::NotImplemented,
-        resp::SUBSCRIPTION_GROUP_NOT_EXIST => pb::Code::ConsumerGroupNotFound,
-        _ => pb::Code::InternalServerError,
     }
 }
 
 /// A broker's answer as a status: its code mapped, its remark (or the code) as the message.
 pub fn broker_status(code: i32, remark: &str) -> pb::Status {
-    let message = if remark.is_empty() {
-        code.to_string()
-    } else {
-        remark.to_owned()
-    };
-    status(code_of(code), message)
-}
-
-fn client_status(e: &ClientError) -> pb::Status {
-    match e {
-        ClientError::Broker { code, remark, .. } if *code == resp::TOPIC_NOT_EXIST => {
-            status(pb::Code::TopicNotFound, remark.clone())
-        }
-        ClientError::Broker { code, remark, .. } => broker_status(*code, remark),
-        ClientError::NoRoute(t) => status(pb::Code::TopicNotFound, format!("topic {t} not found")),
-        ClientError::Remoting(RemotingError::Timeout { .. }) => {
-            status(pb::Code::ProxyTimeout, e.to_string())
-        }
-        other => status(pb::Code::InternalServerError, other.to_string()),
-    }
+    status::from_response(code, Some(remark).filter(|r| !r.is_empty()))
 }
 
 /// The status every OK answer carries (`Code.OK.name()` as the message, as Java).
 pub fn ok() -> pb::Status {
-    status(pb::Code::Ok, "OK")
+    status::ok()
 }
 
-/// Validates a topic as Java's `GrpcValidator.validateTopic`: a legal name, not a system
-/// topic.
+/// Validates a topic (Java's `GrpcValidator.validateTopic`); the name on the brokers, with
+/// the client's namespace.
 pub fn validate_topic(topic: Option<&pb::Resource>) -> Result<String> {
-    let name = topic.map(|t| t.name.as_str()).unwrap_or_default();
-    ferromq_model::validate::validate_topic(name)
-        .map_err(|e| ConsumerError::refused(pb::Code::IllegalTopic, e.to_string()))?;
-    if ferromq_model::names::is_sys_topic(name) {
-        return Err(ConsumerError::refused(
-            pb::Code::IllegalTopic,
-            "cannot access system topic",
-        ));
-    }
-    Ok(name.to_owned())
+    Ok(crate::validate::topic(topic)?)
 }
 
-/// Validates a consumer group as Java's `GrpcValidator.validateConsumerGroup`.
+/// Validates a consumer group (Java's `GrpcValidator.validateConsumerGroup`).
 pub fn validate_group(group: Option<&pb::Resource>) -> Result<String> {
-    let name = group.map(|g| g.name.as_str()).unwrap_or_default();
-    ferromq_model::validate::validate_group(name)
-        .map_err(|e| ConsumerError::refused(pb::Code::IllegalConsumerGroup, e.to_string()))?;
-    if ferromq_model::names::is_sys_consumer_group(name) {
-        return Err(ConsumerError::refused(
-            pb::Code::IllegalConsumerGroup,
-            "cannot use system consumer group",
-        ));
-    }
-    Ok(name.to_owned())
+    Ok(crate::validate::consumer_group(group)?)
 }
 
 /// Validates an invisible duration (ms) against `[min, max]` as Java's

@@ -32,8 +32,6 @@ pub const MAX_HELD_RECEIVES_PER_CLIENT: usize = 256;
 pub struct Consumers {
     held: Arc<Mutex<HeldReceives>>,
     turn: AtomicUsize,
-    /// Group configs read from brokers (FIFO, attempts).
-    pub groups: broker_calls::GroupCache,
     /// Messages whose invisibility the proxy renews.
     pub renewals: renew::Renewals,
 }

@@ -23,6 +23,9 @@ use crate::status::status;
 
 use pb::pull_message_response::Content;
 
+/// How late a broker may answer a suspended pull (Java's hold-service check period).
+const PULL_HOLD_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A pull's result: the status to send, the messages and the next offset.
 #[derive(Debug)]
 pub struct Pulled {
@@ -116,8 +119,11 @@ async fn pull(proxy: &Proxy, req: &pb::PullMessageRequest) -> Result<(String, Pu
         proxy_forward_client_id: None,
     };
     let cmd = RemotingCommand::request_with(request_code::PULL_MESSAGE, &header);
-    let timeout =
-        std::time::Duration::from_millis(polling_ms as u64) + proxy.config().broker_timeout;
+    // Java's broker checks held pulls every 5 s (PullRequestHoldService), so a suspended pull
+    // may be answered up to 5 s after its suspend time.
+    let timeout = std::time::Duration::from_millis(polling_ms as u64)
+        + PULL_HOLD_CHECK
+        + proxy.config().broker_timeout;
     let resp = proxy
         .backend()
         .instance()
@@ -153,7 +159,7 @@ pub fn pull_message(
         let now = now_ms();
         for m in &pulled.messages {
             let d = Delivery {
-                topic: &topic,
+                topic: convert::resource(&topic),
                 receipt_handle: None,
                 reconsume_times: None,
                 now_ms: now,

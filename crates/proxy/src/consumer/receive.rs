@@ -311,7 +311,7 @@ async fn run(proxy: &Arc<Proxy>, ctx: &RequestContext, req: &pb::ReceiveMessageR
         let _ = tx.send(status_response(s)).await;
         return;
     };
-    match pop(proxy, &plan).await {
+    match pop(proxy, ctx.client_id(), &plan).await {
         Ok((Outcome::Found(found), _)) if found.is_empty() => {
             let _ = tx
                 .send(status_response(status(
@@ -339,7 +339,7 @@ async fn run(proxy: &Arc<Proxy>, ctx: &RequestContext, req: &pb::ReceiveMessageR
 }
 
 /// Pops once from the chosen broker; also returns the group's attempt limit.
-async fn pop(proxy: &Proxy, plan: &Plan) -> Result<(Outcome, Option<i32>)> {
+async fn pop(proxy: &Proxy, client_id: &str, plan: &Plan) -> Result<(Outcome, Option<i32>)> {
     let brokers = broker_calls::readable_brokers(proxy, &plan.topic).await?;
     let turn = proxy.consumers().next_turn();
     let Some(broker) = choose(&brokers, plan.broker.as_deref(), turn) else {
@@ -348,11 +348,7 @@ async fn pop(proxy: &Proxy, plan: &Plan) -> Result<(Outcome, Option<i32>)> {
             "no readable queue",
         ));
     };
-    let group = proxy
-        .consumers()
-        .groups
-        .get(proxy, &broker.addr, &plan.group)
-        .await;
+    let group = broker_calls::GroupInfo::of(proxy, client_id, &plan.group).await;
     let header = PopMessageRequestHeader {
         consumer_group: plan.group.clone(),
         topic: plan.topic.clone(),
@@ -423,7 +419,7 @@ async fn deliver(
     let now = now_ms();
     for (i, r) in out.iter().enumerate() {
         let d = Delivery {
-            topic: &plan.topic,
+            topic: convert::resource(&plan.topic),
             receipt_handle: Some(r.handle.clone()),
             reconsume_times: Some(r.reconsume_times),
             now_ms: now,
