@@ -364,6 +364,7 @@ func caseFifo(v *verdict) error {
 	next := map[string]int{}
 	busy := map[string]int{}
 	var received, concurrent atomic.Int32
+	firstAt := map[int]time.Time{}
 	listener := func(mv *rmq.MessageView) rmq.ConsumerResult {
 		i := verify(v, kase, mv)
 		if i < 0 {
@@ -381,8 +382,16 @@ func caseFifo(v *verdict) error {
 			concurrent.Add(1)
 		}
 		want := next[mg]
+		first, seen := firstAt[i]
+		if !seen {
+			firstAt[i] = time.Now()
+		}
 		if seq != want {
-			v.fail("group %s: got seq %d (message %d, attempt %d), expected seq %d", mg, seq, i, mv.GetDeliveryAttempt(), want)
+			earlier := ""
+			if seen {
+				earlier = fmt.Sprintf(", first delivered %d ms earlier", time.Since(first).Milliseconds())
+			}
+			v.fail("group %s: got seq %d (message %d, attempt %d%s), expected seq %d", mg, seq, i, mv.GetDeliveryAttempt(), earlier, want)
 		}
 		next[mg] = max(want, seq+1)
 		mu.Unlock()

@@ -405,6 +405,7 @@ public final class Grpc5Compat {
         Map<String, AtomicInteger> busy = new ConcurrentHashMap<>();
         AtomicInteger received = new AtomicInteger();
         AtomicInteger concurrent = new AtomicInteger();
+        Map<Integer, Long> firstAt = new ConcurrentHashMap<>();
         for (int k = 0; k < groups; k++) {
             next.put("mg-" + k, new AtomicInteger());
             busy.put("mg-" + k, new AtomicInteger());
@@ -424,10 +425,13 @@ public final class Grpc5Compat {
                 concurrent.incrementAndGet();
             }
             try {
+                long now = System.currentTimeMillis();
+                Long first = firstAt.putIfAbsent(i, now);
                 int want = next.get(mg).get();
                 if (seq != want) {
-                    v.fail("group %s: got seq %d (message %d, attempt %d), expected seq %d", mg, seq, i,
-                        mv.getDeliveryAttempt(), want);
+                    v.fail("group %s: got seq %d (message %d, attempt %d%s), expected seq %d", mg, seq, i,
+                        mv.getDeliveryAttempt(), first == null ? "" : ", first delivered " + (now - first) + " ms earlier",
+                        want);
                 }
                 next.get(mg).set(Math.max(want, seq + 1));
                 received.incrementAndGet();
