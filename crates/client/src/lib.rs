@@ -43,7 +43,7 @@ pub use consumer::{
 };
 pub use error::{ClientError, Result};
 pub use ferromq_model::MessageQueue;
-pub use instance::{ClientInstance, TransactionCheck, TransactionCheckHook};
+pub use instance::{ClientInstance, RequestSigner, TransactionCheck, TransactionCheckHook};
 pub use message::{CompressionConfig, Message, ReceivedMessage, UniqueIdGenerator};
 pub use namesrv::NameServerList;
 pub use producer::{

@@ -61,7 +61,12 @@ struct Inner {
     started: AtomicBool,
     /// Where broker check-backs go when no producer group of this instance claims them.
     transaction_checks: Mutex<Option<TransactionCheckHook>>,
+    /// Signs requests in place of `config.credentials` (a gateway signing for its callers).
+    signer: Mutex<Option<RequestSigner>>,
 }
+
+/// Signs an outgoing request, the last change before it is sent.
+pub type RequestSigner = Arc<dyn Fn(&mut RemotingCommand) + Send + Sync>;
 
 /// A broker's CHECK_TRANSACTION_STATE (39) for a producer group this instance does not run
 /// itself: a gateway (the gRPC proxy) relays it to one of its own clients.
@@ -120,6 +125,7 @@ impl ClientInstance {
                 tasks: Mutex::new(Vec::new()),
                 started: AtomicBool::new(false),
                 transaction_checks: Mutex::new(None),
+                signer: Mutex::new(None),
                 client_id,
                 ip,
                 config,
@@ -166,6 +172,12 @@ impl ClientInstance {
 
     pub(crate) fn transaction_check_hook(&self) -> Option<TransactionCheckHook> {
         self.inner.transaction_checks.lock().clone()
+    }
+
+    /// Signs every request with `signer` instead of the configured credentials: a gateway
+    /// decides per request whose credentials apply (its caller's, its own, none).
+    pub fn set_request_signer(&self, signer: RequestSigner) {
+        *self.inner.signer.lock() = Some(signer);
     }
 
     /// Serves connections to `addr` in this process with `server` (no socket): a gateway
@@ -313,7 +325,10 @@ impl ClientInstance {
         let mut request = request
             .with_language(LanguageCode::RUST)
             .with_serialize_type(self.inner.config.serialize_type);
-        if let Some(c) = &self.inner.config.credentials {
+        let signer = self.inner.signer.lock().clone();
+        if let Some(sign) = signer {
+            sign(&mut request);
+        } else if let Some(c) = &self.inner.config.credentials {
             signature::sign(
                 &mut request,
                 &c.access_key,
