@@ -95,7 +95,11 @@ pub async fn start_local(
         usize::try_from(config.store.max_message_size).unwrap_or(pc.max_message_size);
     let handler = Arc::new(BrokerHandler::new(broker.context().clone()));
     let local = broker.addr().to_string();
-    match start(pc, |p| p.add_local_broker(&local, handler)).await {
+    let setup = |p: &Proxy| {
+        p.add_local_broker(&local, handler);
+        local_credentials(p, broker, config);
+    };
+    match start(pc, setup).await {
         Ok(running) => Ok(Some(running)),
         Err(e) => {
             // Several brokers on one host (the shipped 2m-2s sets, test suites) would fight
@@ -103,6 +107,39 @@ pub async fn start_local(
             tracing::warn!(error = %format!("{e:#}"), "gRPC proxy not started (set grpcServerPort, or enableGrpcServer=false)");
             Ok(None)
         }
+    }
+}
+
+/// ACL 2.0 through the LOCAL proxy: clients' signatures are checked against this broker's
+/// users, and the proxy's own requests carry `innerClientAuthenticationCredentials`.
+fn local_credentials(p: &Proxy, broker: &Broker, config: &BrokerConfig) {
+    if config.auth.authentication_enabled {
+        let ctx = broker.context().clone();
+        p.auth().set_users(Arc::new(move |name: &str| {
+            let user = ctx.access().store().ok()?.get_user(Some(name)).ok()??;
+            let disabled = user
+                .user_status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("disable"));
+            if disabled {
+                None
+            } else {
+                user.password
+            }
+        }));
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Inner {
+        access_key: String,
+        secret_key: String,
+    }
+    let inner = config
+        .auth
+        .inner_client_authentication_credentials
+        .as_deref();
+    if let Some(Ok(c)) = inner.map(serde_json::from_str::<Inner>) {
+        p.auth().set_inner(&c.access_key, &c.secret_key);
     }
 }
 

@@ -161,7 +161,7 @@ impl Backend {
         if let Some(t) = self.topic_types.get(topic) {
             return t;
         }
-        let t = match self.read_topic_type(topic).await {
+        let t = match crate::auth::internal(self.read_topic_type(topic)).await {
             Ok(t) => t,
             Err(e) => {
                 tracing::debug!(topic, error = %e, "topic config unavailable");
@@ -201,7 +201,7 @@ impl Backend {
         if let Some(g) = self.groups.get(group) {
             return g;
         }
-        let g = match self.read_group(group).await {
+        let g = match crate::auth::internal(self.read_group(group)).await {
             Ok(g) => g,
             Err(e) => {
                 tracing::debug!(group, error = %e, "group config unavailable");

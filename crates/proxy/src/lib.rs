@@ -10,9 +10,10 @@
 //! Module map: `service` (the tonic trait, delegating) → `producer` (routes, sends,
 //! transactions, recall), `consumer` (assignment, receive, ack, pull, offsets), `session`
 //! (heartbeats, telemetry, client registry) → `backend` (remoting to brokers), `context`
-//! (request metadata), `validate` (names and message fields, Java's codes), `status` (codes
+//! (request metadata), `auth` (callers' signatures checked, remoting signed as them), `validate` (names and message fields, Java's codes), `status` (codes
 //! and the one remoting → gRPC code map), `config`.
 
+mod auth;
 mod backend;
 mod config;
 mod consumer;
@@ -26,6 +27,7 @@ mod status;
 mod tls;
 mod validate;
 
+pub use auth::{authorization, Auth, Caller, SecretLookup};
 pub use backend::{Backend, BrokerAddr};
 pub use config::{ConfigError, ProxyConfig};
 pub use context::RequestContext;

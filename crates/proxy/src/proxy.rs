@@ -7,6 +7,7 @@ use ferromq_remoting::RequestHandler;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Auth;
 use crate::backend::Backend;
 use crate::config::ProxyConfig;
 use crate::pb::messaging_service_server::MessagingServiceServer;
@@ -21,6 +22,7 @@ pub struct Proxy {
     sessions: session::Sessions,
     consumers: consumer::Consumers,
     transactions: Transactions,
+    auth: Auth,
     stop: CancellationToken,
 }
 
@@ -34,11 +36,21 @@ impl Proxy {
             sessions: session::Sessions::new(config.max_clients),
             consumers: consumer::Consumers::default(),
             transactions: Transactions::new(config.transaction_data_expire),
+            auth: Auth::default(),
             backend,
             config,
             stop: CancellationToken::new(),
         });
         crate::producer::transaction::relay_checks(&proxy);
+        let weak = Arc::downgrade(&proxy);
+        proxy
+            .backend
+            .instance()
+            .set_request_signer(Arc::new(move |r| {
+                if let Some(p) = weak.upgrade() {
+                    p.auth.sign(r);
+                }
+            }));
         tokio::spawn(housekeeping(Arc::downgrade(&proxy), proxy.stop.clone()));
         proxy
     }
@@ -67,6 +79,10 @@ impl Proxy {
     pub fn consumers(&self) -> &consumer::Consumers {
         &self.consumers
     }
+    /// Whose credentials the remoting requests carry (see `auth`).
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
     /// Half messages awaiting their EndTransaction.
     pub fn transactions(&self) -> &Transactions {
         &self.transactions
@@ -93,7 +109,7 @@ async fn housekeeping(proxy: Weak<Proxy>, stop: CancellationToken) {
         for (client, settings) in proxy.sessions.expire(proxy.config.client_idle_time) {
             tracing::info!(client = %client.client_id, "gRPC client idle: session dropped");
             if let Some(s) = settings {
-                session::unregister(&proxy, &client.client_id, &s).await;
+                crate::auth::internal(session::unregister(&proxy, &client.client_id, &s)).await;
             }
         }
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::auth::{self, Caller};
 use crate::context::RequestContext;
 use crate::pb;
 use crate::pb::messaging_service_server::MessagingService;
@@ -31,9 +32,42 @@ impl Service {
 
 type Reply<T> = Result<Response<T>, Status>;
 
-fn split<T>(request: Request<T>) -> Result<(RequestContext, T), Status> {
-    let ctx = RequestContext::from_request(&request)?;
-    Ok((ctx, request.into_inner()))
+impl Service {
+    /// The request's context and caller (its signature checked), and the message.
+    fn split<T>(&self, request: Request<T>) -> Result<(RequestContext, Caller, T), Status> {
+        let ctx = RequestContext::from_request(&request)?;
+        let caller = self
+            .proxy
+            .auth()
+            .authenticate(&ctx)
+            .map_err(|e| Status::unauthenticated(e.0))?;
+        Ok((ctx, caller, request.into_inner()))
+    }
+}
+
+/// A response stream whose polls, like the call that made it, sign remoting requests as
+/// its caller.
+struct Scoped<T> {
+    caller: Caller,
+    inner: BoxStream<T>,
+}
+
+impl<T> Stream for Scoped<T> {
+    type Item = Result<T, Status>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let caller = self.caller.clone();
+        auth::sync_scoped(caller, || self.inner.as_mut().poll_next(cx))
+    }
+}
+
+/// Makes a response stream as `caller`, and keeps it so.
+fn scoped_stream<T: 'static>(caller: Caller, make: impl FnOnce() -> BoxStream<T>) -> BoxStream<T> {
+    let inner = auth::sync_scoped(caller.clone(), make);
+    Box::pin(Scoped { caller, inner })
 }
 
 #[tonic::async_trait]
@@ -42,16 +76,16 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::QueryRouteRequest>,
     ) -> Reply<pb::QueryRouteResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            producer::route::query_route(&self.proxy, &ctx, req).await,
+            auth::scoped(caller, producer::route::query_route(&self.proxy, &ctx, req)).await,
         ))
     }
 
     async fn heartbeat(&self, r: Request<pb::HeartbeatRequest>) -> Reply<pb::HeartbeatResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            session::heartbeat(&self.proxy, &ctx, req).await,
+            auth::scoped(caller, session::heartbeat(&self.proxy, &ctx, req)).await,
         ))
     }
 
@@ -59,9 +93,9 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::SendMessageRequest>,
     ) -> Reply<pb::SendMessageResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            producer::send::send_message(&self.proxy, &ctx, req).await,
+            auth::scoped(caller, producer::send::send_message(&self.proxy, &ctx, req)).await,
         ))
     }
 
@@ -69,9 +103,13 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::QueryAssignmentRequest>,
     ) -> Reply<pb::QueryAssignmentResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            consumer::assignment::query_assignment(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                consumer::assignment::query_assignment(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 
@@ -81,21 +119,20 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::ReceiveMessageRequest>,
     ) -> Reply<Self::ReceiveMessageStream> {
-        let (ctx, req) = split(r)?;
-        Ok(Response::new(consumer::receive::receive_message(
-            self.proxy.clone(),
-            ctx,
-            req,
-        )))
+        let (ctx, caller, req) = self.split(r)?;
+        let proxy = self.proxy.clone();
+        Ok(Response::new(scoped_stream(caller, move || {
+            consumer::receive::receive_message(proxy, ctx, req)
+        })))
     }
 
     async fn ack_message(
         &self,
         r: Request<pb::AckMessageRequest>,
     ) -> Reply<pb::AckMessageResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            consumer::ack::ack_message(&self.proxy, &ctx, req).await,
+            auth::scoped(caller, consumer::ack::ack_message(&self.proxy, &ctx, req)).await,
         ))
     }
 
@@ -103,9 +140,13 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::ForwardMessageToDeadLetterQueueRequest>,
     ) -> Reply<pb::ForwardMessageToDeadLetterQueueResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            consumer::ack::forward_to_dead_letter_queue(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                consumer::ack::forward_to_dead_letter_queue(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 
@@ -115,28 +156,31 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::PullMessageRequest>,
     ) -> Reply<Self::PullMessageStream> {
-        let (ctx, req) = split(r)?;
-        Ok(Response::new(consumer::pull::pull_message(
-            self.proxy.clone(),
-            ctx,
-            req,
-        )))
+        let (ctx, caller, req) = self.split(r)?;
+        let proxy = self.proxy.clone();
+        Ok(Response::new(scoped_stream(caller, move || {
+            consumer::pull::pull_message(proxy, ctx, req)
+        })))
     }
 
     async fn update_offset(
         &self,
         r: Request<pb::UpdateOffsetRequest>,
     ) -> Reply<pb::UpdateOffsetResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            consumer::offset::update_offset(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                consumer::offset::update_offset(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 
     async fn get_offset(&self, r: Request<pb::GetOffsetRequest>) -> Reply<pb::GetOffsetResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            consumer::offset::get_offset(&self.proxy, &ctx, req).await,
+            auth::scoped(caller, consumer::offset::get_offset(&self.proxy, &ctx, req)).await,
         ))
     }
 
@@ -144,9 +188,13 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::QueryOffsetRequest>,
     ) -> Reply<pb::QueryOffsetResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            consumer::offset::query_offset(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                consumer::offset::query_offset(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 
@@ -154,9 +202,13 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::EndTransactionRequest>,
     ) -> Reply<pb::EndTransactionResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            producer::transaction::end_transaction(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                producer::transaction::end_transaction(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 
@@ -166,21 +218,24 @@ impl MessagingService for Service {
         &self,
         r: Request<Streaming<pb::TelemetryCommand>>,
     ) -> Reply<Self::TelemetryStream> {
-        let (ctx, inbound) = split(r)?;
-        Ok(Response::new(session::telemetry::telemetry(
-            self.proxy.clone(),
-            ctx,
-            inbound,
-        )))
+        let (ctx, caller, inbound) = self.split(r)?;
+        let proxy = self.proxy.clone();
+        Ok(Response::new(scoped_stream(caller, move || {
+            session::telemetry::telemetry(proxy, ctx, inbound)
+        })))
     }
 
     async fn notify_client_termination(
         &self,
         r: Request<pb::NotifyClientTerminationRequest>,
     ) -> Reply<pb::NotifyClientTerminationResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            session::notify_client_termination(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                session::notify_client_termination(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 
@@ -188,9 +243,13 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::ChangeInvisibleDurationRequest>,
     ) -> Reply<pb::ChangeInvisibleDurationResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            consumer::ack::change_invisible_duration(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                consumer::ack::change_invisible_duration(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 
@@ -198,9 +257,13 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::RecallMessageRequest>,
     ) -> Reply<pb::RecallMessageResponse> {
-        let (ctx, req) = split(r)?;
+        let (ctx, caller, req) = self.split(r)?;
         Ok(Response::new(
-            producer::recall::recall_message(&self.proxy, &ctx, req).await,
+            auth::scoped(
+                caller,
+                producer::recall::recall_message(&self.proxy, &ctx, req),
+            )
+            .await,
         ))
     }
 

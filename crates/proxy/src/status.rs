@@ -57,6 +57,9 @@ pub fn code_of_response(code: i32) -> pb::Code {
         rc::SYSTEM_BUSY => pb::Code::TooManyRequests,
         rc::REQUEST_CODE_NOT_SUPPORTED => pb::Code::NotImplemented,
         rc::SUBSCRIPTION_GROUP_NOT_EXIST => pb::Code::ConsumerGroupNotFound,
+        // Java's proxy refuses by its own ACL check (UNAUTHORIZED); this one lets the
+        // brokers decide, so their refusal is that code.
+        rc::NO_PERMISSION => pb::Code::Unauthorized,
         // ClientErrorCode.ACCESS_BROKER_TIMEOUT
         10006 => pb::Code::ProxyTimeout,
         _ => pb::Code::InternalServerError,
@@ -112,9 +115,10 @@ mod tests {
             pb::Code::ConsumerGroupNotFound
         );
         assert_eq!(
-            code_of_response(rc::NO_PERMISSION),
+            code_of_response(rc::SYSTEM_ERROR),
             pb::Code::InternalServerError
         );
+        assert_eq!(code_of_response(rc::NO_PERMISSION), pb::Code::Unauthorized);
         let s = from_response(rc::SYSTEM_BUSY, Some("busy"));
         assert_eq!((s.code, s.message.as_str()), (42900, "busy"));
         assert_eq!(from_response(1, None).message, "1");

@@ -36,7 +36,9 @@ pub fn telemetry(
 ) -> BoxStream<pb::TelemetryCommand> {
     let (tx, rx) = mpsc::channel(QUEUE);
     let call = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
-    tokio::spawn(async move {
+    // The stream's settings register the client as the caller of this call.
+    let caller = crate::auth::current().unwrap_or(crate::auth::Caller::Anonymous);
+    tokio::spawn(crate::auth::scoped(caller, async move {
         loop {
             let cmd = match inbound.message().await {
                 Ok(Some(c)) => c,
@@ -53,7 +55,7 @@ pub fn telemetry(
         }
         // The stream ends once no sender is left: ours here, the session's on detach.
         proxy.sessions().detach(ctx.client_id(), call);
-    });
+    }));
     Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
