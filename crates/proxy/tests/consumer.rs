@@ -72,9 +72,13 @@ fn unique(prefix: &str) -> String {
 }
 
 fn request<T>(msg: T) -> tonic::Request<T> {
+    request_as(msg, "it-client@1")
+}
+
+fn request_as<T>(msg: T, client: &str) -> tonic::Request<T> {
     let mut r = tonic::Request::new(msg);
     r.metadata_mut()
-        .insert("x-mq-client-id", "it-client@1".parse().unwrap());
+        .insert("x-mq-client-id", client.parse().unwrap());
     r.metadata_mut()
         .insert("x-mq-client-version", "5.0.7".parse().unwrap());
     r
@@ -669,5 +673,100 @@ async fn forward_to_dead_letter_queue() {
         assert!(Instant::now() < deadline, "nothing reached {dlq}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_terminated_clients_renewed_messages_come_back_soon() {
+    let mut e = env().await;
+    let topic = e.topic(1).await;
+    let group = e.group(false).await;
+    e.receive(receive_req(&topic, &group, 30_000)).await;
+    // The client has a session (telemetry settings, heartbeat), receives with auto-renewal
+    // (60 s), then leaves.
+    let settings = pb::Settings {
+        client_type: Some(pb::ClientType::PushConsumer as i32),
+        pub_sub: Some(pb::settings::PubSub::Subscription(pb::Subscription {
+            group: res(&group),
+            subscriptions: vec![pb::SubscriptionEntry {
+                topic: res(&topic),
+                expression: Some(pb::FilterExpression {
+                    r#type: pb::FilterType::Tag as i32,
+                    expression: "*".into(),
+                }),
+            }],
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tx.send(pb::TelemetryCommand {
+        status: None,
+        command: Some(pb::telemetry_command::Command::Settings(settings)),
+    })
+    .await
+    .unwrap();
+    let mut inbound = e
+        .client
+        .telemetry(request(tokio_stream::wrappers::ReceiverStream::new(rx)))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = inbound.message().await.unwrap().unwrap();
+    assert_eq!(code(&first.status), pb::Code::Ok as i32, "{first:?}");
+    let hb = pb::HeartbeatRequest {
+        group: res(&group),
+        client_type: pb::ClientType::PushConsumer as i32,
+    };
+    let r = e.client.heartbeat(request(hb)).await.unwrap().into_inner();
+    assert_eq!(code(&r.status), pb::Code::Ok as i32, "{r:?}");
+    let p = e.producer().await;
+    p.send(Message::new(topic.as_str(), "orphan"))
+        .await
+        .unwrap();
+    let mut req = receive_req(&topic, &group, 0);
+    req.auto_renew = true;
+    req.invisible_duration = None;
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while got.is_empty() && Instant::now() < deadline {
+        for c in e.receive(req.clone()).await {
+            if let pb::receive_message_response::Content::Message(m) = c {
+                got.push(m);
+            }
+        }
+    }
+    assert_eq!(got.len(), 1);
+    let bye = pb::NotifyClientTerminationRequest { group: res(&group) };
+    let r = e
+        .client
+        .notify_client_termination(request(bye))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(code(&r.status), pb::Code::Ok as i32, "{r:?}");
+    drop(tx);
+    // Another client gets it within seconds, not after the 60 s invisible time.
+    let t0 = Instant::now();
+    let mut again = Vec::new();
+    while again.is_empty() && t0.elapsed() < Duration::from_secs(30) {
+        let mut s = e
+            .client
+            .receive_message(request_as(
+                receive_req(&topic, &group, 30_000),
+                "it-client@2",
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        while let Some(m) = s.message().await.unwrap() {
+            if let Some(pb::receive_message_response::Content::Message(m)) = m.content {
+                again.push(m);
+            }
+        }
+    }
+    assert_eq!(again.len(), 1, "not released");
+    assert!(t0.elapsed() < Duration::from_secs(30));
+    assert_eq!(body_str(&again[0]), "orphan");
     p.shutdown().await;
 }

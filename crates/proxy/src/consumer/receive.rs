@@ -15,6 +15,7 @@ use crate::consumer::broker_calls::{self, ReadableBroker};
 use crate::consumer::convert::{self, Decoded, Delivery};
 use crate::consumer::error::{self, duration_ms, now_ms, ConsumerError, Result};
 use crate::consumer::receipt::{self, PopInfo, PoppedRef, ReceiptHandle};
+use crate::consumer::renew;
 use crate::context::RequestContext;
 use crate::pb;
 use crate::proxy::Proxy;
@@ -403,14 +404,15 @@ async fn deliver(
     let renewals = &proxy.consumers().renewals;
     if plan.auto_renew {
         renewals.start(proxy);
+        let had_session = proxy.sessions().client(ctx.client_id()).is_some();
         for r in &out {
-            renewals.add(
-                ctx.client_id(),
-                &plan.group,
-                &r.message.msg_id(),
-                &plan.topic,
-                &r.handle,
-            );
+            let msg = renew::Incoming {
+                msg_id: &r.message.msg_id(),
+                topic: &plan.topic,
+                handle: &r.handle,
+                had_session,
+            };
+            renewals.add(ctx.client_id(), &plan.group, msg);
         }
     }
     if tx.send(status_response(error::ok())).await.is_err() {

@@ -2,7 +2,9 @@
 //! as Java's `DefaultReceiptHandleManager`: the proxy pops with its default invisible time and
 //! keeps extending the invisibility while the client consumes — 1 min, 3, 5, 10, 30, then every
 //! hour — until the client acks, changes or forwards the message, or three hours have passed.
-//! An ack arriving with the client's (stale) handle uses the latest renewed one instead.
+//! An ack arriving with the client's (stale) handle uses the latest renewed one instead. When a
+//! client's session ends (NotifyClientTermination, or no heartbeat for long), its messages are
+//! made visible again a second later, as Java's `clearGroup`.
 //!
 //! The table is bounded: past [`MAX_HANDLES`] held handles a message is simply not renewed
 //! (its invisibility runs out and the broker redelivers it, as if the proxy had restarted).
@@ -46,6 +48,9 @@ pub struct Held {
     pub received_at: i64,
     pub renew_times: u32,
     pub retries: u32,
+    /// The client had a session (heartbeat/telemetry) when it received the message: when
+    /// that session ends, the message is released (Java's `clearGroup`).
+    pub had_session: bool,
 }
 
 /// client id, group.
@@ -76,6 +81,15 @@ pub fn due(h: &Held, now: i64) -> Option<Due> {
     Some(Due::Renew(next_invisible_ms(h.renew_times)))
 }
 
+/// A message handed out with auto-renewal.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub msg_id: &'a str,
+    pub topic: &'a str,
+    pub handle: &'a str,
+    pub had_session: bool,
+}
+
 /// The handles held for renewal.
 #[derive(Default)]
 pub struct Renewals {
@@ -86,7 +100,13 @@ pub struct Renewals {
 
 impl Renewals {
     /// Holds a received message; false when the table is full.
-    pub fn add(&self, client: &str, group: &str, msg_id: &str, topic: &str, handle: &str) -> bool {
+    pub fn add(&self, client: &str, group: &str, msg: Incoming<'_>) -> bool {
+        let Incoming {
+            msg_id,
+            topic,
+            handle,
+            had_session,
+        } = msg;
         let mut count = self.count.lock();
         if *count >= MAX_HANDLES {
             return false;
@@ -97,6 +117,7 @@ impl Renewals {
             received_at: now_ms(),
             renew_times: 0,
             retries: 0,
+            had_session,
         };
         let mut groups = self.groups.lock();
         let g = groups
@@ -137,6 +158,30 @@ impl Renewals {
         }
         let weak = Arc::downgrade(proxy);
         tokio::spawn(renew_loop(weak));
+    }
+
+    /// Removes the messages of clients whose session ended (`online` says which are still
+    /// there) and returns them with their group, to be released.
+    fn take_offline(&self, online: impl Fn(&str) -> bool) -> Vec<(String, Held)> {
+        let mut count = self.count.lock();
+        let mut groups = self.groups.lock();
+        let mut out = Vec::new();
+        groups.retain(|(client, group), g| {
+            if online(client) {
+                return true;
+            }
+            g.retain(|_, h| {
+                if h.had_session {
+                    out.push((group.clone(), h.clone()));
+                    false
+                } else {
+                    true
+                }
+            });
+            !g.is_empty()
+        });
+        *count = count.saturating_sub(out.len());
+        out
     }
 
     fn snapshot_due(&self, now: i64) -> Vec<(GroupKey, MsgKey, Held, Due)> {
@@ -187,6 +232,10 @@ async fn renew_loop(proxy: Weak<Proxy>) {
         tick.tick().await;
         let Some(proxy) = proxy.upgrade() else { return };
         let renewals = &proxy.consumers().renewals;
+        let sessions = proxy.sessions();
+        for (group, held) in renewals.take_offline(|c| sessions.client(c).is_some()) {
+            release(&proxy, &group, &held).await;
+        }
         for (gk, mk, held, d) in renewals.snapshot_due(now_ms()) {
             let outcome = match d {
                 Due::Drop => None,
@@ -194,6 +243,27 @@ async fn renew_loop(proxy: Weak<Proxy>) {
             };
             renewals.settle(&gk, &mk, outcome);
         }
+    }
+}
+
+/// Java's `invisibleTimeMillisWhenClear`: a released message is visible again after this.
+const RELEASE_INVISIBLE_MS: i64 = 1_000;
+
+/// Makes a message of a departed client visible again soon.
+async fn release(proxy: &Proxy, group: &str, held: &Held) {
+    let Ok(handle) = ReceiptHandle::decode(&held.handle) else {
+        return;
+    };
+    let r = super::broker_calls::change_invisible(
+        proxy,
+        &handle,
+        group,
+        &held.topic,
+        RELEASE_INVISIBLE_MS,
+    )
+    .await;
+    if let Err(e) = r {
+        tracing::debug!(group, error = %e, "releasing a departed client's message failed");
     }
 }
 
@@ -223,6 +293,7 @@ mod tests {
             received_at,
             renew_times: 0,
             retries: 0,
+            had_session: true,
         }
     }
 
@@ -240,11 +311,33 @@ mod tests {
         assert_eq!(due(&h, 1000 + RENEW_MAX_MS), Some(Due::Drop));
     }
 
+    fn inc<'a>(msg_id: &'a str, handle: &'a str, had_session: bool) -> Incoming<'a> {
+        Incoming {
+            msg_id,
+            topic: "T",
+            handle,
+            had_session,
+        }
+    }
+
+    #[test]
+    fn departed_clients_lose_their_messages() {
+        let r = Renewals::default();
+        assert!(r.add("gone", "g", inc("m1", "h1", true)));
+        assert!(r.add("gone", "g", inc("m2", "h2", false)));
+        assert!(r.add("here", "g", inc("m3", "h3", true)));
+        let out = r.take_offline(|c| c == "here");
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].0.as_str(), out[0].1.handle.as_str()), ("g", "h1"));
+        assert_eq!(r.len(), 2);
+        assert!(r.take("gone", "g", "m2", "h2").is_some());
+    }
+
     #[test]
     fn take_returns_the_latest_handle_and_counts() {
         let r = Renewals::default();
-        assert!(r.add("c", "g", "m1", "T", "h1"));
-        assert!(r.add("c", "g", "m2", "T", "h2"));
+        assert!(r.add("c", "g", inc("m1", "h1", true)));
+        assert!(r.add("c", "g", inc("m2", "h2", true)));
         assert_eq!(r.len(), 2);
         let gk = ("c".to_owned(), "g".to_owned());
         r.settle(&gk, &("m1".into(), "h1".into()), Some(Some("h1b".into())));
