@@ -47,6 +47,7 @@ const DICT: &[&str] = &[
     "BenchmarkTest", "RMQ_SYS_TRACE_TOPIC", "FuzzCluster", "broker-fuzz", "*", "TagA || TagB",
     "a > 5", "SQL92", "TAG", "true", "false", "0", "1", "-1", "8", "12", "2147483647",
     "-2147483648", "9223372036854775807", "-9223372036854775808", "1e9", "0x10", "NaN",
+    "0 1 60000 0 0 broker-fuzz 0 0", "0 1 60000 999 1 broker-fuzz 0 0", "0 1 2 3 2 b 0",
 ];
 
 /// Header keys the broker's handlers read.
@@ -61,7 +62,8 @@ const KEYS: &[&str] = &[
     "beginTimestamp", "endTimestamp", "readQueueNums", "writeQueueNums", "perm",
     "topicFilterType", "topicSysFlag", "order", "attributes", "timestamp", "boundaryType",
     "clientId", "isForce", "srcGroup", "destGroup", "cleanOffset", "consumerGroupName",
-    "uniqueKeyFlag", "committed", "setZeroIfNotFound",
+    "uniqueKeyFlag", "committed", "setZeroIfNotFound", "extraInfo", "invisibleTime", "pollTime",
+    "bornTime", "initMode", "expType", "exp", "attemptId",
 ];
 
 #[derive(Arbitrary, Debug)]
