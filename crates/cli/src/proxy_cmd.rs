@@ -115,17 +115,16 @@ pub async fn start_local(
 fn local_credentials(p: &Proxy, broker: &Broker, config: &BrokerConfig) {
     if config.auth.authentication_enabled {
         let ctx = broker.context().clone();
-        p.auth().set_users(Arc::new(move |name: &str| {
-            let user = ctx.access().store().ok()?.get_user(Some(name)).ok()??;
-            let disabled = user
-                .user_status
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("disable"));
-            if disabled {
-                None
-            } else {
-                user.password
-            }
+        p.auth().set_users(Arc::new(move |name: String| {
+            let secret = (|| {
+                let user = ctx.access().store().ok()?.get_user(Some(&name)).ok()??;
+                let disabled = user
+                    .user_status
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("disable"));
+                user.password.filter(|_| !disabled)
+            })();
+            Box::pin(async move { secret })
         }));
     }
     #[derive(serde::Deserialize)]
@@ -171,7 +170,20 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<()> {
     if let Some(p) = args.grpc_port {
         config.grpc_listen.set_port(p);
     }
-    let running = start(config, |_| {}).await?;
+    let inner = config.inner_credentials.clone();
+    let check_users = config.authentication_enabled;
+    if check_users && inner.is_none() {
+        anyhow::bail!("authenticationEnabled needs innerClientAuthenticationCredentials (the proxy reads the users with them)");
+    }
+    let running = start(config, |p| {
+        if let Some((ak, sk)) = &inner {
+            p.auth().set_inner(ak, sk);
+        }
+    })
+    .await?;
+    if check_users {
+        running.proxy.use_cluster_users();
+    }
     println!("The proxy boot success. gRPC {}", running.addr);
     crate::shutdown::signal().await;
     running.shutdown().await;

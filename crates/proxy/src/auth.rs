@@ -65,8 +65,9 @@ pub fn current() -> Option<Caller> {
     CALLER.try_with(Caller::clone).ok()
 }
 
-/// A user's password by name (`None`: no such user).
-pub type SecretLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+/// A user's password by name (`None`: no such user, or a disabled one).
+pub type SecretLookup =
+    Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, Option<String>> + Send + Sync>;
 
 /// Why a call's credentials are refused (gRPC UNAUTHENTICATED).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,7 +94,7 @@ impl Auth {
     }
 
     /// Who the call of `ctx` is.
-    pub fn authenticate(&self, ctx: &RequestContext) -> Result<Caller, Unauthenticated> {
+    pub async fn authenticate(&self, ctx: &RequestContext) -> Result<Caller, Unauthenticated> {
         let Some(users) = self.users.read().clone() else {
             return Ok(Caller::Anonymous);
         };
@@ -104,7 +105,7 @@ impl Auth {
         if ctx.date_time().is_empty() {
             return Err(Unauthenticated("datetime is null.".into()));
         }
-        let Some(secret) = users(&name) else {
+        let Some(secret) = users(name.clone()).await else {
             return Err(Unauthenticated(format!("User:{name} is not found.")));
         };
         if hmac_sha1(&secret, ctx.date_time().as_bytes()) != signature {

@@ -46,6 +46,7 @@ pub struct Backend {
     brokers: Mutex<Option<(Instant, Arc<Vec<BrokerAddr>>)>>,
     topic_types: TtlCache<String, TopicMessageType>,
     groups: TtlCache<String, Option<SubscriptionGroupConfig>>,
+    users: TtlCache<String, Option<String>>,
 }
 
 impl Backend {
@@ -65,6 +66,7 @@ impl Backend {
             brokers: Mutex::new(None),
             topic_types: TtlCache::new(METADATA_TTL, CACHE_CAPACITY),
             groups: TtlCache::new(METADATA_TTL, CACHE_CAPACITY),
+            users: TtlCache::new(METADATA_TTL, CACHE_CAPACITY),
         }
     }
 
@@ -227,6 +229,41 @@ impl Backend {
             return Ok(None);
         }
         Ok(Some(from_fastjson_slice(&resp.body.to_bytes())?))
+    }
+
+    /// The password of an enabled user, from a master of the cluster (AUTH_GET_USER with the
+    /// proxy's inner credentials: CLUSTER mode's user lookup), cached briefly.
+    pub async fn user_secret(&self, name: &str) -> Option<String> {
+        if let Some(s) = self.users.get(name) {
+            return s;
+        }
+        let secret = match crate::auth::internal(self.read_user(name)).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(user = name, error = %e, "user lookup failed");
+                return None;
+            }
+        };
+        self.users.put(name.to_owned(), secret.clone());
+        secret
+    }
+
+    async fn read_user(&self, name: &str) -> ferromq_client::Result<Option<String>> {
+        let addr = self.some_master().await?;
+        let header = ferromq_protocol::headers::UserRequestHeader {
+            username: Some(name.to_owned()),
+        };
+        let req = RemotingCommand::request_with(request_code::AUTH_GET_USER, &header);
+        let body = self.invoke_ok(&addr, req).await?.body.to_bytes();
+        if body.is_empty() {
+            return Ok(None);
+        }
+        let user: ferromq_model::UserInfo = from_fastjson_slice(&body)?;
+        let disabled = user
+            .user_status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("disable"));
+        Ok(user.password.filter(|_| !disabled))
     }
 
     /// HEART_BEAT with `data` to every broker of the cluster, stamped with the client's

@@ -56,6 +56,12 @@ pub struct ProxyConfig {
     /// `transactionDataExpireMillis`: how long a half message's offsets are kept for its
     /// EndTransaction (30 s; a check-back records them again).
     pub transaction_data_expire: Duration,
+    /// `authenticationEnabled`: check callers' signatures (CLUSTER mode reads the users from
+    /// the brokers with the inner credentials).
+    pub authentication_enabled: bool,
+    /// `innerClientAuthenticationCredentials` (`{"accessKey":..,"secretKey":..}`): the
+    /// proxy's own credentials towards the brokers.
+    pub inner_credentials: Option<(String, String)>,
 }
 
 impl ProxyConfig {
@@ -87,6 +93,8 @@ impl ProxyConfig {
             client_idle_time: Duration::from_secs(120),
             max_clients: 100_000,
             transaction_data_expire: Duration::from_secs(30),
+            authentication_enabled: false,
+            inner_credentials: None,
         }
     }
 }
@@ -176,6 +184,15 @@ impl ProxyConfig {
             "grpcClientIdleTimeMills" => self.client_idle_time = ms(int()?),
             "transactionDataExpireMillis" => self.transaction_data_expire = ms(int()?),
             "maxInvisibleTimeMills" => self.max_invisible_time = ms(int()?),
+            "authenticationEnabled" => self.authentication_enabled = boolean()?,
+            "innerClientAuthenticationCredentials" => {
+                let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| bad())?;
+                let key = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+                match (key("accessKey"), key("secretKey")) {
+                    (Some(a), Some(s)) => self.inner_credentials = Some((a, s)),
+                    _ => return Err(bad()),
+                }
+            }
             "grpcMaxInboundMessageSize" => {
                 self.max_inbound_message_size = usize::try_from(int()?).map_err(|_| bad())?
             }
@@ -205,6 +222,13 @@ mod tests {
         assert!(!c.enable_topic_message_type_check);
         assert_eq!(c.max_message_size, 1024);
         assert!(c.apply_json(r#"{"grpcServerPort":"x"}"#).is_err());
+        c.apply_json(
+            r#"{"authenticationEnabled":true,
+                "innerClientAuthenticationCredentials":"{\"accessKey\":\"ak\",\"secretKey\":\"sk\"}"}"#,
+        )
+        .unwrap();
+        assert!(c.authentication_enabled);
+        assert_eq!(c.inner_credentials, Some(("ak".into(), "sk".into())));
         assert!(c.apply_json("[]").is_err());
     }
 }

@@ -79,6 +79,19 @@ impl Proxy {
     pub fn consumers(&self) -> &consumer::Consumers {
         &self.consumers
     }
+    /// CLUSTER mode with ACL: callers are checked against the cluster's users (read with
+    /// the inner credentials, which must be set).
+    pub fn use_cluster_users(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        self.auth.set_users(Arc::new(move |name: String| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                let proxy = weak.upgrade()?;
+                proxy.backend.user_secret(&name).await
+            })
+        }));
+    }
+
     /// Whose credentials the remoting requests carry (see `auth`).
     pub fn auth(&self) -> &Auth {
         &self.auth

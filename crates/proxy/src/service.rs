@@ -34,12 +34,13 @@ type Reply<T> = Result<Response<T>, Status>;
 
 impl Service {
     /// The request's context and caller (its signature checked), and the message.
-    fn split<T>(&self, request: Request<T>) -> Result<(RequestContext, Caller, T), Status> {
+    async fn split<T>(&self, request: Request<T>) -> Result<(RequestContext, Caller, T), Status> {
         let ctx = RequestContext::from_request(&request)?;
         let caller = self
             .proxy
             .auth()
             .authenticate(&ctx)
+            .await
             .map_err(|e| Status::unauthenticated(e.0))?;
         Ok((ctx, caller, request.into_inner()))
     }
@@ -76,14 +77,14 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::QueryRouteRequest>,
     ) -> Reply<pb::QueryRouteResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(caller, producer::route::query_route(&self.proxy, &ctx, req)).await,
         ))
     }
 
     async fn heartbeat(&self, r: Request<pb::HeartbeatRequest>) -> Reply<pb::HeartbeatResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(caller, session::heartbeat(&self.proxy, &ctx, req)).await,
         ))
@@ -93,7 +94,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::SendMessageRequest>,
     ) -> Reply<pb::SendMessageResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(caller, producer::send::send_message(&self.proxy, &ctx, req)).await,
         ))
@@ -103,7 +104,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::QueryAssignmentRequest>,
     ) -> Reply<pb::QueryAssignmentResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,
@@ -119,7 +120,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::ReceiveMessageRequest>,
     ) -> Reply<Self::ReceiveMessageStream> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         let proxy = self.proxy.clone();
         Ok(Response::new(scoped_stream(caller, move || {
             consumer::receive::receive_message(proxy, ctx, req)
@@ -130,7 +131,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::AckMessageRequest>,
     ) -> Reply<pb::AckMessageResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(caller, consumer::ack::ack_message(&self.proxy, &ctx, req)).await,
         ))
@@ -140,7 +141,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::ForwardMessageToDeadLetterQueueRequest>,
     ) -> Reply<pb::ForwardMessageToDeadLetterQueueResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,
@@ -156,7 +157,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::PullMessageRequest>,
     ) -> Reply<Self::PullMessageStream> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         let proxy = self.proxy.clone();
         Ok(Response::new(scoped_stream(caller, move || {
             consumer::pull::pull_message(proxy, ctx, req)
@@ -167,7 +168,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::UpdateOffsetRequest>,
     ) -> Reply<pb::UpdateOffsetResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,
@@ -178,7 +179,7 @@ impl MessagingService for Service {
     }
 
     async fn get_offset(&self, r: Request<pb::GetOffsetRequest>) -> Reply<pb::GetOffsetResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(caller, consumer::offset::get_offset(&self.proxy, &ctx, req)).await,
         ))
@@ -188,7 +189,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::QueryOffsetRequest>,
     ) -> Reply<pb::QueryOffsetResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,
@@ -202,7 +203,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::EndTransactionRequest>,
     ) -> Reply<pb::EndTransactionResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,
@@ -218,7 +219,7 @@ impl MessagingService for Service {
         &self,
         r: Request<Streaming<pb::TelemetryCommand>>,
     ) -> Reply<Self::TelemetryStream> {
-        let (ctx, caller, inbound) = self.split(r)?;
+        let (ctx, caller, inbound) = self.split(r).await?;
         let proxy = self.proxy.clone();
         Ok(Response::new(scoped_stream(caller, move || {
             session::telemetry::telemetry(proxy, ctx, inbound)
@@ -229,7 +230,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::NotifyClientTerminationRequest>,
     ) -> Reply<pb::NotifyClientTerminationResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,
@@ -243,7 +244,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::ChangeInvisibleDurationRequest>,
     ) -> Reply<pb::ChangeInvisibleDurationResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,
@@ -257,7 +258,7 @@ impl MessagingService for Service {
         &self,
         r: Request<pb::RecallMessageRequest>,
     ) -> Reply<pb::RecallMessageResponse> {
-        let (ctx, caller, req) = self.split(r)?;
+        let (ctx, caller, req) = self.split(r).await?;
         Ok(Response::new(
             auth::scoped(
                 caller,

@@ -44,7 +44,16 @@ fn message(topic: &str, id: &str) -> pb::Message {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn callers_are_their_users() {
+async fn callers_are_their_users_local_mode() {
+    callers_are_their_users(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn callers_are_their_users_cluster_mode() {
+    callers_are_their_users(false).await;
+}
+
+async fn callers_are_their_users(local: bool) {
     let cluster = TestCluster::start_with(1, acl2).await;
     let topic = unique("grpc_acl");
     let h = CreateTopicRequestHeader {
@@ -67,21 +76,30 @@ async fn callers_are_their_users() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let proxy = Proxy::new(ProxyConfig::new(addr, vec![cluster.namesrv_addr.clone()]));
-    let b = &cluster.brokers[0];
-    proxy.add_local_broker(
-        &b.addr().to_string(),
-        Arc::new(ferromq_broker::BrokerHandler::new(b.context().clone())),
-    );
-    let ctx = b.context().clone();
-    proxy.auth().set_users(Arc::new(move |name: &str| {
-        ctx.access()
-            .store()
-            .ok()?
-            .get_user(Some(name))
-            .ok()??
-            .password
-    }));
     proxy.auth().set_inner(ACL_ROOT.0, ACL_ROOT.1);
+    if local {
+        // As the broker's wiring does: its handler in memory, its users directly.
+        let b = &cluster.brokers[0];
+        proxy.add_local_broker(
+            &b.addr().to_string(),
+            Arc::new(ferromq_broker::BrokerHandler::new(b.context().clone())),
+        );
+        let ctx = b.context().clone();
+        proxy.auth().set_users(Arc::new(move |name: String| {
+            let secret = (|| {
+                ctx.access()
+                    .store()
+                    .ok()?
+                    .get_user(Some(&name))
+                    .ok()??
+                    .password
+            })();
+            Box::pin(async move { secret })
+        }));
+    } else {
+        // The users come from the brokers (AUTH_GET_USER with the inner credentials).
+        proxy.use_cluster_users();
+    }
     let p = proxy.clone();
     tokio::spawn(async move {
         let _ = ferromq_proxy::serve(p, listener, Default::default()).await;
