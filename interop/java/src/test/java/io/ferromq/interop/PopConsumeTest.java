@@ -21,6 +21,7 @@ import org.apache.rocketmq.common.MixAll;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageRequestMode;
+import org.apache.rocketmq.remoting.protocol.admin.ConsumeStats;
 import org.apache.rocketmq.remoting.protocol.admin.TopicStatsTable;
 import org.apache.rocketmq.remoting.protocol.route.BrokerData;
 import org.junit.jupiter.api.Tag;
@@ -35,7 +36,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>JSON headers only: the ROCKETMQ header encoding writes the request code as a 16-bit short
  * ({@code RocketMQSerializable}), so POP_MESSAGE 200050 reaches any broker, Apache RocketMQ's included, as
- * 3442 and is answered REQUEST_CODE_NOT_SUPPORTED.
+ * 3442 and is answered REQUEST_CODE_NOT_SUPPORTED. Afterwards {@code examineConsumeStats} (mqadmin
+ * {@code consumerProgress}) shows the group on every queue of the topic with no lag: POP moves the group's
+ * offsets at pop time.
  */
 @Tag("features")
 class PopConsumeTest extends InteropTestBase {
@@ -103,5 +106,13 @@ class PopConsumeTest extends InteropTestBase {
         TopicStatsTable stats = admin.examineTopicStats(retry);
         long inRetry = stats.getOffsetTable().values().stream().mapToLong(o -> o.getMaxOffset()).sum();
         assertTrue(inRetry >= failed.size(), inRetry + " messages in " + retry);
+
+        // The group's progress (mqadmin consumerProgress): a POP group's offsets moved at pop time.
+        ConsumeStats cs = admin.examineConsumeStats(group);
+        long queues = cs.getOffsetTable().keySet().stream().filter(mq -> mq.getTopic().equals(topic)).count();
+        long lag = cs.getOffsetTable().entrySet().stream().filter(e -> e.getKey().getTopic().equals(topic))
+            .mapToLong(e -> e.getValue().getBrokerOffset() - e.getValue().getConsumerOffset()).sum();
+        assertEquals(4, queues, "every queue of the topic in " + cs.getOffsetTable());
+        assertEquals(0, lag, "no lag left: " + cs.getOffsetTable());
     }
 }
