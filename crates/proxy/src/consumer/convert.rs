@@ -120,6 +120,10 @@ impl Decoded {
     }
 }
 
+/// The largest inflated body: a stored body is bounded by the broker's message size, but a
+/// compressed one can inflate to far more (a zip bomb); past this it is not inflated.
+pub const MAX_INFLATED: usize = 64 * 1024 * 1024;
+
 /// Inflates a zlib body (Java's default compressor); `None` when the body is not compressed
 /// with zlib or does not inflate.
 fn inflate(body: &Bytes, sys_flag: i32) -> Option<Bytes> {
@@ -130,16 +134,13 @@ fn inflate(body: &Bytes, sys_flag: i32) -> Option<Bytes> {
     if kind != 0 && kind != sysflag::COMPRESSION_ZLIB {
         return None;
     }
-    let mut out = Vec::with_capacity(body.len().saturating_mul(2));
-    // A body is bounded by the broker's message size; cap the inflated size anyway so a zip
-    // bomb cannot exhaust the proxy (Java's broker refuses bodies over 4 MiB before compression
-    // by default; 64 MiB leaves room for any configuration).
-    let limit = 64 * 1024 * 1024;
+    let mut out = Vec::with_capacity(body.len().saturating_mul(2).min(MAX_INFLATED));
     flate2::read::ZlibDecoder::new(&body[..])
-        .take(limit)
+        .take(MAX_INFLATED as u64 + 1)
         .read_to_end(&mut out)
         .ok()?;
-    Some(Bytes::from(out))
+    // Past the cap the body is handed over compressed rather than cut short.
+    (out.len() <= MAX_INFLATED).then(|| Bytes::from(out))
 }
 
 /// A timestamp from epoch milliseconds.

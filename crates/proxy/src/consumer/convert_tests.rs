@@ -173,3 +173,20 @@ fn namespaced_topics_become_resources() {
     );
     assert_eq!(resource("T").name, "T");
 }
+
+#[test]
+fn bodies_inflating_past_the_cap_stay_compressed() {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..(MAX_INFLATED >> 20) + 1 {
+        z.write_all(&chunk).unwrap();
+    }
+    let packed = z.finish().unwrap();
+    let m = Decoded::new(record(
+        &Properties::new(),
+        &packed,
+        sysflag::COMPRESSED | sysflag::COMPRESSION_ZLIB,
+    ));
+    assert_eq!(m.body.len(), packed.len());
+    assert_ne!(m.sys_flag & sysflag::COMPRESSED, 0);
+}
