@@ -181,3 +181,58 @@ fn change_invisible_handle_round_trip() {
     assert_eq!(h.commit_log_offset, 4242);
     assert_eq!(h.real_topic("T", "G"), "%RETRY%G+T");
 }
+
+mod prop {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn decode_is_total(s in "\\PC{0,80}") {
+            let _ = ReceiptHandle::decode(&s);
+        }
+
+        #[test]
+        fn decode_reads_what_was_built(
+            ck in any::<i64>(), pop in any::<i64>(), inv in any::<i64>(), rq in any::<i32>(),
+            ty in 0u8..3, broker in "[a-zA-Z0-9_.-]{1,20}", q in any::<i32>(), off in any::<i64>(),
+            clo in any::<i64>(),
+        ) {
+            let topic = match ty { 0 => "T", 1 => "%RETRY%G_T", _ => "%RETRY%G+T" };
+            let extra = build_extra_info(ck, pop, inv, rq, topic, &broker, q, off);
+            let h = ReceiptHandle::decode(&create_handle(&extra, clo)).unwrap();
+            prop_assert_eq!(
+                (h.start_offset, h.retrieve_time, h.invisible_time, h.revive_queue_id),
+                (ck, pop, inv, rq)
+            );
+            prop_assert_eq!(h.topic_type, ty.to_string());
+            prop_assert_eq!(h.broker_name, broker);
+            prop_assert_eq!((h.queue_id, h.offset, h.commit_log_offset), (q, off, clo));
+        }
+
+        #[test]
+        fn stamping_is_total(
+            start in proptest::option::of("[0-9 ;a-z%]{0,30}"),
+            msg in proptest::option::of("[0-9 ;,a-z%]{0,30}"),
+            order in proptest::option::of("[0-9 ;a-z%q]{0,30}"),
+            offs in proptest::collection::vec((0i32..4, 0i64..20), 0..8),
+        ) {
+            let info = PopInfo {
+                pop_time: 1,
+                invisible_time: 2,
+                revive_qid: 3,
+                start_offset_info: start,
+                msg_offset_info: msg,
+                order_count_info: order,
+            };
+            let recs: Vec<_> = offs
+                .iter()
+                .map(|(q, o)| PoppedRef { topic: "T", queue_id: *q, queue_offset: *o, pop_ck: None })
+                .collect();
+            if let Ok(s) = stamp_pop_result(&info, "b", true, &recs) {
+                prop_assert_eq!(s.len(), recs.len());
+            }
+        }
+    }
+}
