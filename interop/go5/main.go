@@ -5,9 +5,10 @@
 //	go5 [CASE...]    (all cases when none is named: normal fifo delay transaction invisible retry)
 //
 // The topics and groups are created beforehand by `Grpc5Compat setup` (interop/java5) with the same
-// names; %DLQ% of the retry case is read over remoting by `Grpc5Compat dlq` afterwards. Settings come
-// from the environment as for the Java harness: GRPC5_ENDPOINT, GRPC5_SUFFIX, GRPC5_COUNT. The client
-// runs plaintext (its default is TLS; the Java harness covers TLS).
+// names; %DLQ% of the retry case is read over remoting by the command in GRPC5_DLQ_CHECK
+// (`Grpc5Compat dlq`). Settings come from the environment as for the Java harness: GRPC5_ENDPOINT,
+// GRPC5_SUFFIX, GRPC5_COUNT. The client runs plaintext (its default is TLS; the Java harness covers
+// TLS).
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -490,7 +492,8 @@ func caseDelay(v *verdict) error {
 
 func caseTransaction(v *verdict) error {
 	const kase = "transaction"
-	// i % 3: 0 committed, 1 rolled back, 2 left open: the checker commits it when asked.
+	// i % 3: 0 committed, 1 rolled back, 2 left open. The checker answers as an application would,
+	// from what the producer did: COMMIT for 0 and 2, ROLLBACK for 1.
 	var mu sync.Mutex
 	checks := map[int]int{}
 	checker := &rmq.TransactionChecker{Check: func(mv *rmq.MessageView) rmq.TransactionResolution {
@@ -570,32 +573,38 @@ func caseTransaction(v *verdict) error {
 	missing(v, "committed messages", func(i int) bool { return i%3 != 1 }, got)
 	mu.Lock()
 	defer mu.Unlock()
-	// Each COMMIT a check returns may store the message once more (Apache RocketMQ checks a half again
-	// when the previous answer's op record is not written yet): an open transaction may arrive as
-	// often as it was checked, one the producer committed exactly once.
-	var notChecked, needless []int
-	twice := 0
+	// Each COMMIT a check returns may store the message once more: Apache RocketMQ 5.3.3 also checks
+	// transactions the producer already ended, when their op record is not written yet (batched every
+	// 3 s) or the check service lags (seen with 200 of 1 000 under load). So: an open transaction
+	// arrives at least once and at most as often as it was checked, a committed one at most once more
+	// than it was checked; checks of ended transactions are reported, not failed.
+	var notChecked []int
+	ended, checkedTwice, twice := 0, 0, 0
 	for i := 0; i < count; i++ {
-		if i%3 == 2 && checks[i] == 0 {
-			notChecked = append(notChecked, i)
+		switch i % 3 {
+		case 0:
+			v.check(seen[i] <= 1+checks[i], "committed message %d received %d times, checked back %d times", i, seen[i], checks[i])
+		case 2:
+			v.check(seen[i] <= max(1, checks[i]), "message %d received %d times, checked back %d times", i, seen[i], checks[i])
+			if checks[i] == 0 {
+				notChecked = append(notChecked, i)
+			}
+			if checks[i] > 1 {
+				checkedTwice++
+			}
 		}
 		if i%3 != 2 && checks[i] > 0 {
-			needless = append(needless, i)
+			ended++
 		}
-		if checks[i] > 1 {
+		if seen[i] > 1 {
 			twice++
 		}
-		if i%3 == 0 {
-			v.check(seen[i] <= 1, "committed message %d received %d times", i, seen[i])
-		} else {
-			v.check(seen[i] <= max(1, checks[i]), "message %d received %d times, checked back %d times", i, seen[i], checks[i])
-		}
-	}
-	if twice > 0 {
-		logf("  %d open transactions were checked back more than once", twice)
 	}
 	v.check(len(notChecked) == 0, "%d open transactions were never checked back, e.g. %v", len(notChecked), notChecked[:min(10, len(notChecked))])
-	v.check(len(needless) == 0, "%d transactions ended by the producer were checked back anyway, e.g. %v", len(needless), needless[:min(10, len(needless))])
+	if ended+checkedTwice+twice > 0 {
+		logf("  note: %d transactions ended by the producer were checked back too, %d open ones more than once; %d messages arrived twice",
+			ended, checkedTwice, twice)
+	}
 	return nil
 }
 
@@ -760,10 +769,26 @@ func caseRetry(v *verdict) error {
 		}
 	}
 	mu.Unlock()
-	// A fourth delivery of an always-failing message would come within this window.
-	logf("  deliveries done; redelivered after (attempt 1->2) %s, (2->3) %s; watching for extra deliveries for 8 s",
-		span(g1), span(g2))
-	time.Sleep(8 * time.Second)
+	// The proxy moves a message to %DLQ% on the receive after its last allowed delivery: the push
+	// consumer has to keep polling until the DLQ holds them all. GRPC5_DLQ_CHECK (set by
+	// grpc-compat.sh: `Grpc5Compat dlq`, a remoting read) is run meanwhile with GROUP and N appended;
+	// a fourth delivery would show up while it waits. Without it, 8 s of watching.
+	logf("  deliveries done; redelivered after (attempt 1->2) %s, (2->3) %s", span(g1), span(g2))
+	if check := os.Getenv("GRPC5_DLQ_CHECK"); check != "" {
+		logf("  reading %%DLQ%%%s over remoting (Grpc5Compat dlq), the push consumer still running", group(kase))
+		out, err := exec.Command("sh", "-c", fmt.Sprintf("%s %s %d", check, group(kase), countOf(func(i int) bool { return i%10 == 0 }))).CombinedOutput()
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if strings.HasPrefix(line, "[grpc5-java") {
+				logf("  %s", line)
+			}
+		}
+		if err != nil {
+			v.fail("%%DLQ%%%s does not hold exactly the always-failing messages (%v)", group(kase), err)
+		}
+	} else {
+		logf("  watching for extra deliveries for 8 s (GRPC5_DLQ_CHECK unset: the DLQ is not checked)")
+		time.Sleep(8 * time.Second)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for i := 0; i < count; i++ {
