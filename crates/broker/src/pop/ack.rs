@@ -105,8 +105,8 @@ pub(crate) fn ack_message(
     Ok(RemotingCommand::success())
 }
 
-/// An orderly ack: the batch's next offset becomes the group's (held orderly pops look again
-/// every second, [`super::hold::PopHold::due`]).
+/// An orderly ack: the batch's next offset becomes the group's (held pops that would now
+/// find messages run again within a second, [`super::hold::PopHold::due`]).
 pub(crate) fn ack_orderly(
     ctx: &BrokerContext,
     topic: &str,

@@ -30,8 +30,24 @@ impl Waiting {
         }
     }
 
-    fn is_orderly_pop(&self) -> bool {
-        matches!(self, Waiting::Pop(h) if h.order == Some(true))
+    /// `(topic, group, queueId, order, attemptId)` of the request.
+    pub(crate) fn target(&self) -> (&str, &str, i32, bool, Option<&str>) {
+        match self {
+            Waiting::Pop(h) => (
+                &h.topic,
+                &h.consumer_group,
+                h.queue_id,
+                h.order == Some(true),
+                h.attempt_id.as_deref(),
+            ),
+            Waiting::Notification(h) => (
+                &h.topic,
+                &h.consumer_group,
+                h.queue_id,
+                h.order == Some(true),
+                h.attempt_id.as_deref(),
+            ),
+        }
     }
 
     fn matches(&self, group: &str, queue_id: i32) -> bool {
@@ -152,9 +168,10 @@ impl PopHold {
         woken
     }
 
-    /// Requests whose time is up, and orderly pops (an ack may have freed their queue: no
-    /// arrival tells); those of closed connections are dropped.
-    pub(crate) fn due(&self, now: Instant) -> Vec<HeldPop> {
+    /// Requests whose time is up, and those `ready` says would find something now (a message
+    /// that arrived between their look and their hold, an orderly queue an ack freed: no
+    /// arrival tells of these); those of closed connections are dropped.
+    pub(crate) fn due(&self, now: Instant, ready: impl Fn(&Waiting) -> bool) -> Vec<HeldPop> {
         if self.len() == 0 {
             return Vec::new();
         }
@@ -166,7 +183,7 @@ impl PopHold {
             while i < list.len() {
                 if list[i].channel.is_closed() {
                     dropped.push(list.swap_remove(i));
-                } else if now >= list[i].deadline || list[i].waiting.is_orderly_pop() {
+                } else if now >= list[i].deadline || ready(&list[i].waiting) {
                     woken.push(list.swap_remove(i));
                 } else {
                     i += 1;
@@ -228,11 +245,17 @@ mod tests {
         assert_eq!(hold.polling("T", "g", 0), 0);
         assert_eq!(hold.on_arrival("T").len(), 2);
         assert_eq!(hold.len(), 1);
-        assert!(hold.due(now).is_empty());
-        assert_eq!(hold.due(now + Duration::from_secs(2)).len(), 1);
+        assert!(hold.due(now, |_| false).is_empty());
+        assert_eq!(hold.due(now + Duration::from_secs(2), |_| false).len(), 1);
+        hold.hold(pop(&b, "V", later)).unwrap();
+        assert_eq!(
+            hold.due(now, |w| w.target().0 == "V").len(),
+            1,
+            "ready: woken early"
+        );
         hold.hold(pop(&a, "T", later)).unwrap();
         a.close();
-        assert!(hold.due(now).is_empty());
+        assert!(hold.due(now, |_| false).is_empty());
         assert_eq!(hold.len(), 0, "a closed connection's request is dropped");
     }
 }

@@ -101,40 +101,58 @@ fn check(
     Ok(cfg)
 }
 
-/// Whether a pop of the request would find something (its queues, then the retry topics).
-fn has_message(ctx: &BrokerContext, h: &NotificationRequestHeader, cfg: &TopicConfig) -> bool {
-    let order = h.order.unwrap_or(false);
-    let queues: Vec<i32> = if h.queue_id >= 0 {
-        vec![h.queue_id]
+/// Whether a pop of the request would find something.
+fn has_message(ctx: &BrokerContext, h: &NotificationRequestHeader, _: &TopicConfig) -> bool {
+    would_find(
+        ctx,
+        &h.topic,
+        &h.consumer_group,
+        h.queue_id,
+        h.order.unwrap_or(false),
+        h.attempt_id.as_deref(),
+    )
+}
+
+/// Whether a pop by `group` of `topic`/`queue_id` (-1: any) would find something: a queue
+/// (orderly: one not blocked) with messages past the group's offset, then the pop retry
+/// topics.
+pub(crate) fn would_find(
+    ctx: &BrokerContext,
+    topic: &str,
+    group: &str,
+    queue_id: i32,
+    order: bool,
+    attempt_id: Option<&str>,
+) -> bool {
+    let Some(cfg) = ctx.tables().topics().get(topic) else {
+        return false;
+    };
+    let queues: Vec<i32> = if queue_id >= 0 {
+        vec![queue_id]
     } else {
         (0..cfg.read_queue_nums).collect()
     };
     let now = ferromq_protocol::time::now_ms();
     let ready = |topic: &str, q: i32| {
-        let key = (topic.to_string(), h.consumer_group.clone(), q);
-        if order
-            && ctx
-                .pop()
-                .order()
-                .blocked(&key, h.attempt_id.as_deref(), now)
-        {
+        let key = (topic.to_string(), group.to_string(), q);
+        if order && ctx.pop().order().blocked(&key, attempt_id, now) {
             return false;
         }
         let store = ctx.store();
         let at = ctx
             .tables()
             .offsets()
-            .query(&h.consumer_group, topic, q)
+            .query(group, topic, q)
             .unwrap_or_else(|| store.min_offset_in_queue(topic, q));
         store.max_offset_in_queue(topic, q) > at
     };
-    if queues.iter().any(|q| ready(&h.topic, *q)) {
+    if queues.iter().any(|q| ready(topic, *q)) {
         return true;
     }
     !order
         && [
-            keys::retry_topic_v1(&h.topic, &h.consumer_group),
-            keys::retry_topic_v2(&h.topic, &h.consumer_group),
+            keys::retry_topic_v1(topic, group),
+            keys::retry_topic_v2(topic, group),
         ]
         .iter()
         .any(|t| {

@@ -427,3 +427,19 @@ async fn batch_acks_settle_checkpoints() {
         "only m1 revives"
     );
 }
+
+#[tokio::test]
+async fn a_held_pop_that_missed_its_arrival_runs_again_on_the_tick() {
+    let t = testing::context();
+    topic(&t, "T", 1, PERM_READ | PERM_WRITE);
+    let mut h = pop_req("T", "cg", 1, 1000);
+    h.poll_time = 10_000;
+    let req = RemotingCommand::request_with(rc::POP_MESSAGE, &h);
+    assert!(super::pop::pop_message(&t, &channel(), &req).is_none());
+    // No arrival listener in this context: the message arrives unannounced.
+    super::wake::on_tick(&t.ctx);
+    assert_eq!(t.pop().hold().len(), 1, "nothing to find yet");
+    with_messages(&t, "T", 1, 1).await;
+    super::wake::on_tick(&t.ctx);
+    assert_eq!(t.pop().hold().len(), 0, "run again within a tick");
+}

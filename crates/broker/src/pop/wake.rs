@@ -24,9 +24,12 @@ pub(crate) fn on_arrival(ctx: &Arc<BrokerContext>, topic: &str) {
     run_again(ctx, woken);
 }
 
-/// The periodic check: requests whose time is up.
+/// The periodic check: requests whose time is up or that would now find something.
 pub(crate) fn on_tick(ctx: &Arc<BrokerContext>) {
-    let due = ctx.pop().hold().due(Instant::now());
+    let due = ctx.pop().hold().due(Instant::now(), |w| {
+        let (topic, group, queue_id, order, attempt_id) = w.target();
+        notification::would_find(ctx, topic, group, queue_id, order, attempt_id)
+    });
     run_again(ctx, due);
 }
 
