@@ -305,7 +305,7 @@ pub fn from_record(m: &MessageExt, now_ms: i64) -> pb::Message {
         pb::MessageType::Normal
     };
     let delivery = match get(keys::TIMER_DELAY_SEC).and_then(|s| s.parse::<i64>().ok()) {
-        Some(sec) => Some(timestamp(now_ms + sec.saturating_mul(1000))),
+        Some(sec) => Some(timestamp(now_ms.saturating_add(sec.saturating_mul(1000)))),
         None => get(keys::TIMER_DELIVER_MS)
             .and_then(|s| s.parse::<i64>().ok())
             .map(timestamp),

@@ -81,6 +81,10 @@ pub fn proxy_endpoints(
     }
 }
 
+/// Queues of one broker a route may describe: a route is the NameServer's word, but a
+/// broken or hostile one must not make the proxy allocate without bound.
+const MAX_QUEUES_PER_BROKER: i32 = 4096;
+
 /// The gRPC permission of a queue permission (Java's `convertToPermission`).
 #[allow(dead_code)] // QueryAssignment's too
 pub fn permission(p: i32) -> pb::Permission {
@@ -113,14 +117,18 @@ pub fn message_queues(
             break;
         };
         let (r, w) = (perm::is_readable(qd.perm), perm::is_writeable(qd.perm));
+        let (read_nums, write_nums) = (
+            qd.read_queue_nums.clamp(0, MAX_QUEUES_PER_BROKER),
+            qd.write_queue_nums.clamp(0, MAX_QUEUES_PER_BROKER),
+        );
         let (read_only, write_only, rw, none) = match (r, w) {
             (true, true) => {
-                let rw = qd.write_queue_nums.min(qd.read_queue_nums);
-                (qd.read_queue_nums - rw, qd.write_queue_nums - rw, rw, 0)
+                let rw = write_nums.min(read_nums);
+                (read_nums - rw, write_nums - rw, rw, 0)
             }
-            (false, true) => (0, qd.write_queue_nums, 0, 0),
-            (true, false) => (qd.read_queue_nums, 0, 0, 0),
-            (false, false) => (0, 0, 0, qd.write_queue_nums.max(qd.read_queue_nums).max(1)),
+            (false, true) => (0, write_nums, 0, 0),
+            (true, false) => (read_nums, 0, 0, 0),
+            (false, false) => (0, 0, 0, write_nums.max(read_nums).max(1)),
         };
         for id in ids.keys() {
             let broker = pb::Broker {
@@ -202,6 +210,13 @@ mod tests {
         assert_eq!(qs[0].accept_message_types, [pb::MessageType::Fifo as i32]);
         let b = qs[0].broker.as_ref().unwrap();
         assert_eq!(b.endpoints.as_ref().unwrap().addresses[0].host, "proxy");
+        let huge = message_queues(
+            &route(6, i32::MAX, -5),
+            &t,
+            TopicMessageType::Normal,
+            &endpoints(),
+        );
+        assert_eq!(huge.len(), 4096, "bounded, negative counts are none");
         let none = message_queues(&route(0, 0, 0), &t, TopicMessageType::Normal, &endpoints());
         assert_eq!(none.len(), 1);
         assert_eq!(none[0].permission, pb::Permission::None as i32);

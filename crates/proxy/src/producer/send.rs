@@ -245,7 +245,7 @@ fn entries(
             status: Some(status(pb::Code::Ok, "OK")),
             message_id: m.message_id.clone(),
             transaction_id: h.transaction_id.clone().unwrap_or_default(),
-            offset: h.queue_offset + i as i64,
+            offset: h.queue_offset.saturating_add(i as i64),
             recall_handle: h.recall_handle.clone().unwrap_or_default(),
         })
         .collect())
