@@ -10,6 +10,7 @@ use ferromq_protocol::message::record::MessageExt;
 use ferromq_store::{GetMessageStatus, GetResult, MessageFilter};
 
 use super::extra_info::{ExtraInfo, OffsetInfos};
+use super::order::QueueKey;
 use super::records::PopCheckPoint;
 use super::revive_log;
 use crate::context::BrokerContext;
@@ -76,19 +77,14 @@ pub(crate) fn pop_queue(
         p.rest += (store.max_offset_in_queue(topic, queue_id) - offset).max(0);
         return;
     }
-    let want = job.max - p.messages.len();
-    let mut r = store.get_messages(topic, queue_id, offset, want, usize::MAX, job.filter);
-    if matches!(
-        r.status,
-        GetMessageStatus::OffsetTooSmall
-            | GetMessageStatus::OffsetOverflowBadly
-            | GetMessageStatus::OffsetFoundNull
-    ) {
-        // The group's offset is outside the queue: move it to where the queue is.
-        offsets.commit(&h.consumer_group, topic, queue_id, r.next_begin_offset);
-        offset = r.next_begin_offset;
-        r = store.get_messages(topic, queue_id, offset, want, usize::MAX, job.filter);
-    }
+    let (r, offset) = read(
+        ctx,
+        job,
+        topic,
+        queue_id,
+        offset,
+        job.max - p.messages.len(),
+    );
     p.rest += (r.max_offset - r.next_begin_offset).max(0);
     if r.messages.is_empty() {
         if matches!(
@@ -104,6 +100,50 @@ pub(crate) fn pop_queue(
         }
         return;
     }
+    hand_out(ctx, job, key, offset, r, p);
+}
+
+/// Reads up to `want` messages from `offset`; a group offset outside the queue is moved to
+/// where the queue is first. Returns the read and the offset it started at.
+fn read(
+    ctx: &BrokerContext,
+    job: &PopJob<'_>,
+    topic: &str,
+    queue_id: i32,
+    offset: i64,
+    want: usize,
+) -> (GetResult, i64) {
+    let store = ctx.store();
+    let r = store.get_messages(topic, queue_id, offset, want, usize::MAX, job.filter);
+    if !matches!(
+        r.status,
+        GetMessageStatus::OffsetTooSmall
+            | GetMessageStatus::OffsetOverflowBadly
+            | GetMessageStatus::OffsetFoundNull
+    ) {
+        return (r, offset);
+    }
+    let moved = r.next_begin_offset;
+    ctx.tables()
+        .offsets()
+        .commit(&job.h.consumer_group, topic, queue_id, moved);
+    let r = store.get_messages(topic, queue_id, moved, want, usize::MAX, job.filter);
+    (r, moved)
+}
+
+/// Hands out what was read from the queue `key` starting at `offset`: orderly, the batch is
+/// recorded (the offset stays); else a checkpoint is stored, then the offset moves past it.
+fn hand_out(
+    ctx: &BrokerContext,
+    job: &PopJob<'_>,
+    key: QueueKey,
+    offset: i64,
+    r: GetResult,
+    p: &mut Popped,
+) {
+    let h = job.h;
+    let (topic, queue_id) = (key.0.clone(), key.2);
+    let offsets = ctx.tables().offsets();
     if job.order {
         let counts = ctx.pop().order().update(
             key,
@@ -113,24 +153,25 @@ pub(crate) fn pop_queue(
             &r.queue_offsets,
         );
         let min = counts.iter().map(|(_, c)| *c).min().unwrap_or(0);
-        p.infos.add_queue_count(topic, queue_id, min);
+        p.infos.add_queue_count(&topic, queue_id, min);
         for (o, c) in counts {
-            p.infos.add_offset_count(topic, queue_id, o, c);
+            p.infos.add_offset_count(&topic, queue_id, o, c);
         }
-        offsets.commit(&h.consumer_group, topic, queue_id, offset);
+        offsets.commit(&h.consumer_group, &topic, queue_id, offset);
     } else {
-        let ck = checkpoint(ctx, h, topic, queue_id, offset, p.pop_time, &r);
+        let ck = checkpoint(ctx, h, &topic, queue_id, offset, p.pop_time, &r);
         if !revive_log::put_ck(ctx, &ck, p.revive_qid) {
             // Without a checkpoint these messages could be lost: hand out none of them.
             p.rest += r.messages.len() as i64;
             return;
         }
-        offsets.commit(&h.consumer_group, topic, queue_id, r.next_begin_offset);
+        offsets.commit(&h.consumer_group, &topic, queue_id, r.next_begin_offset);
     }
-    p.infos.add_queue(topic, queue_id, offset, &r.queue_offsets);
+    p.infos
+        .add_queue(&topic, queue_id, offset, &r.queue_offsets);
     ctx.stats()
-        .record_get(topic, r.messages.len() as u64, r.buffer_total_size as u64);
-    let retry = names::is_retry_topic(topic);
+        .record_get(&topic, r.messages.len() as u64, r.buffer_total_size as u64);
+    let retry = names::is_retry_topic(&topic);
     for b in r.messages {
         if retry && job.rename_retry {
             if let Some(b) = as_requested(ctx, job, offset, p, &b) {
