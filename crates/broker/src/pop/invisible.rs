@@ -34,11 +34,15 @@ pub(crate) fn change_invisible_time(
     // settle it): a different pop time, even within the same millisecond.
     let now = ferromq_protocol::time::now_ms().max(e.pop_time.saturating_add(1));
     if e.is_order() {
+        // The receipt keeps its pop time (acks name the batch by it), as Java's: only the
+        // invisible time grows to reach the new visibility.
         let key = (h.topic.clone(), h.consumer_group.clone(), h.queue_id);
+        let visible_at = now.saturating_add(h.invisible_time);
         ctx.pop()
             .order()
-            .change_invisible(&key, e.pop_time, now.saturating_add(h.invisible_time));
-        return Ok(answer(now, h.invisible_time, keys::ORDER_REVIVE_QUEUE));
+            .change_invisible(&key, e.pop_time, visible_at);
+        let invisible = visible_at.saturating_sub(e.pop_time);
+        return Ok(answer(e.pop_time, invisible, keys::ORDER_REVIVE_QUEUE));
     }
     let rq = revive_qid(ctx, e.revive_qid)?;
     let ck = PopCheckPoint {

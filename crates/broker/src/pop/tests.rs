@@ -265,11 +265,44 @@ async fn orderly_pops_block_the_queue_until_acked() {
         assert_eq!(ack(&t, "T", "cg", m, e).code, response_code::SUCCESS);
     }
     assert_eq!(t.tables().offsets().query("cg", "T", 0), Some(2));
+    // Changing an orderly message's invisible time keeps its receipt's pop time: the ack of
+    // the new receipt still settles the batch.
     h.attempt_id = Some("a3".into());
-    let next = popped(&pop(&t, &h));
+    let batch = popped(&pop(&t, &h));
+    let (m, e) = &batch[0];
+    let req = RemotingCommand::request_with(
+        rc::CHANGE_MESSAGE_INVISIBLETIME,
+        &ChangeInvisibleTimeRequestHeader {
+            consumer_group: "cg".into(),
+            topic: "T".into(),
+            queue_id: 0,
+            extra_info: e.build(),
+            offset: m.queue_offset,
+            invisible_time: 120_000,
+        },
+    );
+    let r = super::invisible::change_invisible_time(&t, &channel(), &req).unwrap();
+    let ch: ChangeInvisibleTimeResponseHeader = r.decode_header().unwrap();
+    assert_eq!(ch.pop_time, e.pop_time);
+    assert!(ch.invisible_time >= 120_000);
+    let renewed = ExtraInfo {
+        pop_time: ch.pop_time,
+        invisible_time: ch.invisible_time,
+        ..e.clone()
+    };
+    for (m, e) in [(m, &renewed), (&batch[1].0, &batch[1].1)] {
+        assert_eq!(ack(&t, "T", "cg", m, e).code, response_code::SUCCESS);
+    }
+    assert_eq!(t.tables().offsets().query("cg", "T", 0), Some(4));
     assert_eq!(
-        next.iter().map(|(m, _)| body(m)).collect::<Vec<_>>(),
+        batch.iter().map(|(m, _)| body(m)).collect::<Vec<_>>(),
         vec!["m2", "m3"]
+    );
+    h.attempt_id = Some("a4".into());
+    assert_eq!(
+        pop(&t, &h).code,
+        response_code::POLLING_TIMEOUT,
+        "all consumed"
     );
 }
 
