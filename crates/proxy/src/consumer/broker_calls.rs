@@ -100,6 +100,18 @@ async fn handle_addr(proxy: &Proxy, handle: &ReceiptHandle, topic: &str) -> Resu
         .await?)
 }
 
+/// A broker's ACL refusal is the caller's (UNAUTHORIZED), not Java's "status is abnormal":
+/// Java's proxy checks ACL itself before asking; here the brokers decide.
+fn refused_by_acl(resp: RemotingCommand) -> Result<RemotingCommand> {
+    if resp.code == response_code::NO_PERMISSION {
+        return Err(ConsumerError::Broker {
+            code: resp.code,
+            remark: resp.remark.unwrap_or_default(),
+        });
+    }
+    Ok(resp)
+}
+
 fn expired() -> ConsumerError {
     ConsumerError::refused(pb::Code::InvalidReceiptHandle, "receipt handle is expired")
 }
@@ -119,7 +131,7 @@ pub async fn ack(proxy: &Proxy, handle: &ReceiptHandle, group: &str, topic: &str
         offset: handle.offset,
     };
     let req = RemotingCommand::request_with(request_code::ACK_MESSAGE, &header);
-    let resp = proxy.backend().invoke(&addr, req).await?;
+    let resp = refused_by_acl(proxy.backend().invoke(&addr, req).await?)?;
     Ok(resp.code == response_code::SUCCESS)
 }
 
@@ -146,7 +158,7 @@ pub async fn change_invisible(
         invisible_time: invisible_ms,
     };
     let req = RemotingCommand::request_with(request_code::CHANGE_MESSAGE_INVISIBLETIME, &header);
-    let resp = proxy.backend().invoke(&addr, req).await?;
+    let resp = refused_by_acl(proxy.backend().invoke(&addr, req).await?)?;
     if resp.code != response_code::SUCCESS {
         return Ok(None);
     }

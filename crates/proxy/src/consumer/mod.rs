@@ -83,6 +83,18 @@ impl Consumers {
     }
 }
 
+/// Spawns `work` for the running call with the call's credentials: the caller is a
+/// task-local (`crate::auth`), which `tokio::spawn` does not carry.
+pub(crate) fn spawn_as_caller<F>(work: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    match crate::auth::current() {
+        Some(caller) => tokio::spawn(crate::auth::scoped(caller, work)),
+        None => tokio::spawn(work),
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,7 +139,7 @@ pub fn pull_message(
     req: pb::PullMessageRequest,
 ) -> BoxStream<pb::PullMessageResponse> {
     let (tx, rx) = mpsc::channel(MAX_BATCH as usize + 2);
-    tokio::spawn(async move {
+    super::spawn_as_caller(async move {
         let one = |c: Content| pb::PullMessageResponse { content: Some(c) };
         let Some(_held) = proxy.consumers().hold_receive(ctx.client_id()) else {
             let s = status(pb::Code::TooManyRequests, "too many pull requests held");

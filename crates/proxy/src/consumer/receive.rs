@@ -287,7 +287,7 @@ pub fn receive_message(
     req: pb::ReceiveMessageRequest,
 ) -> BoxStream<pb::ReceiveMessageResponse> {
     let (tx, rx) = mpsc::channel(MAX_BATCH as usize + 2);
-    tokio::spawn(async move {
+    super::spawn_as_caller(async move {
         run(&proxy, &ctx, &req, &tx).await;
         let _ = tx.send(timestamp_response()).await;
     });
@@ -438,7 +438,7 @@ async fn deliver(
 /// Acks (no match) or forwards (out of attempts) a message the client will not see.
 fn spawn_settle(proxy: Arc<Proxy>, plan: &Plan, r: Received, v: Verdict) {
     let (group, topic) = (plan.group.clone(), plan.topic.clone());
-    tokio::spawn(async move {
+    super::spawn_as_caller(async move {
         let Ok(h) = ReceiptHandle::decode(&r.handle) else {
             return;
         };
@@ -465,7 +465,7 @@ fn nack_all(proxy: &Arc<Proxy>, ctx: &RequestContext, plan: &Plan, rest: &[Recei
             .take(ctx.client_id(), &plan.group, &r.message.msg_id(), &r.handle)
             .unwrap_or_else(|| r.handle.clone());
         let (proxy, group, topic) = (proxy.clone(), plan.group.clone(), plan.topic.clone());
-        tokio::spawn(async move {
+        super::spawn_as_caller(async move {
             if let Ok(h) = ReceiptHandle::decode(&handle) {
                 let _ =
                     broker_calls::change_invisible(&proxy, &h, &group, &topic, NACK_INVISIBLE_MS)

@@ -157,7 +157,9 @@ impl Renewals {
             return;
         }
         let weak = Arc::downgrade(proxy);
-        tokio::spawn(renew_loop(weak));
+        // Renewals are the proxy's own work (Java: a context of its own), signed with its inner
+        // credentials.
+        tokio::spawn(crate::auth::internal(renew_loop(weak)));
     }
 
     /// Removes the messages of clients whose session ended (`online` says which are still
