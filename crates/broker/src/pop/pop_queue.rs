@@ -152,11 +152,13 @@ fn hand_out(
             h.invisible_time,
             &r.queue_offsets,
         );
+        // As Java: the offsets consumed before (count > 0), then the queue's least count
+        // (what older clients read).
         let min = counts.iter().map(|(_, c)| *c).min().unwrap_or(0);
-        p.infos.add_queue_count(&topic, queue_id, min);
-        for (o, c) in counts {
+        for (o, c) in counts.into_iter().filter(|(_, c)| *c > 0) {
             p.infos.add_offset_count(&topic, queue_id, o, c);
         }
+        p.infos.add_queue_count(&topic, queue_id, min);
         offsets.commit(&h.consumer_group, &topic, queue_id, offset);
     } else {
         let ck = checkpoint(ctx, h, &topic, queue_id, offset, p.pop_time, &r);

@@ -242,10 +242,7 @@ async fn orderly_pops_block_the_queue_until_acked() {
     let r = pop(&t, &h);
     let rh: PopMessageResponseHeader = r.decode_header().unwrap();
     assert_eq!(rh.revive_qid, super::keys::ORDER_REVIVE_QUEUE);
-    assert_eq!(
-        rh.order_count_info.as_deref(),
-        Some("0 0 0;0 qo0%0 0;0 qo0%1 0")
-    );
+    assert_eq!(rh.order_count_info.as_deref(), Some("0 0 0"));
     let first = popped(&r);
     assert_eq!(
         first.iter().map(|(m, _)| body(m)).collect::<Vec<_>>(),
@@ -475,4 +472,23 @@ async fn a_held_pop_that_missed_its_arrival_runs_again_on_the_tick() {
     with_messages(&t, "T", 1, 1).await;
     super::wake::on_tick(&t.ctx);
     assert_eq!(t.pop().hold().len(), 0, "run again within a tick");
+}
+
+#[tokio::test]
+async fn orderly_re_pops_after_invisibility_report_attempts_as_java() {
+    let t = testing::context();
+    with_messages(&t, "T", 1, 2).await;
+    let mut h = pop_req("T", "cg", 2, 0);
+    h.order = Some(true);
+    h.attempt_id = Some("a1".into());
+    let first: PopMessageResponseHeader = pop(&t, &h).decode_header().unwrap();
+    assert_eq!(first.order_count_info.as_deref(), Some("0 0 0"));
+    h.attempt_id = Some("a2".into());
+    let r = pop(&t, &h);
+    let again: PopMessageResponseHeader = r.decode_header().unwrap();
+    assert_eq!(
+        again.order_count_info.as_deref(),
+        Some("0 qo0%0 1;0 qo0%1 1;0 0 1")
+    );
+    assert_eq!(popped(&r).len(), 2, "the same batch again");
 }
