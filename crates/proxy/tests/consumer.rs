@@ -34,6 +34,12 @@ async fn env() -> Env {
 }
 
 async fn env_with(tweak: impl FnOnce(&mut ProxyConfig)) -> Env {
+    env_mode(false, tweak).await
+}
+
+/// `local`: the proxy reaches the testkit broker in memory, as inside a broker process
+/// (LOCAL mode); otherwise over TCP (CLUSTER mode).
+async fn env_mode(local: bool, tweak: impl FnOnce(&mut ProxyConfig)) -> Env {
     let (namesrv, cluster) = match std::env::var("PROXY_IT_NAMESRV") {
         Ok(ns) => (ns, None),
         Err(_) => {
@@ -46,6 +52,12 @@ async fn env_with(tweak: impl FnOnce(&mut ProxyConfig)) -> Env {
     let mut config = ProxyConfig::new(addr, vec![namesrv.clone()]);
     tweak(&mut config);
     let proxy = Proxy::new(config);
+    if let (true, Some(c)) = (local, cluster.as_ref()) {
+        for b in &c.brokers {
+            let handler = ferromq_broker::BrokerHandler::new(b.context().clone());
+            proxy.add_local_broker(&b.addr().to_string(), std::sync::Arc::new(handler));
+        }
+    }
     let stop = CancellationToken::new();
     tokio::spawn(ferromq_proxy::serve(proxy, listener, stop.clone()));
     let client = MessagingServiceClient::connect(format!("http://{addr}"))
@@ -283,7 +295,16 @@ async fn query_assignment_names_each_readable_broker() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn receive_then_ack() {
-    let mut e = env().await;
+    receive_then_ack_in(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn receive_then_ack_local_mode() {
+    receive_then_ack_in(true).await;
+}
+
+async fn receive_then_ack_in(local: bool) {
+    let mut e = env_mode(local, |_| {}).await;
     let topic = e.topic(4).await;
     let group = e.group(false).await;
     // Subscribe first: a new group starts at the queues' end (ConsumeInitMode.MAX).
@@ -357,7 +378,16 @@ async fn receive_then_ack() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn change_invisible_duration_then_redelivery_counts_the_attempt() {
-    let mut e = env().await;
+    change_invisible_duration_then_redelivery_counts_the_attempt_in(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn change_invisible_duration_then_redelivery_counts_the_attempt_local_mode() {
+    change_invisible_duration_then_redelivery_counts_the_attempt_in(true).await;
+}
+
+async fn change_invisible_duration_then_redelivery_counts_the_attempt_in(local: bool) {
+    let mut e = env_mode(local, |_| {}).await;
     let topic = e.topic(1).await;
     let group = e.group(false).await;
     e.receive(receive_req(&topic, &group, 30_000)).await;
@@ -400,7 +430,16 @@ async fn change_invisible_duration_then_redelivery_counts_the_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifo_group_receives_in_order() {
-    let mut e = env().await;
+    fifo_group_receives_in_order_in(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifo_group_receives_in_order_local_mode() {
+    fifo_group_receives_in_order_in(true).await;
+}
+
+async fn fifo_group_receives_in_order_in(local: bool) {
+    let mut e = env_mode(local, |_| {}).await;
     let topic = e.topic(1).await;
     let group = e.group(true).await;
     e.receive(receive_req(&topic, &group, 30_000)).await;
@@ -433,8 +472,17 @@ async fn fifo_group_receives_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pull_and_offsets() {
+    pull_and_offsets_in(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pull_and_offsets_local_mode() {
+    pull_and_offsets_in(true).await;
+}
+
+async fn pull_and_offsets_in(local: bool) {
     use pb::pull_message_response::Content;
-    let mut e = env().await;
+    let mut e = env_mode(local, |_| {}).await;
     let topic = e.topic(1).await;
     let group = e.group(false).await;
     let route = e.admin.topic_route(&topic).await.unwrap();
