@@ -43,7 +43,9 @@ pub use consumer::{
 };
 pub use error::{ClientError, Result};
 pub use ferromq_model::MessageQueue;
-pub use instance::{ClientInstance, RequestSigner, TransactionCheck, TransactionCheckHook};
+pub use instance::{
+    ClientInstance, ForeignRequestHook, RequestSigner, TransactionCheck, TransactionCheckHook,
+};
 pub use message::{CompressionConfig, Message, ReceivedMessage, UniqueIdGenerator};
 pub use namesrv::NameServerList;
 pub use producer::{

@@ -63,7 +63,20 @@ struct Inner {
     transaction_checks: Mutex<Option<TransactionCheckHook>>,
     /// Signs requests in place of `config.credentials` (a gateway signing for its callers).
     signer: Mutex<Option<RequestSigner>>,
+    /// Answers broker requests about consumers this instance does not run.
+    foreign: Mutex<Option<ForeignRequestHook>>,
 }
+
+/// Answers a broker's GET_CONSUMER_RUNNING_INFO or CONSUME_MESSAGE_DIRECTLY about a consumer
+/// group this instance does not run: a gateway relays it to its own client. `None`: no
+/// answer.
+pub type ForeignRequestHook = Arc<
+    dyn Fn(
+            RemotingCommand,
+        ) -> std::pin::Pin<Box<dyn Future<Output = Option<RemotingCommand>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// Signs an outgoing request, the last change before it is sent.
 pub type RequestSigner = Arc<dyn Fn(&mut RemotingCommand) + Send + Sync>;
@@ -126,6 +139,7 @@ impl ClientInstance {
                 started: AtomicBool::new(false),
                 transaction_checks: Mutex::new(None),
                 signer: Mutex::new(None),
+                foreign: Mutex::new(None),
                 client_id,
                 ip,
                 config,
@@ -178,6 +192,15 @@ impl ClientInstance {
     /// decides per request whose credentials apply (its caller's, its own, none).
     pub fn set_request_signer(&self, signer: RequestSigner) {
         *self.inner.signer.lock() = Some(signer);
+    }
+
+    /// Answers broker requests about consumer groups this instance does not run with `hook`.
+    pub fn set_foreign_request_hook(&self, hook: ForeignRequestHook) {
+        *self.inner.foreign.lock() = Some(hook);
+    }
+
+    pub(crate) fn foreign_request_hook(&self) -> Option<ForeignRequestHook> {
+        self.inner.foreign.lock().clone()
     }
 
     /// Serves connections to `addr` in this process with `server` (no socket): a gateway

@@ -122,8 +122,10 @@ async fn dispatch(
                     ))
                 }
             };
+            let foreign = instance.foreign_request_hook();
             Some(match instance.consumer(&header.consumer_group) {
                 Some(c) => RemotingCommand::success().with_body(c.running_info()),
+                None if foreign.is_some() => return foreign?(request).await,
                 None => RemotingCommand::error(
                     response_code::SYSTEM_ERROR,
                     format!(
@@ -143,6 +145,11 @@ async fn dispatch(
                     ))
                 }
             };
+            if instance.consumer(&header.consumer_group).is_none() {
+                if let Some(hook) = instance.foreign_request_hook() {
+                    return hook(request).await;
+                }
+            }
             let Some(mut msg) = decode_message(&request.body.to_bytes()) else {
                 return Some(RemotingCommand::error(
                     response_code::SYSTEM_ERROR,
