@@ -23,6 +23,7 @@ pub struct Proxy {
     consumers: consumer::Consumers,
     transactions: Transactions,
     auth: Auth,
+    relays: session::relay::Relays,
     stop: CancellationToken,
 }
 
@@ -37,11 +38,13 @@ impl Proxy {
             consumers: consumer::Consumers::default(),
             transactions: Transactions::new(config.transaction_data_expire),
             auth: Auth::default(),
+            relays: Default::default(),
             backend,
             config,
             stop: CancellationToken::new(),
         });
         crate::producer::transaction::relay_checks(&proxy);
+        session::relay::install(&proxy);
         let weak = Arc::downgrade(&proxy);
         proxy
             .backend
@@ -95,6 +98,10 @@ impl Proxy {
     /// Whose credentials the remoting requests carry (see `auth`).
     pub fn auth(&self) -> &Auth {
         &self.auth
+    }
+    /// Broker requests relayed to clients, awaiting their answer.
+    pub fn relays(&self) -> &session::relay::Relays {
+        &self.relays
     }
     /// Half messages awaiting their EndTransaction.
     pub fn transactions(&self) -> &Transactions {

@@ -3,6 +3,7 @@
 //! about a client is built in `register`, the settings answer in `settings`.
 
 pub mod register;
+pub mod relay;
 pub mod settings;
 pub mod telemetry;
 
@@ -163,6 +164,13 @@ impl Sessions {
                 s.telemetry = None;
             }
         }
+    }
+
+    /// The client's open Telemetry stream.
+    pub fn telemetry_of(&self, client_id: &str) -> Option<TelemetrySender> {
+        let map = self.map.lock();
+        let (_, tx) = map.get(client_id)?.telemetry.as_ref()?;
+        (!tx.is_closed()).then(|| tx.clone())
     }
 
     /// Drops the client's session; returns its stored settings.

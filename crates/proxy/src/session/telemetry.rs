@@ -72,16 +72,14 @@ async fn on_command(
             let _ = tx.send(Ok(answer)).await;
         }
         Some(Command::ThreadStackTrace(t)) => {
-            tracing::info!(
-                client = ctx.client_id(),
-                nonce = %t.nonce,
-                status = ?cmd.status,
-                "thread stack trace from client:\n{}",
-                t.thread_stack_trace.unwrap_or_default()
-            );
+            tracing::info!(client = ctx.client_id(), nonce = %t.nonce, status = ?cmd.status, "thread stack trace from client");
+            proxy
+                .relays()
+                .complete(&t.nonce, cmd.status, t.thread_stack_trace);
         }
         Some(Command::VerifyMessageResult(v)) => {
             tracing::info!(client = ctx.client_id(), nonce = %v.nonce, status = ?cmd.status, "verify-message result from client");
+            proxy.relays().complete(&v.nonce, cmd.status, None);
         }
         _ => {}
     }
