@@ -292,11 +292,8 @@ pub fn stamp_pop_result(
     };
     let starts: HashMap<String, i64> =
         parse_map("startOffsetInfo", info.start_offset_info.as_deref())?;
-    if info
-        .start_offset_info
-        .as_deref()
-        .is_none_or(|s| s.is_empty())
-    {
+    if starts.is_empty() {
+        // An old broker: the first record of each queue is the check point.
         let mut first: HashMap<(&str, i32), i64> = HashMap::new();
         return Ok(records
             .iter()
@@ -312,19 +309,7 @@ pub fn stamp_pop_result(
     let offsets = parse_offsets(info.msg_offset_info.as_deref())?;
     let counts: HashMap<String, i32> =
         parse_map("orderCountInfo", info.order_count_info.as_deref())?;
-    // topicType@queueId → the records' queue offsets, in response order (Java's sort map keys
-    // a record by its POP_CK's type when it has one: the broker may rewrite the topic).
-    let mut ranks: HashMap<String, Vec<i64>> = HashMap::new();
-    for r in records {
-        let ty = match r.pop_ck {
-            Some(ck) => java_split(ck).get(4).copied().unwrap_or(NORMAL_TOPIC),
-            None => topic_type_of(r.topic),
-        };
-        ranks
-            .entry(format!("{ty}@{}", r.queue_id))
-            .or_default()
-            .push(r.queue_offset);
-    }
+    let ranks = ranks(records);
     Ok(records
         .iter()
         .map(|r| {
@@ -343,27 +328,45 @@ pub fn stamp_pop_result(
                 .copied()
                 .unwrap_or(r.queue_offset);
             let ck = starts.get(&qkey).copied().unwrap_or(r.queue_offset);
-            let reconsume_times = if order {
-                let okey = format!(
-                    "{}@qo{}%{}",
-                    topic_type_of(r.topic),
-                    r.queue_id,
-                    r.queue_offset
-                );
-                counts
-                    .get(&okey)
-                    .or_else(|| counts.get(&qkey))
-                    .copied()
-                    .filter(|c| *c > 0)
-            } else {
-                None
-            };
             Stamp {
                 extra_info: Some(extra(ck, r, msg_off)),
-                reconsume_times,
+                reconsume_times: order.then(|| order_count(&counts, &qkey, r)).flatten(),
             }
         })
         .collect())
+}
+
+/// topicType@queueId → the records' queue offsets, in response order (Java's sort map keys a
+/// record by its POP_CK's type when it has one: the broker may rewrite the topic).
+fn ranks(records: &[PoppedRef<'_>]) -> HashMap<String, Vec<i64>> {
+    let mut ranks: HashMap<String, Vec<i64>> = HashMap::new();
+    for r in records {
+        let ty = match r.pop_ck {
+            Some(ck) => java_split(ck).get(4).copied().unwrap_or(NORMAL_TOPIC),
+            None => topic_type_of(r.topic),
+        };
+        ranks
+            .entry(format!("{ty}@{}", r.queue_id))
+            .or_default()
+            .push(r.queue_offset);
+    }
+    ranks
+}
+
+/// A FIFO record's earlier deliveries: by its queue offset (`qo{queueId}%{offset}`), else by
+/// its queue; none when zero.
+fn order_count(counts: &HashMap<String, i32>, qkey: &str, r: &PoppedRef<'_>) -> Option<i32> {
+    let okey = format!(
+        "{}@qo{}%{}",
+        topic_type_of(r.topic),
+        r.queue_id,
+        r.queue_offset
+    );
+    counts
+        .get(&okey)
+        .or_else(|| counts.get(qkey))
+        .copied()
+        .filter(|c| *c > 0)
 }
 
 #[cfg(test)]
