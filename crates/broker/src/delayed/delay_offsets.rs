@@ -47,6 +47,6 @@ impl DelayOffsets {
 
     /// Persists `delayOffset.json`.
     pub fn persist(&self) -> Result<(), BrokerError> {
-        store_json(&self.path, &self.wrapper())
+        store_json(&self.path, || self.wrapper())
     }
 }

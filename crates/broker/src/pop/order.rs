@@ -176,14 +176,16 @@ impl OrderTable {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let mut file = OrderFile::default();
-        for ((topic, group, qid), b) in self.batches.lock().iter() {
-            file.table
-                .entry(format!("{topic}@{group}"))
-                .or_default()
-                .insert(*qid, b.to_info());
-        }
-        store_json(path, &file)
+        store_json(path, || {
+            let mut file = OrderFile::default();
+            for ((topic, group, qid), b) in self.batches.lock().iter() {
+                file.table
+                    .entry(format!("{topic}@{group}"))
+                    .or_default()
+                    .insert(*qid, b.to_info());
+            }
+            file
+        })
     }
 
     /// Whether the queue's previous batch still blocks a pop by `attempt_id` at `now`.

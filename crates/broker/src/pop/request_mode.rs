@@ -109,7 +109,7 @@ impl RequestModes {
 
     /// Writes the file.
     pub(crate) fn persist(&self) -> Result<(), BrokerError> {
-        store_json(&self.path, &self.file())
+        store_json(&self.path, || self.file())
     }
 }
 

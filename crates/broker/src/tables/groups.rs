@@ -153,7 +153,7 @@ impl GroupTable {
 
     /// Persists `subscriptionGroup.json`.
     pub fn persist(&self) -> Result<(), BrokerError> {
-        json_file::store(&self.path, &self.wrapper())
+        json_file::store(&self.path, || self.wrapper())
     }
 }
 

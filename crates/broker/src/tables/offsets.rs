@@ -227,7 +227,7 @@ impl ConsumerOffsets {
 
     /// Persists `consumerOffset.json`.
     pub fn persist(&self) -> Result<(), BrokerError> {
-        json_file::store(&self.path, &self.wrapper())
+        json_file::store(&self.path, || self.wrapper())
     }
 }
 

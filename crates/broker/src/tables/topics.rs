@@ -359,14 +359,13 @@ impl TopicTable {
 
     /// Persists `topics.json`.
     pub fn persist(&self) -> Result<(), BrokerError> {
-        let w = {
+        json_file::store(&self.path, || {
             let s = self.state.read();
             TopicConfigSerializeWrapper {
                 data_version: s.version,
                 topic_config_table: s.topics.clone(),
             }
-        };
-        json_file::store(&self.path, &w)
+        })
     }
 }
 

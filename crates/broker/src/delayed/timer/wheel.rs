@@ -191,12 +191,9 @@ impl TimerService {
 
     /// Persists the low-water mark.
     pub fn persist(&self) -> Result<(), BrokerError> {
-        store_json(
-            &self.path,
-            &TimerCheckpoint {
-                commit_offset: self.commit_offset(),
-            },
-        )
+        store_json(&self.path, || TimerCheckpoint {
+            commit_offset: self.commit_offset(),
+        })
     }
 }
 
