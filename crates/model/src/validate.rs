@@ -71,9 +71,26 @@ fn check_chars(kind: &'static str, name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
-/// Validates a topic name like `TopicValidator.validateTopic`.
+/// Whether `topic` is a v2 POP retry topic `%RETRY%{group}+{topic}` of valid names: the one
+/// shape with a `+` (Java's broker creates these itself with `enableRetryTopicV2`, past its
+/// own `TopicValidator`, and clients ack under them).
+pub fn is_pop_retry_v2(topic: &str) -> bool {
+    let Some(rest) = topic.strip_prefix(RETRY_GROUP_TOPIC_PREFIX) else {
+        return false;
+    };
+    let Some((group, normal)) = rest.split_once('+') else {
+        return false;
+    };
+    let plain = |s: &str| !s.is_empty() && s.chars().all(is_valid_name_char);
+    plain(group) && plain(normal)
+}
+
+/// Validates a topic name like `TopicValidator.validateTopic`; a v2 POP retry topic
+/// ([`is_pop_retry_v2`]) is accepted too.
 pub fn validate_topic(topic: &str) -> Result<(), NameError> {
-    check_chars("topic", topic)?;
+    if !is_pop_retry_v2(topic) {
+        check_chars("topic", topic)?;
+    }
     // All characters are ASCII now, so bytes == Java chars.
     let max = if topic.starts_with(RETRY_GROUP_TOPIC_PREFIX)
         || topic.starts_with(DLQ_GROUP_TOPIC_PREFIX)
@@ -114,6 +131,20 @@ mod tests {
     fn accepts_and_rejects_like_java() {
         assert_eq!(validate_topic("TopicTest"), Ok(()));
         assert_eq!(validate_topic("%RETRY%cg|x-y_z"), Ok(()));
+        assert_eq!(validate_topic("%RETRY%cg+Topic_1"), Ok(()), "v2 pop retry");
+        for bad in [
+            "a+b",
+            "%RETRY%+T",
+            "%RETRY%g+",
+            "%RETRY%g+T+U",
+            "%RETRY%g+a/b",
+            "%DLQ%g+T",
+        ] {
+            assert!(
+                matches!(validate_topic(bad), Err(NameError::IllegalCharacter { .. })),
+                "{bad}"
+            );
+        }
         assert_eq!(validate_topic(""), Err(NameError::Blank { kind: "topic" }));
         assert_eq!(
             validate_topic("  "),

@@ -8,8 +8,9 @@
 //! or [`check_topic`] (loading, deletion), whatever the caller passed.
 //!
 //! The rule is RocketMQ's (`TopicValidator`): `^[%|a-zA-Z0-9_-]+$`, at most 255 characters
-//! (Java's limit for retry and DLQ topics, the longest it accepts). It has no `/`, `.` or NUL,
-//! so a valid name is always one plain component and never `.` or `..`.
+//! (Java's limit for retry and DLQ topics, the longest it accepts), plus `+`, which Java's
+//! broker writes in v2 POP retry topics (`%RETRY%{group}+{topic}`). It has no `/`, `.` or
+//! NUL, so a valid name is always one plain component and never `.` or `..`.
 
 use crate::error::StoreError;
 
@@ -23,12 +24,12 @@ pub enum InvalidName {
     Empty,
     #[error("the name is {len} bytes long, more than {MAX_TOPIC_LEN}")]
     TooLong { len: usize },
-    #[error("byte {byte:#04x} at {at} is not one of [%|a-zA-Z0-9_-]")]
+    #[error("byte {byte:#04x} at {at} is not one of [%|a-zA-Z0-9_+-]")]
     IllegalByte { byte: u8, at: usize },
 }
 
 fn allowed(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-')
+    b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-' | b'+')
 }
 
 /// Checks that `topic` is a RocketMQ topic name, hence one plain path component.
@@ -88,7 +89,15 @@ mod tests {
 
     #[test]
     fn only_plain_rocketmq_names_pass() {
-        for ok in ["T", "%RETRY%g", "%DLQ%g", "a|b", "A-b_9", &"x".repeat(255)] {
+        for ok in [
+            "T",
+            "%RETRY%g",
+            "%DLQ%g",
+            "a|b",
+            "A-b_9",
+            "%RETRY%g+T",
+            &"x".repeat(255),
+        ] {
             assert_eq!(check_topic(ok), Ok(()), "{ok}");
         }
         assert_eq!(check_topic(""), Err(InvalidName::Empty));

@@ -9,6 +9,8 @@ use ferromq_protocol::message::properties::{keys as props, Properties};
 use ferromq_protocol::message::record::MessageExt;
 use ferromq_protocol::{request_code as rc, response_code, RemotingCommand};
 
+use ferromq_config::ConfigTable;
+
 use super::extra_info::ExtraInfo;
 use super::revive::revive_pass;
 use crate::context::testing::{self, channel, send_request, topic, TestContext};
@@ -491,4 +493,52 @@ async fn orderly_re_pops_after_invisibility_report_attempts_as_java() {
         Some("0 qo0%0 1;0 qo0%1 1;0 0 1")
     );
     assert_eq!(popped(&r).len(), 2, "the same batch again");
+}
+
+#[tokio::test]
+async fn sql92_filters_with_enable_property_filter() {
+    let t = testing::context_with(|c| {
+        c.set("enablePropertyFilter", "true").unwrap();
+    });
+    topic(&t, "T", 1, PERM_READ | PERM_WRITE);
+    for a in 0..4 {
+        let mut p = Properties::new();
+        p.insert("a", a.to_string());
+        crate::processor::send::send(&t, &channel(), send_request("T", 0, &format!("a{a}"), &p))
+            .await
+            .unwrap();
+    }
+    settle(&t);
+    let mut h = pop_req("T", "cg", 32, 60_000);
+    h.exp_type = Some("SQL92".into());
+    h.exp = Some("a > 1".into());
+    let got = popped(&pop(&t, &h));
+    assert_eq!(
+        got.iter().map(|(m, _)| body(m)).collect::<Vec<_>>(),
+        vec!["a2", "a3"]
+    );
+    h.exp = Some("a >".into());
+    assert_eq!(pop(&t, &h).code, response_code::SUBSCRIPTION_PARSE_FAILED);
+}
+
+#[tokio::test]
+async fn retry_topic_v2_names_and_marks() {
+    let t = testing::context_with(|c| {
+        c.set("enableRetryTopicV2", "true").unwrap();
+        c.set("retrieveMessageFromPopRetryTopicV1", "false")
+            .unwrap();
+    });
+    with_messages(&t, "T", 1, 1).await;
+    popped(&pop(&t, &pop_req("T", "cg", 1, 1000)));
+    settle(&t);
+    assert_eq!(revive_pass(&t, ferromq_protocol::time::now_ms() + 5_000), 1);
+    settle(&t);
+    assert_eq!(t.store().max_offset_in_queue("%RETRY%cg+T", 0), 1);
+    let back = popped(&pop(&t, &pop_req("T", "cg", 1, 60_000)));
+    assert_eq!(back[0].1.mark, "2");
+    assert_eq!(back[0].1.real_topic("T", "cg"), "%RETRY%cg+T");
+    assert_eq!(
+        ack(&t, "T", "cg", &back[0].0, &back[0].1).code,
+        response_code::SUCCESS
+    );
 }
