@@ -9,6 +9,7 @@ mod fixture;
 use std::time::Duration;
 
 use ferromq_proxy::pb;
+use ferromq_testkit::{unique, TestCluster};
 use fixture::*;
 
 async fn route_and_send(local: bool) {
@@ -281,4 +282,49 @@ async fn transactions_cluster_mode() {
 #[tokio::test(flavor = "multi_thread")]
 async fn transactions_local_mode() {
     transactions(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_send_moves_on_from_a_broker_it_cannot_reach() {
+    let mut cluster = TestCluster::start_with(2, |_| {}).await;
+    let topic = unique("grpc_failover");
+    for i in 0..2 {
+        let r = cluster
+            .call_broker(i, ferromq_testkit::create_topic_request(&topic, 2, 6))
+            .await;
+        assert_eq!(r.code, 0);
+        cluster.brokers[i].register_now().await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let proxy = ferromq_proxy::Proxy::new(ferromq_proxy::ProxyConfig::new(
+        addr,
+        vec![cluster.namesrv_addr.clone()],
+    ));
+    tokio::spawn(ferromq_proxy::serve(proxy, listener, Default::default()));
+    let mut c = ferromq_proxy::pb::messaging_service_client::MessagingServiceClient::connect(
+        format!("http://{addr}"),
+    )
+    .await
+    .unwrap();
+    // The proxy learns the route with both brokers, then one of them goes away.
+    let r = send(
+        &mut c,
+        "cid-f",
+        vec![message(&topic, "F0", pb::MessageType::Normal)],
+    )
+    .await;
+    assert_eq!(code(&r.status), pb::Code::Ok);
+    cluster.stop_broker(1).await;
+    for i in 1..=8 {
+        let id = format!("F{i}");
+        let r = send(
+            &mut c,
+            "cid-f",
+            vec![message(&topic, &id, pb::MessageType::Normal)],
+        )
+        .await;
+        assert_eq!(code(&r.status), pb::Code::Ok, "{id}: {r:?}");
+    }
+    cluster.shutdown().await;
 }

@@ -105,21 +105,55 @@ async fn send(
         .then(|| head.property(keys::SHARDING_KEY))
         .flatten();
     let queues = &route.publish.queues;
-    let index = match &sharding {
+    let first = match &sharding {
         Some(key) => select_by_key(key, queues.len()),
         None => (!queues.is_empty()).then(|| route.publish.next_index() as usize % queues.len()),
     };
-    let Some(mq) = index.and_then(|i| queues.get(i)) else {
+    let Some(mut mq) = first.and_then(|i| queues.get(i)) else {
         return Err(Refusal::new(pb::Code::Forbidden, "no writable queue"));
     };
-    let addr = proxy.backend().master_addr(&mq.broker_name, &topic).await?;
-    let request = build_request(mq, &batch, now)?;
-    let resp = proxy.backend().invoke(&addr, request).await?;
+    let mut tried = Vec::new();
+    let (resp, addr) = loop {
+        let addr = proxy.backend().master_addr(&mq.broker_name, &topic).await?;
+        let request = build_request(mq, &batch, now)?;
+        match proxy.backend().invoke(&addr, request).await {
+            Ok(resp) => break (resp, addr),
+            Err(e) => {
+                tried.push(mq.broker_name.clone());
+                // Only a broker never reached is tried again (nothing can have been stored),
+                // and never for a message group (its queue is its order).
+                let next = (sharding.is_none() && unreachable(&e))
+                    .then(|| other_broker(queues, &tried))
+                    .flatten();
+                match next {
+                    Some(q) => {
+                        tracing::debug!(broker = %mq.broker_name, error = %e, "send: broker unreachable, next broker");
+                        mq = q;
+                    }
+                    None => return Err(e.into()),
+                }
+            }
+        }
+    };
     let entries = entries(&resp, &batch, &addr)?;
     if head.sys_flag & sysflag::TRANSACTION_PREPARED_TYPE != 0 {
         remember_halves(proxy, &topic, mq, &resp, &entries);
     }
     Ok(entries)
+}
+
+/// Whether a call failed before reaching the broker (no connection).
+fn unreachable(e: &ClientError) -> bool {
+    use ferromq_remoting::RemotingError as R;
+    matches!(
+        e,
+        ClientError::Remoting(R::Connect { .. } | R::ConnectTimeout { .. } | R::InvalidAddress(_))
+    )
+}
+
+/// A queue of a broker not in `tried`, if any.
+fn other_broker<'a>(queues: &'a [MessageQueue], tried: &[String]) -> Option<&'a MessageQueue> {
+    queues.iter().find(|q| !tried.contains(&q.broker_name))
 }
 
 /// Guava's `Hashing.consistentHash(key.hashCode(), buckets)`, the FIFO queue of a message
@@ -305,6 +339,21 @@ mod tests {
         assert_eq!(consistent_hash(2202, 100_001), 15_018);
         assert_eq!(select_by_key("a", 0), None);
         assert_eq!(select_by_key("a", 1), Some(0));
+    }
+
+    #[test]
+    fn retries_go_to_another_broker() {
+        let qs: Vec<MessageQueue> = ["a", "a", "b"]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| MessageQueue::new("T", *b, i as i32))
+            .collect();
+        assert_eq!(other_broker(&qs, &["a".into()]).unwrap().broker_name, "b");
+        assert!(other_broker(&qs, &["a".into(), "b".into()]).is_none());
+        let refused =
+            ClientError::Remoting(ferromq_remoting::RemotingError::InvalidAddress("x".into()));
+        assert!(unreachable(&refused));
+        assert!(!unreachable(&ClientError::NotRunning));
     }
 
     #[test]
