@@ -120,6 +120,10 @@ pub(crate) fn ack_orderly(
         return;
     }
     let key = (topic.to_string(), group.to_string(), qid);
+    let _lock = ctx.pop().lock(key.clone());
+    if offsets.query(group, topic, qid).is_some_and(|o| offset < o) {
+        return;
+    }
     if let Some(next) = ctx.pop().order().ack(&key, offset, pop_time) {
         offsets.commit(group, topic, qid, next);
     }

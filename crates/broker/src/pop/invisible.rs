@@ -37,6 +37,7 @@ pub(crate) fn change_invisible_time(
         // The receipt keeps its pop time (acks name the batch by it), as Java's: only the
         // invisible time grows to reach the new visibility.
         let key = (h.topic.clone(), h.consumer_group.clone(), h.queue_id);
+        let _lock = ctx.pop().lock(key.clone());
         let visible_at = now.saturating_add(h.invisible_time);
         ctx.pop()
             .order()

@@ -71,6 +71,18 @@ impl Pop {
         Some(QueueGuard { pop: self, key })
     }
 
+    /// Takes a queue's pop lock, waiting for a pop that holds it (pops hold it for one store
+    /// read, never across an await): what an orderly ack or change of invisible time does, so
+    /// a pop never reads the offset before an ack of the batch and checks the batch after it.
+    pub(crate) fn lock(&self, key: QueueKey) -> QueueGuard<'_> {
+        loop {
+            if let Some(g) = self.try_lock(key.clone()) {
+                return g;
+            }
+            std::thread::yield_now();
+        }
+    }
+
     /// Orderly batches.
     pub(crate) fn order(&self) -> &OrderTable {
         &self.order

@@ -542,3 +542,25 @@ async fn retry_topic_v2_names_and_marks() {
         response_code::SUCCESS
     );
 }
+
+#[tokio::test]
+async fn an_orderly_ack_waits_for_a_pop_of_its_queue() {
+    let t = testing::context();
+    with_messages(&t, "T", 1, 1).await;
+    let mut h = pop_req("T", "cg", 1, 60_000);
+    h.order = Some(true);
+    let got = popped(&pop(&t, &h));
+    let (m, e) = got[0].clone();
+    // A pop of the queue is under way (it holds the queue's lock)…
+    let lock = t.pop().try_lock(("T".into(), "cg".into(), 0)).unwrap();
+    let ctx = t.ctx.clone();
+    let acker = std::thread::spawn(move || {
+        super::ack::ack_orderly(&ctx, "T", "cg", 0, m.queue_offset, e.pop_time)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    // … so the ack has not moved the offset under it.
+    assert_eq!(t.tables().offsets().query("cg", "T", 0), Some(0));
+    drop(lock);
+    acker.join().unwrap();
+    assert_eq!(t.tables().offsets().query("cg", "T", 0), Some(1));
+}
