@@ -65,28 +65,31 @@ pub struct GroupInfo {
 }
 
 impl GroupInfo {
-    /// From the client's settings when it sent them (Java reads `Settings.subscription.fifo`
-    /// and the backoff's `max_attempts`; the proxy's answer merged the group's config in),
-    /// else from the group's config on the brokers.
+    /// As Java reads `Settings.subscription.fifo` and the backoff's `max_attempts`: its
+    /// settings manager merges the group's current config into them on every read, so the
+    /// group's config (`consumeMessageOrderly`, `retryMaxTimes + 1`) decides; only when the
+    /// brokers cannot tell does what the client's settings say stand.
     pub async fn of(proxy: &Proxy, client_id: &str, group: &str) -> Self {
-        if let Some(s) = proxy.sessions().settings(client_id) {
-            if let Some(pb::settings::PubSub::Subscription(sub)) = &s.pub_sub {
-                return GroupInfo {
-                    fifo: sub.fifo.unwrap_or(false),
-                    max_attempts: s
-                        .backoff_policy
-                        .as_ref()
-                        .map(|b| b.max_attempts)
-                        .filter(|m| *m > 0),
-                };
-            }
-        }
-        match proxy.backend().subscription_group(group).await {
-            Some(c) => GroupInfo {
+        if let Some(c) = proxy.backend().subscription_group(group).await {
+            return GroupInfo {
                 fifo: c.consume_message_orderly,
                 max_attempts: Some(c.retry_max_times.saturating_add(1)),
-            },
-            None => GroupInfo::default(),
+            };
+        }
+        let Some(s) = proxy.sessions().settings(client_id) else {
+            return GroupInfo::default();
+        };
+        let fifo = match &s.pub_sub {
+            Some(pb::settings::PubSub::Subscription(sub)) => sub.fifo.unwrap_or(false),
+            _ => false,
+        };
+        GroupInfo {
+            fifo,
+            max_attempts: s
+                .backoff_policy
+                .as_ref()
+                .map(|b| b.max_attempts)
+                .filter(|m| *m > 0),
         }
     }
 }

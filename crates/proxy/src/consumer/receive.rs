@@ -49,6 +49,8 @@ pub struct Plan {
     pub attempt_id: Option<String>,
     /// The broker the client's assignment names, if any.
     pub broker: Option<String>,
+    /// What the client's deadline leaves (ms), when known: the POP's remoting timeout.
+    pub remaining_ms: Option<i64>,
 }
 
 /// The proxy settings a receive depends on.
@@ -70,14 +72,52 @@ impl Limits {
     }
 }
 
-/// The long-polling time: the request's, clamped to Java's bounds. A request without one
-/// polls the minimum (Java derives it from the deadline, which the official clients always
-/// make longer than the long-polling timeout they send).
-pub fn polling_ms(req: &pb::ReceiveMessageRequest) -> i64 {
-    req.long_polling_timeout
-        .as_ref()
-        .map_or(MIN_LONG_POLLING_MS, duration_ms)
-        .clamp(MIN_LONG_POLLING_MS, MAX_LONG_POLLING_MS)
+/// What is known of the call's time: the client's deadline (`grpc-timeout`) when the request
+/// context carries it, the request timeout of its settings, and its version (which decides
+/// the refusal code).
+#[derive(Debug, Clone, Default)]
+pub struct Budget {
+    /// Milliseconds left before the client's deadline; `None`: unknown.
+    pub remaining_ms: Option<i64>,
+    /// The client's `Settings.request_timeout` (Java's default 3 s when absent).
+    pub request_timeout_ms: i64,
+    pub client_version: String,
+}
+
+/// The client version from which a too-short deadline is ILLEGAL_POLLING_TIME (before it,
+/// BAD_REQUEST), compared as Java compares the strings.
+const ILLEGAL_POLLING_TIME_SINCE: &str = "5.0.3";
+
+/// The long-polling time as Java's `ReceiveMessageActivity` decides it: the request's, else
+/// what the deadline leaves after half a request timeout; clamped to 5–20 s; cut to the
+/// deadline, or refused when the deadline leaves less than the minimum. Without a known
+/// deadline a request without a long-polling timeout polls the minimum.
+pub fn polling_ms(req: &pb::ReceiveMessageRequest, budget: &Budget) -> Result<i64> {
+    let asked = match (&req.long_polling_timeout, budget.remaining_ms) {
+        (Some(d), _) => duration_ms(d),
+        (None, Some(left)) => left - budget.request_timeout_ms / 2,
+        (None, None) => MIN_LONG_POLLING_MS,
+    };
+    let polling = asked.clamp(MIN_LONG_POLLING_MS, MAX_LONG_POLLING_MS);
+    match budget.remaining_ms {
+        Some(left) if polling > left => {
+            if left >= MIN_LONG_POLLING_MS {
+                Ok(left)
+            } else {
+                let v = budget.client_version.as_str();
+                let code = if v.is_empty() || ILLEGAL_POLLING_TIME_SINCE > v {
+                    pb::Code::BadRequest
+                } else {
+                    pb::Code::IllegalPollingTime
+                };
+                Err(ConsumerError::refused(
+                    code,
+                    "The deadline time remaining is not enough for polling, please check network condition",
+                ))
+            }
+        }
+        _ => Ok(polling),
+    }
 }
 
 /// Java's `FilterAPI.build`: a TAG expression `a || b` (empty or `*`: everything), or SQL92.
@@ -108,8 +148,8 @@ pub fn filter(expr: Option<&pb::FilterExpression>) -> Result<(String, String, Ve
 }
 
 /// Checks a request and decides what to pop, in Java's order of checks.
-pub fn plan(limits: &Limits, req: &pb::ReceiveMessageRequest) -> Result<Plan> {
-    let polling_ms = polling_ms(req);
+pub fn plan(limits: &Limits, req: &pb::ReceiveMessageRequest, budget: &Budget) -> Result<Plan> {
+    let polling_ms = polling_ms(req, budget)?;
     let mq = req.message_queue.as_ref();
     let topic = error::validate_topic(mq.and_then(|q| q.topic.as_ref()))?;
     let group = error::validate_group(req.group.as_ref())?;
@@ -138,6 +178,7 @@ pub fn plan(limits: &Limits, req: &pb::ReceiveMessageRequest) -> Result<Plan> {
         batch: req.batch_size.clamp(1, MAX_BATCH),
         attempt_id: req.attempt_id.clone().filter(|a| !a.is_empty()),
         broker,
+        remaining_ms: budget.remaining_ms,
     })
 }
 
@@ -300,7 +341,14 @@ pub fn receive_message(
 type Tx = mpsc::Sender<pb::ReceiveMessageResponse>;
 
 async fn run(proxy: &Arc<Proxy>, ctx: &RequestContext, req: &pb::ReceiveMessageRequest, tx: &Tx) {
-    let plan = match plan(&Limits::of(proxy), req) {
+    // The request context does not carry the client's deadline (yet): polling is bounded by the
+    // request's long-polling timeout alone.
+    let budget = Budget {
+        remaining_ms: None,
+        request_timeout_ms: 3_000,
+        client_version: ctx.client_version().to_owned(),
+    };
+    let plan = match plan(&Limits::of(proxy), req, &budget) {
         Ok(p) => p,
         Err(e) => {
             let _ = tx.send(status_response(e.status())).await;
@@ -365,9 +413,14 @@ async fn pop(proxy: &Proxy, client_id: &str, plan: &Plan) -> Result<(Outcome, Op
         attempt_id: plan.attempt_id.clone(),
     };
     let req = RemotingCommand::request_with(request_code::POP_MESSAGE, &header);
-    // The broker answers by pollTime; allow one ordinary call's time on top.
-    let timeout =
-        std::time::Duration::from_millis(plan.polling_ms as u64) + proxy.config().broker_timeout;
+    // The broker answers by pollTime: wait until the client's deadline (Java), or, when it is
+    // unknown, one ordinary call's time past the polling time.
+    let timeout = match plan.remaining_ms {
+        Some(left) => std::time::Duration::from_millis(left.max(0) as u64),
+        None => {
+            std::time::Duration::from_millis(plan.polling_ms as u64) + proxy.config().broker_timeout
+        }
+    };
     let resp = proxy
         .backend()
         .instance()

@@ -47,7 +47,7 @@ fn request() -> pb::ReceiveMessageRequest {
 
 #[test]
 fn plans_as_java() {
-    let p = plan(&limits(), &request()).unwrap();
+    let p = plan(&limits(), &request(), &Budget::default()).unwrap();
     assert_eq!(p.topic, "T");
     assert_eq!(p.group, "G");
     assert_eq!(p.polling_ms, MAX_LONG_POLLING_MS);
@@ -68,7 +68,7 @@ fn auto_renew_uses_the_default_invisible_time() {
     r.auto_renew = true;
     r.invisible_duration = None;
     r.long_polling_timeout = Some(dur(1000));
-    let p = plan(&limits(), &r).unwrap();
+    let p = plan(&limits(), &r, &Budget::default()).unwrap();
     assert!(p.auto_renew);
     assert_eq!(p.invisible_ms, 60_000);
     assert_eq!(p.polling_ms, MIN_LONG_POLLING_MS);
@@ -76,7 +76,12 @@ fn auto_renew_uses_the_default_invisible_time() {
 
 #[test]
 fn refusals_carry_java_codes() {
-    let code = |r: &pb::ReceiveMessageRequest| plan(&limits(), r).unwrap_err().status().code;
+    let code = |r: &pb::ReceiveMessageRequest| {
+        plan(&limits(), r, &Budget::default())
+            .unwrap_err()
+            .status()
+            .code
+    };
     let mut r = request();
     r.invisible_duration = Some(dur(5_000));
     assert_eq!(code(&r), pb::Code::IllegalInvisibleTime as i32);
@@ -220,4 +225,46 @@ async fn a_refused_receive_streams_status_then_delivery_timestamp() {
     assert_eq!(parts.len(), 2, "{parts:?}");
     assert!(matches!(&parts[0], Content::Status(s) if s.code == pb::Code::IllegalTopic as i32));
     assert!(matches!(&parts[1], Content::DeliveryTimestamp(_)));
+}
+
+#[test]
+fn polling_follows_the_deadline_as_java() {
+    let budget = |left: Option<i64>, v: &str| Budget {
+        remaining_ms: left,
+        request_timeout_ms: 3_000,
+        client_version: v.into(),
+    };
+    let mut r = request();
+    r.long_polling_timeout = Some(dur(15_000));
+    assert_eq!(polling_ms(&r, &budget(None, "5.0.7")).unwrap(), 15_000);
+    assert_eq!(
+        polling_ms(&r, &budget(Some(18_000), "5.0.7")).unwrap(),
+        15_000
+    );
+    // Cut to what the deadline leaves.
+    assert_eq!(
+        polling_ms(&r, &budget(Some(9_000), "5.0.7")).unwrap(),
+        9_000
+    );
+    // Too little left: refused, with the code the client's version knows.
+    let code = |b: Budget| polling_ms(&r, &b).unwrap_err().status().code;
+    assert_eq!(
+        code(budget(Some(4_000), "5.0.7")),
+        pb::Code::IllegalPollingTime as i32
+    );
+    assert_eq!(
+        code(budget(Some(4_000), "5.0.2")),
+        pb::Code::BadRequest as i32
+    );
+    assert_eq!(code(budget(Some(4_000), "")), pb::Code::BadRequest as i32);
+    // Without a long-polling timeout: the deadline less half a request timeout.
+    r.long_polling_timeout = None;
+    assert_eq!(
+        polling_ms(&r, &budget(Some(14_500), "5.0.7")).unwrap(),
+        13_000
+    );
+    assert_eq!(
+        polling_ms(&r, &budget(None, "5.0.7")).unwrap(),
+        MIN_LONG_POLLING_MS
+    );
 }
