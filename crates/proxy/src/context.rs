@@ -2,6 +2,7 @@
 //! clients send (`x-mq-client-id`, `x-mq-language`, ...).
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use tonic::{Request, Status};
 
@@ -32,6 +33,7 @@ pub struct RequestContext {
     session_token: Option<String>,
     remote: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    deadline: Option<Instant>,
 }
 
 impl RequestContext {
@@ -61,6 +63,11 @@ impl RequestContext {
             session_token: Some(get(keys::SESSION_TOKEN)).filter(|s| !s.is_empty()),
             remote: request.remote_addr(),
             local: request.local_addr(),
+            deadline: md
+                .get("grpc-timeout")
+                .and_then(|v| v.to_str().ok())
+                .and_then(grpc_timeout)
+                .map(|d| Instant::now() + d),
         })
     }
 
@@ -110,5 +117,62 @@ impl RequestContext {
     /// The proxy's socket address the client reached.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local
+    }
+    /// When the client stops waiting (its `grpc-timeout`), if it said.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+    /// What is left before the client's deadline (zero once passed), if it set one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// The gRPC `grpc-timeout` header: up to 8 digits and a unit (H, M, S, m, u, n).
+pub fn grpc_timeout(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let unit = v.chars().last()?;
+    let digits = &v[..v.len() - unit.len_utf8()];
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        'H' => Duration::from_secs(n * 3600),
+        'M' => Duration::from_secs(n * 60),
+        'S' => Duration::from_secs(n),
+        'm' => Duration::from_millis(n),
+        'u' => Duration::from_micros(n),
+        'n' => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts() {
+        assert_eq!(grpc_timeout("20S"), Some(Duration::from_secs(20)));
+        assert_eq!(grpc_timeout("1500m"), Some(Duration::from_millis(1500)));
+        assert_eq!(grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(grpc_timeout("999999999S"), None, "at most 8 digits");
+        assert_eq!(grpc_timeout("S"), None);
+        assert_eq!(grpc_timeout("10x"), None);
+        assert_eq!(grpc_timeout("1é"), None);
+    }
+
+    #[test]
+    fn deadline_from_metadata() {
+        let mut r = tonic::Request::new(());
+        r.metadata_mut()
+            .insert("x-mq-client-id", "c".parse().unwrap());
+        r.set_timeout(Duration::from_secs(30));
+        let ctx = RequestContext::from_request(&r).unwrap();
+        let left = ctx.remaining().unwrap();
+        assert!(left > Duration::from_secs(29) && left <= Duration::from_secs(30));
+        assert!(RequestContext::for_client("c").deadline().is_none());
     }
 }
