@@ -115,6 +115,35 @@ pub fn to_remoting(
     now_ms: i64,
 ) -> Result<Outgoing, Refusal> {
     let body = msg.body;
+    check_body(config, &body)?;
+    let sp = msg.system_properties.unwrap_or_default();
+    let mut props = user_properties(config, &msg.user_properties)?;
+    let user_size: usize = msg
+        .user_properties
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    tags_and_keys(config, &sp, user_size, &mut props)?;
+    if sp.message_id.trim().is_empty() {
+        return Err(Refusal::new(
+            pb::Code::IllegalMessageId,
+            "message id cannot be empty",
+        ));
+    }
+    props.insert(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, sp.message_id.clone());
+    let sys_flag = typed_properties(config, &sp, now_ms, &mut props)?;
+    origin_properties(config, &sp, topic, born_host, &mut props)?;
+    Ok(Outgoing {
+        topic: topic.to_owned(),
+        body,
+        sys_flag,
+        properties: props,
+        message_id: sp.message_id,
+    })
+}
+
+/// Java's body checks: not empty (when checked), not past the maximum size.
+fn check_body(config: &ProxyConfig, body: &[u8]) -> Result<(), Refusal> {
     if config.enable_message_body_empty_check && body.is_empty() {
         return Err(Refusal::new(
             pb::Code::MessageBodyEmpty,
@@ -128,20 +157,23 @@ pub fn to_remoting(
             format!("message body cannot exceed the max {max}"),
         ));
     }
-    let sp = msg.system_properties.unwrap_or_default();
-    let mut props = user_properties(config, &msg.user_properties)?;
-    let mut user_size: usize = msg
-        .user_properties
-        .iter()
-        .map(|(k, v)| k.len() + v.len())
-        .sum();
+    Ok(())
+}
 
+/// The tag and keys, validated; with the user properties they count toward the user
+/// property size limit.
+fn tags_and_keys(
+    config: &ProxyConfig,
+    sp: &pb::SystemProperties,
+    mut user_size: usize,
+    props: &mut Properties,
+) -> Result<(), Refusal> {
     let tag = sp.tag.clone().unwrap_or_default();
     validate::tag(&tag)?;
-    if !tag.is_empty() {
-        props.insert(keys::TAGS, tag.clone());
-    }
     user_size += tag.len();
+    if !tag.is_empty() {
+        props.insert(keys::TAGS, tag);
+    }
     for k in &sp.keys {
         validate::key(k)?;
         user_size += k.len();
@@ -158,14 +190,18 @@ pub fn to_remoting(
             ),
         ));
     }
-    if sp.message_id.trim().is_empty() {
-        return Err(Refusal::new(
-            pb::Code::IllegalMessageId,
-            "message id cannot be empty",
-        ));
-    }
-    props.insert(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, sp.message_id.clone());
+    Ok(())
+}
 
+/// What the message type asks of the broker: the prepared flag and check immunity of a
+/// transactional message, the delivery time of a delayed one, a compressed body's flag.
+/// Returns the sys flag.
+fn typed_properties(
+    config: &ProxyConfig,
+    sp: &pb::SystemProperties,
+    now_ms: i64,
+    props: &mut Properties,
+) -> Result<i32, Refusal> {
     let kind = pb::MessageType::try_from(sp.message_type).unwrap_or(pb::MessageType::Unspecified);
     let mut sys_flag = 0;
     if pb::Encoding::try_from(sp.body_encoding) == Ok(pb::Encoding::Gzip) {
@@ -199,6 +235,18 @@ pub fn to_remoting(
         }
         props.insert(keys::TIMER_DELIVER_MS, at.to_string());
     }
+    Ok(sys_flag)
+}
+
+/// Where the message comes from: producer group, message group, trace context, born host
+/// and time, reconsume times.
+fn origin_properties(
+    config: &ProxyConfig,
+    sp: &pb::SystemProperties,
+    topic: &str,
+    born_host: Option<SocketAddr>,
+    props: &mut Properties,
+) -> Result<(), Refusal> {
     props.insert(
         keys::RECONSUME_TIME,
         sp.delivery_attempt.unwrap_or(0).to_string(),
@@ -223,13 +271,7 @@ pub fn to_remoting(
     if let Some(ts) = &sp.born_timestamp {
         props.insert(keys::BORN_TIMESTAMP, millis(ts).to_string());
     }
-    Ok(Outgoing {
-        topic: topic.to_owned(),
-        body,
-        sys_flag,
-        properties: props,
-        message_id: sp.message_id,
-    })
+    Ok(())
 }
 
 fn user_properties(
