@@ -15,7 +15,7 @@
 //! - [`headers`]: the typed custom headers (`headers::PullMessageRequestHeader`, …).
 //! - [`request_code`], [`response_code`]: one table each, with `name` / `by_name`.
 //! - [`message`]: property strings (`message::properties::keys`), sysflags, message ids,
-//!   stored and batch records.
+//!   recall handles, stored and batch records.
 //! - [`ha`]: the classic master/slave replication frames (reports and transfers).
 //! - [`hash`]: Java `String.hashCode`, used on disk and on the wire.
 //! - [`signature`]: the ACL request signature (`AccessKey`, `Signature`), signing and

@@ -1,9 +1,10 @@
-//! Message encodings: property strings, sysflags, message ids, and the stored
-//! (CommitLog) and batch record formats.
+//! Message encodings: property strings, sysflags, message ids, recall handles, and the
+//! stored (CommitLog) and batch record formats.
 
 pub mod batch;
 pub mod id;
 pub mod properties;
+pub mod recall;
 pub mod record;
 pub mod sysflag;
 
