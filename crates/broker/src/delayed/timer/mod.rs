@@ -4,7 +4,8 @@
 //! `TIMER_OUT_MS` ([`request`]). This service reads that queue in order into the wheel
 //! ([`wheel`]) and re-puts due messages to their real topic. After a crash, messages
 //! delivered out of order above the wheel's low-water mark may be delivered again
-//! (at-least-once, as RocketMQ's timer).
+//! (at-least-once, as RocketMQ's timer). A recall parks a deletion marker due with the
+//! message it takes back (`processor::recall`); the wheel drops both when they are due.
 
 pub(crate) mod request;
 pub(crate) mod wheel;
@@ -20,11 +21,11 @@ use tokio_util::sync::CancellationToken;
 use crate::context::BrokerContext;
 use crate::delayed::repost::{self, PutOutcome};
 use crate::delayed::system_queue::{walk, Visit};
-use wheel::Pending;
+use wheel::{Parked, Pending};
 
 const TICK: Duration = Duration::from_millis(100);
 
-/// Reads newly parked timer messages into the wheel.
+/// Reads newly parked timer messages (and recalls' deletion markers) into the wheel.
 fn enqueue(ctx: &BrokerContext) {
     let t = ctx.delayed().timer();
     let next = walk(
@@ -33,13 +34,15 @@ fn enqueue(ctx: &BrokerContext) {
         0,
         t.enqueue_offset(),
         |qo, bytes| {
-            let parked = MessageExt::decode(bytes).ok().and_then(|e| {
-                let props = String::from_utf8_lossy(&e.properties).into_owned();
-                find_property(&props, keys::TIMER_OUT_MS)
-                    .and_then(|v| v.trim().parse::<i64>().ok())
-                    .map(|d| (d, e.commit_log_offset))
-            });
-            if parked.is_none() {
+            let record = MessageExt::decode(bytes).ok();
+            let props = record
+                .as_ref()
+                .map(|e| String::from_utf8_lossy(&e.properties).into_owned())
+                .unwrap_or_default();
+            let phys = record.as_ref().map_or(-1, |e| e.commit_log_offset);
+            let mut key = String::new();
+            let parked = read_parked(&props, phys, &mut key);
+            if parked == Parked::Unreadable {
                 tracing::error!(qo, "timer message without TIMER_OUT_MS skipped");
             }
             t.add(qo, parked);
@@ -47,6 +50,33 @@ fn enqueue(ctx: &BrokerContext) {
         },
     );
     t.skip_to(next);
+}
+
+/// What a parked record is to the wheel, from its properties; `key` holds a message's delete
+/// key while the answer borrows it.
+fn read_parked<'a>(props: &'a str, phys_offset: i64, key: &'a mut String) -> Parked<'a> {
+    let Some(deliver_ms) =
+        find_property(props, keys::TIMER_OUT_MS).and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        return Parked::Unreadable;
+    };
+    if let Some(k) = find_property(props, keys::TIMER_DEL_UNIQKEY) {
+        return Parked::Marker { deliver_ms, key: k };
+    }
+    let uniq = find_property(props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    let real_topic = find_property(props, keys::REAL_TOPIC).unwrap_or_default();
+    let key = match uniq {
+        Some(u) => {
+            *key = wheel::delete_key(real_topic, u);
+            Some(key.as_str())
+        }
+        None => None,
+    };
+    Parked::Message {
+        deliver_ms,
+        phys_offset,
+        key,
+    }
 }
 
 /// Delivers every due message; returns how many.
@@ -122,4 +152,41 @@ pub(crate) async fn run(ctx: Arc<BrokerContext>, stop: CancellationToken) {
     }
     .run(ctx, stop)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parked_records_are_messages_markers_or_unreadable() {
+        let mut key = String::new();
+        let msg = "UNIQ_KEY\u{1}U1\u{2}REAL_TOPIC\u{1}T\u{2}TIMER_OUT_MS\u{1}5000\u{2}";
+        assert_eq!(
+            read_parked(msg, 7, &mut key),
+            Parked::Message {
+                deliver_ms: 5000,
+                phys_offset: 7,
+                key: Some("T+U1")
+            }
+        );
+        let marker =
+            "TIMER_DEL_UNIQKEY\u{1}T+U1\u{2}UNIQ_KEY\u{1}U1\u{2}TIMER_OUT_MS\u{1}5000\u{2}";
+        assert_eq!(
+            read_parked(marker, 9, &mut key),
+            Parked::Marker {
+                deliver_ms: 5000,
+                key: "T+U1"
+            }
+        );
+        assert_eq!(
+            read_parked("TIMER_OUT_MS\u{1}x\u{2}", 1, &mut key),
+            Parked::Unreadable
+        );
+        let no_uniq = "TIMER_OUT_MS\u{1}10\u{2}";
+        assert!(matches!(
+            read_parked(no_uniq, 1, &mut key),
+            Parked::Message { key: None, .. }
+        ));
+    }
 }

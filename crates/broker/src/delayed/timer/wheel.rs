@@ -3,10 +3,20 @@
 //! low-water mark that survives restarts (`config/timerOffset.json`: the queue offset below
 //! which every message was delivered), and the counters `brokerStatus` shows.
 //!
+//! A recall (RECALL_MESSAGE) parks a deletion marker due at the same time as the message it
+//! takes back; when their second comes, every due message whose key (`REAL_TOPIC+UNIQ_KEY`,
+//! Java's `buildDeleteKey`) a marker of that second names is dropped instead of delivered,
+//! and markers themselves are never delivered. Keys are kept as hashes under a per-process
+//! random hasher, so a message costs a word more and no string; both are re-read from the
+//! timer queue after a restart (the marker sits above the message it cancels, and the
+//! low-water mark stays at or below a pending message), so a recall survives one.
+//!
 //! Everything here is plain data and decisions ([`TimerService::take_due`],
 //! [`TimerService::commit_offset`]), tested without a store.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -34,6 +44,31 @@ pub struct Pending {
     pub phys_offset: i64,
     /// Its offset in the timer queue.
     pub queue_offset: i64,
+    /// The hash of its delete key (a marker: of the key it cancels); `None` without one.
+    key: Option<u64>,
+    /// A recall's deletion marker: cancels, never delivered.
+    marker: bool,
+}
+
+/// What one record of the timer queue is to the wheel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parked<'a> {
+    /// A message due at `deliver_ms`; `key` is its delete key, if it has a unique key.
+    Message {
+        deliver_ms: i64,
+        phys_offset: i64,
+        key: Option<&'a str>,
+    },
+    /// A recall's deletion marker (`TIMER_DEL_UNIQKEY` = `key`), due with the message.
+    Marker { deliver_ms: i64, key: &'a str },
+    /// A record without a readable delivery time: skipped.
+    Unreadable,
+}
+
+/// The key a recall names a message by: its real topic and unique key (Java's
+/// `TimerMessageStore.buildDeleteKey`), the value of a marker's `TIMER_DEL_UNIQKEY`.
+pub(crate) fn delete_key(real_topic: &str, uniq_key: &str) -> String {
+    format!("{real_topic}+{uniq_key}")
 }
 
 /// Which offsets of a chunk of the timer queue are finished (delivered or skipped).
@@ -90,6 +125,9 @@ pub struct TimerService {
     pending: AtomicU64,
     enqueued: AtomicU64,
     delivered: AtomicU64,
+    recalled: AtomicU64,
+    /// Hashes delete keys; random per process (keys come from producers).
+    keys: RandomState,
     /// (at ms, enqueued, delivered) once a second, the last [`RATE_WINDOW_SECS`] seconds.
     samples: Mutex<VecDeque<(i64, u64, u64)>>,
 }
@@ -126,6 +164,8 @@ impl TimerService {
             pending: AtomicU64::new(0),
             enqueued: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            recalled: AtomicU64::new(0),
+            keys: RandomState::new(),
             samples: Mutex::new(VecDeque::with_capacity(RATE_WINDOW_SECS + 1)),
         })
     }
@@ -151,7 +191,7 @@ impl TimerService {
                 .buckets
                 .values()
                 .next()
-                .and_then(|b| b.iter().map(|p| p.deliver_ms).min());
+                .and_then(|b| b.iter().filter(|p| !p.marker).map(|p| p.deliver_ms).min());
             (oldest, w.enqueue_offset)
         };
         let (enqueue_tps, dequeue_tps) = {
@@ -183,6 +223,11 @@ impl TimerService {
         self.delivered.load(Ordering::Relaxed)
     }
 
+    /// Timer messages recalled (dropped for a deletion marker) since start.
+    pub fn recalled(&self) -> u64 {
+        self.recalled.load(Ordering::Relaxed)
+    }
+
     /// The queue offset below which everything was delivered.
     pub fn commit_offset(&self) -> i64 {
         let w = self.wheel.lock();
@@ -208,30 +253,46 @@ impl TimerService {
         self.wheel.lock().enqueue_offset = offset;
     }
 
-    /// A parked message read at `queue_offset`: due at `deliver_ms` (`None`: it carries no
-    /// delivery time and is skipped).
-    pub fn add(&self, queue_offset: i64, parked: Option<(i64, i64)>) {
-        let mut w = self.wheel.lock();
-        match parked {
-            Some((deliver_ms, phys_offset)) => {
-                w.chunks.entry(queue_offset.div_euclid(CHUNK)).or_default();
-                w.buckets
-                    .entry(deliver_ms.div_euclid(1000))
-                    .or_default()
-                    .push(Pending {
-                        deliver_ms,
-                        phys_offset,
-                        queue_offset,
-                    });
-                self.pending.fetch_add(1, Ordering::Relaxed);
-                self.enqueued.fetch_add(1, Ordering::Relaxed);
+    /// The record read at `queue_offset` goes into the wheel (or is skipped).
+    pub fn add(&self, queue_offset: i64, parked: Parked<'_>) {
+        let (deliver_ms, phys_offset, key, marker) = match parked {
+            Parked::Message {
+                deliver_ms,
+                phys_offset,
+                key,
+            } => (deliver_ms, phys_offset, key, false),
+            Parked::Marker { deliver_ms, key } => (deliver_ms, -1, Some(key), true),
+            Parked::Unreadable => {
+                let mut w = self.wheel.lock();
+                w.finish(queue_offset);
+                w.enqueue_offset = w.enqueue_offset.max(queue_offset + 1);
+                return;
             }
-            None => w.finish(queue_offset),
-        }
+        };
+        let key = key.map(|k| self.keys.hash_one(k));
+        let mut w = self.wheel.lock();
+        w.chunks.entry(queue_offset.div_euclid(CHUNK)).or_default();
+        w.buckets
+            .entry(deliver_ms.div_euclid(1000))
+            .or_default()
+            .push(Pending {
+                deliver_ms,
+                phys_offset,
+                queue_offset,
+                key,
+                marker,
+            });
         w.enqueue_offset = w.enqueue_offset.max(queue_offset + 1);
+        drop(w);
+        if !marker {
+            self.pending.fetch_add(1, Ordering::Relaxed);
+            self.enqueued.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
-    /// Takes every message due at `now_ms` out of the wheel, earliest second first.
+    /// Takes every message due at `now_ms` out of the wheel, earliest second first. Messages
+    /// a marker of their second recalls, and the markers once their second is over, leave
+    /// the wheel here, finished and not returned.
     pub fn take_due(&self, now_ms: i64) -> Vec<Pending> {
         let now_sec = now_ms.div_euclid(1000);
         let mut w = self.wheel.lock();
@@ -241,9 +302,29 @@ impl TimerService {
                 break;
             }
             let bucket = w.buckets.remove(&sec).unwrap_or_default();
-            let (ready, later): (Vec<Pending>, Vec<Pending>) =
-                bucket.into_iter().partition(|p| p.deliver_ms <= now_ms);
-            due.extend(ready);
+            let (markers, messages): (Vec<Pending>, Vec<Pending>) =
+                bucket.into_iter().partition(|p| p.marker);
+            let (ready, mut later): (Vec<Pending>, Vec<Pending>) =
+                messages.into_iter().partition(|p| p.deliver_ms <= now_ms);
+            let recalled: HashSet<u64> = markers.iter().filter_map(|m| m.key).collect();
+            for p in ready {
+                if p.key.is_some_and(|k| recalled.contains(&k)) {
+                    w.finish(p.queue_offset);
+                    self.pending.fetch_sub(1, Ordering::Relaxed);
+                    self.recalled.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    due.push(p);
+                }
+            }
+            // A marker stays while its second may still hold a message to cancel.
+            let keep_markers = !later.is_empty();
+            for m in markers {
+                if keep_markers || m.deliver_ms > now_ms {
+                    later.push(m);
+                } else {
+                    w.finish(m.queue_offset);
+                }
+            }
             if !later.is_empty() {
                 w.buckets.insert(sec, later);
                 break;
@@ -301,6 +382,8 @@ mod tests {
                         deliver_ms,
                         phys_offset: 0,
                         queue_offset: q,
+                        key: None,
+                        marker: false,
                     });
             }
         }
@@ -322,9 +405,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = TimerService::load(dir.path().to_str().unwrap()).unwrap();
         for (qo, deliver_ms) in [(0, 5_500), (1, 4_200), (2, 9_000), (3, 5_900)] {
-            t.add(qo, Some((deliver_ms, qo * 100)));
+            t.add(qo, message(deliver_ms, qo * 100, None));
         }
-        t.add(4, None);
+        t.add(4, Parked::Unreadable);
         assert_eq!(t.enqueue_offset(), 5);
         assert_eq!(t.pending(), 4);
         let due: Vec<i64> = t.take_due(5_600).iter().map(|p| p.queue_offset).collect();
@@ -342,6 +425,90 @@ mod tests {
         t.finished(&retried[0]);
         assert_eq!(t.pending(), 3);
         assert_eq!(t.commit_offset(), 0, "offsets 0–2 are still pending");
+    }
+
+    fn message(deliver_ms: i64, phys_offset: i64, key: Option<&str>) -> Parked<'_> {
+        Parked::Message {
+            deliver_ms,
+            phys_offset,
+            key,
+        }
+    }
+
+    #[test]
+    fn a_marker_cancels_its_message_in_the_same_second_and_is_never_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = TimerService::load(dir.path().to_str().unwrap()).unwrap();
+        let (a, b) = (delete_key("T", "A"), delete_key("T", "B"));
+        t.add(0, message(5_400, 0, Some(&a)));
+        t.add(1, message(5_400, 100, Some(&b)));
+        t.add(2, message(5_900, 200, Some(&a)));
+        t.add(3, message(6_400, 300, Some(&a)));
+        t.add(
+            4,
+            Parked::Marker {
+                deliver_ms: 5_400,
+                key: &a,
+            },
+        );
+        assert_eq!(t.pending(), 4, "markers are not pending messages");
+        let offsets = |due: &[Pending]| due.iter().map(|p| p.queue_offset).collect::<Vec<_>>();
+        let first = t.take_due(5_500);
+        assert_eq!(offsets(&first), vec![1], "A recalled, B delivered");
+        assert_eq!((t.recalled(), t.pending()), (1, 3));
+        t.finished(&first[0]);
+        assert_eq!(
+            t.commit_offset(),
+            2,
+            "the marker (4) waits for its second to end"
+        );
+        assert!(
+            t.take_due(5_950).is_empty(),
+            "the key due later in the same second is recalled too"
+        );
+        assert_eq!(t.recalled(), 2);
+        let last = t.take_due(6_500);
+        assert_eq!(
+            offsets(&last),
+            vec![3],
+            "a marker cancels only in its own second"
+        );
+        t.finished(&last[0]);
+        assert_eq!(
+            t.commit_offset(),
+            5,
+            "markers and recalled messages are finished"
+        );
+        assert_eq!(t.pending(), 0);
+    }
+
+    #[test]
+    fn a_marker_alone_leaves_when_due_and_one_read_late_still_cancels() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = TimerService::load(dir.path().to_str().unwrap()).unwrap();
+        let k = delete_key("T", "gone");
+        t.add(
+            0,
+            Parked::Marker {
+                deliver_ms: 7_300,
+                key: &k,
+            },
+        );
+        assert!(t.take_due(7_200).is_empty());
+        assert_eq!(t.commit_offset(), 0, "not due yet: kept");
+        assert!(t.take_due(7_300).is_empty(), "never delivered");
+        assert_eq!(t.commit_offset(), 1);
+        // The message and its marker read in the same pass after a restart.
+        t.add(1, message(8_000, 10, Some(&k)));
+        t.add(
+            2,
+            Parked::Marker {
+                deliver_ms: 8_000,
+                key: &k,
+            },
+        );
+        assert!(t.take_due(9_000).is_empty());
+        assert_eq!((t.recalled(), t.pending(), t.commit_offset()), (1, 0, 3));
     }
 
     #[test]
