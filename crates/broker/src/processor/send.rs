@@ -7,6 +7,7 @@ use ferromq_model::{names, TopicConfig};
 use ferromq_protocol::headers::*;
 use ferromq_protocol::message::id::encode_offset_msg_id;
 use ferromq_protocol::message::properties::{check_properties_len, find_property, keys};
+use ferromq_protocol::message::recall::RecallHandle;
 use ferromq_protocol::message::sysflag;
 use ferromq_protocol::{request_code as rc, response_code, version, RemotingCommand};
 use ferromq_remoting::{Channel, RequestError, RequestResult};
@@ -340,13 +341,31 @@ async fn finish_put(
         transaction_id: find_property(props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
             .map(str::to_string),
         batch_uniq_id: None,
-        recall_handle: None,
+        recall_handle: (!batch)
+            .then(|| recall_handle(props, ctx.identity().name()))
+            .flatten(),
     };
     let cfg = ctx.settings().get();
     RemotingCommand::response(code)
         .with_header(&header)
         .with_ext(keys::MSG_REGION, cfg.broker.region_id.clone())
         .with_ext(keys::TRACE_SWITCH, cfg.broker.trace_on.to_string())
+}
+
+/// The handle a producer can recall a parked timer message with (Java's
+/// `attachRecallHandle`): only for a message the timer holds (`TIMER_OUT_MS`), not for one
+/// bound for a retry topic.
+fn recall_handle(props: &str, broker_name: &str) -> Option<String> {
+    let timer_out_ms = find_property(props, keys::TIMER_OUT_MS)?
+        .trim()
+        .parse()
+        .ok()?;
+    let real_topic = find_property(props, keys::REAL_TOPIC)?;
+    if real_topic.starts_with(names::RETRY_GROUP_TOPIC_PREFIX) {
+        return None;
+    }
+    let uniq = find_property(props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).unwrap_or("null");
+    Some(RecallHandle::for_parked(real_topic, broker_name, timer_out_ms, uniq).encode())
 }
 
 #[cfg(test)]
@@ -409,6 +428,34 @@ mod tests {
         assert!(
             t.tables().topics().get("Fresh").is_some(),
             "auto-created from TBW102"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_parked_timer_message_answers_with_a_recall_handle() {
+        let t = testing::context();
+        topic(&t, "T", 1, PERM_READ | PERM_WRITE);
+        let mut p = Properties::new();
+        p.insert(keys::TIMER_DELAY_SEC, "30");
+        p.insert(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, "U1");
+        let r = call(&t, send_request("T", 0, "x", &p)).await;
+        assert_eq!(r.code, response_code::SUCCESS, "{:?}", r.remark);
+        let h: SendMessageResponseHeader = r.decode_header().unwrap();
+        let handle = RecallHandle::decode(&h.recall_handle.unwrap()).unwrap();
+        assert_eq!(
+            (handle.topic.as_str(), handle.broker_name.as_str()),
+            ("T", "broker-test")
+        );
+        assert_eq!(handle.message_id, "U1");
+        let due = handle.timestamp_ms().unwrap() - ferromq_protocol::time::now_ms();
+        assert!((28_000..=30_001).contains(&due), "{due}");
+        let plain = call(&t, send_request("T", 0, "x", &Properties::new())).await;
+        let h: SendMessageResponseHeader = plain.decode_header().unwrap();
+        assert_eq!(h.recall_handle, None);
+        assert_eq!(
+            recall_handle("TIMER_OUT_MS\u{1}9\u{2}REAL_TOPIC\u{1}%RETRY%g\u{2}", "b"),
+            None,
+            "not for retries"
         );
     }
 
