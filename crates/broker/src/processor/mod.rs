@@ -13,6 +13,7 @@ pub(crate) mod offset;
 pub(crate) mod pull;
 mod pull_route;
 pub(crate) mod query;
+pub(crate) mod recall;
 pub(crate) mod send;
 pub(crate) mod send_back;
 
@@ -87,6 +88,7 @@ pub(crate) const ROUTES: &[(i32, Handler)] = &[
     ),
     (rc::LOCK_BATCH_MQ, Handler::Now(client::lock_batch_mq)),
     (rc::UNLOCK_BATCH_MQ, Handler::Now(client::unlock_batch_mq)),
+    (rc::RECALL_MESSAGE, Handler::Later(recall::route)),
     (rc::QUERY_MESSAGE, Handler::Now(query::query_message)),
     (
         rc::VIEW_MESSAGE_BY_ID,

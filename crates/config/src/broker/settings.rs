@@ -326,6 +326,8 @@ config_table! {
         estimate_accumulation: bool = true => "estimateAccumulation",
         /// Accept RECALL_MESSAGE (5.3+).
         recall_message_enable: bool = false => "recallMessageEnable",
+        /// Accept RECALL_MESSAGE while the broker takes no writes (`brokerPermission`).
+        allow_recall_when_broker_not_writeable: bool = true => "allowRecallWhenBrokerNotWriteable",
         /// Metrics exporter: DISABLE, OTLP_GRPC, PROM or LOG.
         metrics_exporter_type: String = "DISABLE".to_owned() => "metricsExporterType",
         /// Port of the Prometheus endpoint.

@@ -26,7 +26,7 @@ use wheel::{Parked, Pending};
 const TICK: Duration = Duration::from_millis(100);
 
 /// Reads newly parked timer messages (and recalls' deletion markers) into the wheel.
-fn enqueue(ctx: &BrokerContext) {
+pub(crate) fn enqueue(ctx: &BrokerContext) {
     let t = ctx.delayed().timer();
     let next = walk(
         ctx.store(),
