@@ -10,6 +10,7 @@ mod offsets;
 mod pop;
 mod pull;
 mod query;
+mod recall;
 mod replication;
 mod restart;
 mod send;
