@@ -1,6 +1,7 @@
 //! The producer side and sessions of the gRPC proxy against an in-process FerroMQ, through
 //! the generated tonic client: routes, sends (normal, FIFO, delay, batch, transactions with
-//! commit, rollback and a check-back over Telemetry), typed-topic refusals, and a consumer's
+//! commit, rollback and a check-back over Telemetry), recalls of delay messages, typed-topic
+//! refusals, and a consumer's
 //! heartbeat reaching the broker's connection list. Each test runs the proxy in CLUSTER mode
 //! (TCP to the broker) or LOCAL mode (the broker's handler in memory).
 
@@ -327,4 +328,124 @@ async fn a_send_moves_on_from_a_broker_it_cannot_reach() {
         assert_eq!(code(&r.status), pb::Code::Ok, "{id}: {r:?}");
     }
     cluster.shutdown().await;
+}
+
+/// Receives from `topic` as `group` until `until` is among the bodies or `limit` passes.
+async fn receive_bodies(
+    c: &mut Client,
+    topic: &str,
+    group: &str,
+    until: &str,
+    limit: Duration,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut bodies = Vec::new();
+    while !bodies.iter().any(|b| b == until) && std::time::Instant::now() < deadline {
+        let r = pb::ReceiveMessageRequest {
+            group: res(group),
+            message_queue: Some(pb::MessageQueue {
+                topic: res(topic),
+                id: -1,
+                ..Default::default()
+            }),
+            filter_expression: Some(pb::FilterExpression {
+                r#type: pb::FilterType::Tag as i32,
+                expression: "*".into(),
+            }),
+            batch_size: 32,
+            invisible_duration: Some(prost_types::Duration {
+                seconds: 30,
+                nanos: 0,
+            }),
+            auto_renew: false,
+            long_polling_timeout: Some(prost_types::Duration {
+                seconds: 1,
+                nanos: 0,
+            }),
+            attempt_id: None,
+        };
+        let mut s = c
+            .receive_message(req("cid-recall-c", r))
+            .await
+            .unwrap()
+            .into_inner();
+        while let Some(part) = s.message().await.unwrap() {
+            if let Some(pb::receive_message_response::Content::Message(m)) = part.content {
+                bodies.push(String::from_utf8_lossy(&m.body).into_owned());
+            }
+        }
+    }
+    bodies
+}
+
+async fn recall(local: bool) {
+    let f = fixture(local).await;
+    let mut c = f.client().await;
+    let topic = f.topic("grpc_recall", Some("DELAY")).await;
+    let at = ferromq_protocol::time::now_ms() + 2_500;
+    let delayed = |id: &str| {
+        let mut m = message(&topic, id, pb::MessageType::Delay);
+        m.system_properties.as_mut().unwrap().delivery_timestamp = Some(prost_types::Timestamp {
+            seconds: at / 1000,
+            nanos: (at % 1000) as i32 * 1_000_000,
+        });
+        m
+    };
+    let r = send(&mut c, "cid-recall", vec![delayed("RECALLED-1")]).await;
+    assert_eq!(code(&r.status), pb::Code::Ok, "{r:?}");
+    let handle = r.entries[0].recall_handle.clone();
+    assert!(
+        !handle.is_empty(),
+        "a delay message's send answers a recall handle"
+    );
+    let r = send(&mut c, "cid-recall", vec![delayed("KEPT-1")]).await;
+    assert_eq!(code(&r.status), pb::Code::Ok, "{r:?}");
+
+    let recall = |handle: String| pb::RecallMessageRequest {
+        topic: res(&topic),
+        recall_handle: handle,
+    };
+    let r = c
+        .recall_message(req("cid-recall", recall(handle)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(code(&r.status), pb::Code::Ok, "{r:?}");
+    assert_eq!(r.message_id, "RECALLED-1");
+    let bad = c
+        .recall_message(req("cid-recall", recall("bm90IGEgaGFuZGxl".into())))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(code(&bad.status), pb::Code::Ok, "{bad:?}");
+
+    let group = unique("grpc_recall_g");
+    let got = receive_bodies(
+        &mut c,
+        &topic,
+        &group,
+        "body of KEPT-1",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(got, ["body of KEPT-1"]);
+    // The recalled one was due with it: nothing more comes.
+    let more = receive_bodies(&mut c, &topic, &group, "-", Duration::from_millis(1500)).await;
+    assert!(more.is_empty(), "{more:?}");
+    assert_eq!(
+        f.stored(&topic).await.len(),
+        1,
+        "neither the recalled message nor the marker"
+    );
+    f.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recall_cluster_mode() {
+    recall(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recall_local_mode() {
+    recall(true).await;
 }

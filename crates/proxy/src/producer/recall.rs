@@ -3,6 +3,7 @@
 //! accept a recall when message types are checked.
 
 use ferromq_protocol::headers::{RecallMessageRequestHeader, RecallMessageResponseHeader};
+use ferromq_protocol::message::recall::RecallHandle;
 use ferromq_protocol::{request_code, response_code, RemotingCommand};
 
 use crate::context::RequestContext;
@@ -30,19 +31,13 @@ pub async fn recall_message(
     }
 }
 
-/// The broker name in a recall handle: `v1 <base64 topic/broker/...>` in Java's
-/// `RecallMessageHandle.HandleV1`, here read from its decoded form `v1 topic brokerName ...`.
+/// The broker name in a recall handle (Java's `RecallMessageHandle.HandleV1`, decoded as
+/// leniently as Java decodes it), `None` if it does not decode.
 pub fn broker_of_handle(handle: &str) -> Option<String> {
-    use base64::Engine;
-    let decoded = base64::engine::general_purpose::URL_SAFE
-        .decode(handle.trim())
-        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(handle.trim()))
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let mut parts = text.split(' ');
-    (parts.next()? == "v1").then_some(())?;
-    let _topic = parts.next()?;
-    parts.next().map(str::to_owned).filter(|b| !b.is_empty())
+    RecallHandle::decode(handle)
+        .ok()
+        .map(|h| h.broker_name)
+        .filter(|b| !b.is_empty())
 }
 
 async fn recall(proxy: &Proxy, req: pb::RecallMessageRequest) -> Result<String, Refusal> {
