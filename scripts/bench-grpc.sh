@@ -6,7 +6,7 @@
 #   scripts/bench-grpc.sh                          # FerroMQ standalone (LOCAL proxy), RUNS=3
 #   IMPL=java scripts/bench-grpc.sh                # Apache RocketMQ 5.3.3: NameServer + ProxyStartup -pm local
 #   IMPL="ferromq java" RUNS=2 scripts/bench-grpc.sh   # both, alternating run by run
-#   PERF=1 RUNS=1 scripts/bench-grpc.sh            # + perf record -g of the FerroMQ server per phase
+#   PERF=1 RUNS=1 scripts/bench-grpc.sh            # + perf record (dwarf call graphs) of the FerroMQ server
 #                                                  #   (reports in the output dir; figures then not comparable)
 #
 # One server set per run, a fresh store each. The load generator is interop/java5's
@@ -20,16 +20,19 @@
 #   remoting produce  rocketmq-client 5.3.3 DefaultMQProducer (remoting, JSON headers: its default),
 #                     THREADS threads, WARM s warm-up, then the same message count as gRPC's measured one
 #   remoting consume  DefaultMQPushConsumer (pull-based; Java defaults), same drain rule
-#   rust produce      (RUST=1, FerroMQ only by default) `ferromq bench producer -w THREADS`, ROCKETMQ
-#                     binary headers, WARM s, then the same count
+#   rust produce      `ferromq bench producer -w THREADS` (the Rust SDK, ROCKETMQ binary headers: the
+#                     remoting path with a cheaper client), WARM s, then the same count
 # Server CPU per message = Δ(utime+stime) of the server process(es) over the measured window / messages
 # (FerroMQ: the standalone process, NameServer included; Java: the proxy process, which embeds the
 # broker, plus the NameServer process). Also printed: the client JVM's CPU and the whole machine's.
 #
-# Settings: B (target/release/ferromq), IMPL (ferromq), RUNS (3), THREADS (64), WARM (6), DURATION
-# (10), CONSUMER_THREADS (4), SERVER_ENV (VAR=value ... for the FerroMQ server only), CLIENT_CLASSES (Bench compiled elsewhere: no mvn compile), PHASES ("grpc simple push remoting remoting-consume rust"), OUT (results
-# dir, default /tmp/bench-grpc.<time>), PERF (0). Ports 37876 (NameServer), 37911 (broker; Java also
-# 37909, 37912), 37081 (gRPC), 37080 (Java proxy remoting).
+# Settings: B (target/release/ferromq), IMPL (ferromq; "ferromq java" alternates run by run), RUNS (3),
+# THREADS (64), WARM (6), DURATION (10), CONSUMER_THREADS (4), PHASES ("grpc simple push remoting
+# remoting-consume rust"), COUNT (messages of the remoting runs; default gRPC's measured count),
+# SERVER_ENV ("VAR=value ..." for the FerroMQ server only), CLIENT_CLASSES (Bench compiled elsewhere:
+# no mvn compile), OUT (results dir, default /tmp/bench-grpc.<time>), PERF (0), KEEP (keep the work
+# dir). Ports 37876 (NameServer), 37911 (broker; Java also 37909, 37912), 37081 (gRPC), 37080 (Java
+# proxy remoting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -164,13 +167,13 @@ stop_server() {
 
 perf_start() { # name
   [ "$PERF" = 1 ] && [ "$cur_impl" = ferromq ] || return 0
-  perf record -g -o "$OUT/perf-$1.data" -p "${server_pids%%,*}" > "$work/perf-$1.log" 2>&1 &
+  perf record -F 299 --call-graph dwarf,16384 -o "$OUT/perf-$1.data" -p "${server_pids%%,*}" > "$work/perf-$1.log" 2>&1 &
   perfpid=$!
 }
 perf_stop() { # name
   [ -n "$perfpid" ] || return 0
   kill -INT "$perfpid" 2>/dev/null; wait "$perfpid" 2>/dev/null || true; perfpid=
-  perf report -i "$OUT/perf-$1.data" --no-children --stdio 2>/dev/null | grep -v '^$' | head -60 > "$OUT/perf-$1.txt" || true
+  perf report -i "$OUT/perf-$1.data" --no-children --sort sym -g none --stdio 2>/dev/null | grep -v '^$' | head -60 > "$OUT/perf-$1.txt" || true
 }
 
 bench() { # label args...: one Bench phase; its BENCH json line goes to results, its summary to the terminal
@@ -261,7 +264,7 @@ for run in $(seq "$RUNS"); do
         bench remoting-consume consume remoting "$rtotal" "$rn"
       fi
     fi
-    if has rust && { [ "$cur_impl" = ferromq ] || [ -n "${RUST_JAVA:-}" ]; } && [ -x "$B" ]; then
+    if has rust && [ -x "$B" ]; then
       step "remoting produce (ferromq bench producer -w $THREADS): ${WARM}s warm-up + $count messages"
       rust_bench "$count"
     fi
