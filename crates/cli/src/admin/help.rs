@@ -216,7 +216,7 @@ mod tests {
             "   {:<35} {}\n",
             "clusterList", "List cluster infos."
         )));
-        assert_eq!(list.lines().filter(|l| l.starts_with("   ")).count(), 49);
+        assert_eq!(list.lines().filter(|l| l.starts_with("   ")).count(), 50);
     }
 
     #[test]
