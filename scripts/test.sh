@@ -42,12 +42,9 @@ echo "== access control: the official Java client, mqadmin and the Go client aga
 interop/acl-compat.sh "$PWD/target/debug/ferromq"
 
 # The RocketMQ 5.x gRPC clients (interop/java5, interop/go5) against ferromq's gRPC proxy, LOCAL in
-# the standalone and CLUSTER in front of an Apache RocketMQ 5.3.3 broker. Guarded while the proxy is
-# being written: whoever finishes crates/proxy removes the guard.
-if [ "${FERROMQ_GRPC_INTEROP:-}" = 1 ]; then
-  echo "== gRPC (RocketMQ 5.x clients, POP): rocketmq-client-java 5.2.0 and the Go v5 client against ferromq standalone's proxy"
-  interop/grpc-compat.sh "$PWD/target/debug/ferromq"
+# the standalone and CLUSTER in front of an Apache RocketMQ 5.3.3 broker.
+echo "== gRPC (RocketMQ 5.x clients, POP): rocketmq-client-java 5.2.0 and the Go v5 client against ferromq standalone's proxy"
+interop/grpc-compat.sh "$PWD/target/debug/ferromq"
 
-  echo "== gRPC, CLUSTER mode: ferromq proxy in front of an Apache RocketMQ 5.3.3 NameServer + broker"
-  GRPC_CLUSTER=1 interop/grpc-compat.sh "$PWD/target/debug/ferromq"
-fi
+echo "== gRPC, CLUSTER mode: ferromq proxy in front of an Apache RocketMQ 5.3.3 NameServer + broker"
+GRPC_CLUSTER=1 interop/grpc-compat.sh "$PWD/target/debug/ferromq"
