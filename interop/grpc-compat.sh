@@ -73,32 +73,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-
-# Ports below 32768, each with [p-2, p+1] free (a Java broker also takes listenPort-2 and +1).
-free_ports() { # free_ports N
-  python3 - "$1" <<'PY'
-import socket, random, sys
-def free(p):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("0.0.0.0", p)); return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-taken = set()
-out = []
-while len(out) < int(sys.argv[1]):
-    p = random.randint(20000, 32000)
-    window = set(range(p - 2, p + 2))
-    if window & taken or not all(free(q) for q in window):
-        continue
-    taken |= window
-    out.append(p)
-print(" ".join(map(str, out)))
-PY
-}
+. "$(dirname "$0")/ports.sh"
 
 wait_port() { # wait_port PORT SECONDS WHAT [PID]: until 127.0.0.1:PORT accepts (fails early if PID exits)
   local deadline=$(( $(date +%s) + $2 ))
